@@ -1,0 +1,77 @@
+/**
+ * Shared plumbing of the `vitrine` command line: exit codes, error output,
+ * and the wrapper that turns thrown errors into one plain line on stderr.
+ * User errors never print a stack trace; set VITRINE_DEBUG=1 to see one.
+ */
+import { CommanderError, type Command } from 'commander';
+import { VitrineError } from '../src/errors.js';
+
+export const EXIT_OK = 0;
+/** Invalid result (verification failed) or an operational error. */
+export const EXIT_FAIL = 1;
+/** Usage error: bad flags or arguments. */
+export const EXIT_USAGE = 2;
+
+/** A usage mistake the parser could not catch (exit 2). */
+export class UsageError extends Error {}
+
+/** An error whose message is already a complete sentence for the user, with its exit code. */
+export class CliError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, exitCode = EXIT_FAIL) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+export function fail(err: unknown): never {
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
+  let code = EXIT_FAIL;
+  let message: string;
+  if (err instanceof UsageError) {
+    code = EXIT_USAGE;
+    message = err.message;
+  } else if (err instanceof CliError) {
+    code = err.exitCode;
+    message = err.message;
+  } else if (err instanceof VitrineError) {
+    message = err.message;
+  } else if (err instanceof Error && 'code' in err && typeof err.code === 'string' && err.code.startsWith('E')) {
+    // System errors (ENOENT, EACCES, ECONNREFUSED...) are user-facing, not bugs.
+    message = err.message;
+  } else {
+    message = err instanceof Error ? `internal error: ${err.message}` : `internal error: ${String(err)}`;
+  }
+  process.stderr.write(`vitrine: ${message}\n`);
+  if (process.env['VITRINE_DEBUG'] && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  process.exit(code);
+}
+
+/** Wraps a command action so that every error ends in `fail`. */
+export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
+  return async (...args: A) => {
+    try {
+      await fn(...args);
+    } catch (err) {
+      fail(err);
+    }
+  };
+}
+
+/** Collects a repeatable option into an array. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** Parses a positive integer flag, or throws a UsageError naming the flag. */
+export function intOption(flag: string, min = 1, max = Number.MAX_SAFE_INTEGER): (value: string) => number {
+  return (value: string) => {
+    if (!/^(0|[1-9][0-9]*)$/.test(value)) throw new UsageError(`${flag}: ${JSON.stringify(value)} is not a whole number`);
+    const n = Number(value);
+    if (n < min || n > max) throw new UsageError(`${flag}: must be between ${min} and ${max}`);
+    return n;
+  };
+}
+
+/** The signature every command module exports. */
+export type Register = (program: Command) => void;

@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+/**
+ * The `vitrine` command line. Each subcommand lives in its own module that
+ * exports `register(program)`; this file only wires them together. Only
+ * cmd/ reads process.argv or calls listen().
+ */
+import { Command } from 'commander';
+import { fail, type Register } from './common.js';
+import { register as keygen } from './keygen.js';
+
+const commands: Register[] = [keygen];
+
+const program = new Command('vitrine')
+  .description('Vitrine: a binary transparency log for software releases.')
+  .version('0.1.0')
+  .showHelpAfterError('(run with --help for usage)')
+  .exitOverride();
+program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+for (const register of commands) register(program);
+
+program.parseAsync(process.argv).catch(fail);
