@@ -6,9 +6,9 @@
  */
 import { Command } from 'commander';
 import { fail, type Register } from './common.js';
-import { register as keygen } from './keygen.js';
+// Command modules: one import line each, added to `commands` below.
 
-const commands: Register[] = [keygen];
+const commands: Register[] = [];
 
 const program = new Command('vitrine')
   .description('Vitrine: a binary transparency log for software releases.')
