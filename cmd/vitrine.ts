@@ -7,8 +7,9 @@
 import { Command } from 'commander';
 import { fail, type Register } from './common.js';
 // Command modules: one import line each, added to `commands` below.
+import { register as keygen } from './keygen.js';
 
-const commands: Register[] = [];
+const commands: Register[] = [keygen];
 
 const program = new Command('vitrine')
   .description('Vitrine: a binary transparency log for software releases.')

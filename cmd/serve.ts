@@ -1,0 +1,140 @@
+/**
+ * `vitrine serve`: runs a log on the embedded SQLite default. All flags are
+ * documented in docs/operations.md; the HTTP API in docs/api.md.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { Command } from 'commander';
+import { keyHash } from '../src/entry/index.js';
+import { createLogApp } from '../src/http/log-app.js';
+import { openLog, StartupError } from '../src/log/datadir.js';
+import { LogMetrics } from '../src/log/metrics.js';
+import { parseVerifier } from '../src/note/index.js';
+import { jsonLogger } from '../src/util/logger.js';
+import { RateLimiter } from '../src/util/ratelimit.js';
+import { action, CliError, intOption, UsageError } from './common.js';
+
+export function parseListen(value: string): { host: string; port: number } {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):([0-9]{1,5})$/.exec(value);
+  if (!m) throw new UsageError(`--listen: ${JSON.stringify(value)} is not HOST:PORT`);
+  const port = Number(m[2]);
+  if (port > 65535) throw new UsageError('--listen: port must be 0..65535');
+  return { host: m[1]!.replace(/^\[|\]$/g, ''), port };
+}
+
+/** Reads an allow-list file: one signer vkey per line; blank lines and # comments ignored. */
+export function readAllowSigners(path: string): Set<string> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new CliError(`--allow-signers: cannot read ${path}: ${(err as Error).message}`);
+  }
+  const out = new Set<string>();
+  text.split('\n').forEach((line, i) => {
+    const t = line.trim();
+    if (t === '' || t.startsWith('#')) return;
+    try {
+      out.add(keyHash(parseVerifier(t).publicKey));
+    } catch (err) {
+      throw new CliError(`--allow-signers: ${path} line ${i + 1}: ${(err as Error).message}`);
+    }
+  });
+  return out;
+}
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('run a transparency log (SQLite storage, tlog-tiles read API, batched sequencer)')
+    .requiredOption('--data <dir>', 'data directory (created on first start)')
+    .requiredOption('--origin <origin>', 'the log origin, e.g. log.example.com/vitrine; also the key name')
+    .option('--listen <host:port>', 'address to listen on', '127.0.0.1:8080')
+    .option('--batch-interval <ms>', 'longest wait before a batch is committed', intOption('--batch-interval', 1, 60_000), 100)
+    .option('--batch-size <n>', 'commit as soon as this many entries wait', intOption('--batch-size', 1, 1_000_000), 4096)
+    .option('--pool-size <n>', 'most entries waiting before submissions get 503', intOption('--pool-size', 1, 10_000_000), 65536)
+    .option('--max-entry-bytes <n>', 'largest accepted entry', intOption('--max-entry-bytes', 64, 8192), 8192)
+    .option('--rate <per-second>', 'per-client-IP submission rate limit (token bucket); off by default', intOption('--rate', 1))
+    .option('--allow-signers <file>', 'only accept entries by these signer vkeys (one per line)')
+    .option('--key <file>', 'use this skey instead of DIR/log.key; its name must equal the origin')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  vitrine serve --data ./data --origin log.example.com/vitrine
+  vitrine serve --data /var/lib/vitrine --origin log.example.com/vitrine --listen 0.0.0.0:8080 --rate 50
+  vitrine serve --data ./data --origin log.example.com/vitrine --key /secrets/log.key
+
+On first start in an empty directory, serve creates DIR/log.key (mode 0600)
+and prints the log's verifier key on stdout. Give that key to verifiers.`,
+    )
+    .action(
+      action(async (opts: {
+        data: string; origin: string; listen: string; batchInterval: number; batchSize: number; poolSize: number;
+        maxEntryBytes: number; rate?: number; allowSigners?: string; key?: string;
+      }) => {
+        const { host, port } = parseListen(opts.listen);
+        const log = jsonLogger();
+        const metrics = new LogMetrics({ processMetrics: true });
+        const allowSigners = opts.allowSigners ? readAllowSigners(opts.allowSigners) : undefined;
+        let opened;
+        try {
+          opened = openLog({
+            dir: opts.data,
+            origin: opts.origin,
+            keyFile: opts.key,
+            batchInterval: opts.batchInterval,
+            batchSize: opts.batchSize,
+            poolSize: opts.poolSize,
+            maxEntryBytes: opts.maxEntryBytes,
+            allowSigners,
+            onBatch: (b) => {
+              metrics.batchEntries.observe(b.entries);
+              metrics.commitSeconds.observe(b.seconds);
+              metrics.treeSize.set(b.size);
+              log('batch-committed', { size: b.size, entries: b.entries, seconds: Number(b.seconds.toFixed(4)) });
+            },
+            onError: (err) => log('batch-failed', { message: (err as Error).message }),
+          });
+        } catch (err) {
+          if (err instanceof StartupError) throw new CliError(`refusing to start: ${err.message}`);
+          throw err;
+        }
+        const { service, sequencer } = opened;
+        metrics.treeSize.set(sequencer.size);
+        const poll = setInterval(() => metrics.poolDepth.set(sequencer.poolDepth), 1000);
+        poll.unref();
+        if (opened.createdKey) process.stdout.write(`${opened.verifierKey}\n`);
+        const app = createLogApp({
+          service,
+          metrics,
+          log,
+          maxEntryBytes: opts.maxEntryBytes,
+          rateLimiter: opts.rate ? new RateLimiter(opts.rate) : undefined,
+        });
+        const server = createServer(app);
+        server.keepAliveTimeout = 65_000;
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(port, host, () => resolve());
+        });
+        const address = server.address();
+        const actualPort = typeof address === 'object' && address ? address.port : port;
+        log('start', { origin: opts.origin, listen: `${host}:${actualPort}`, size: sequencer.size, verifierKey: opened.verifierKey, pid: process.pid });
+        let stopping = false;
+        const stop = async (signal: string) => {
+          if (stopping) return;
+          stopping = true;
+          log('stopping', { signal });
+          server.close();
+          await opened.close();
+          server.closeIdleConnections();
+          clearInterval(poll);
+          log('stopped', { size: sequencer.size });
+          process.exit(0);
+        };
+        process.on('SIGINT', () => void stop('SIGINT'));
+        process.on('SIGTERM', () => void stop('SIGTERM'));
+      }),
+    );
+}

@@ -1,0 +1,200 @@
+/**
+ * The log's HTTP API (FORMATS.md §7 and §10) as an Express app. Routes are
+ * thin: parse the request, call one LogService method, send the answer.
+ * Every error goes through errorMiddleware. `createLogApp` never listens:
+ * cmd/ does, and tests run the app on port 0.
+ */
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { parseTilePath } from '../../merkle/index.js';
+import { b64decode, fromUtf8, hexDecode, parseDecimal } from '../encoding.js';
+import { MalformedError, NotFoundError, PushbackError, UnsupportedMediaTypeError, VitrineError } from '../errors.js';
+import type { LogMetrics } from '../log/metrics.js';
+import type { LogService } from '../log/service.js';
+import type { Logger } from '../util/logger.js';
+import type { RateLimiter } from '../util/ratelimit.js';
+import { errorMiddleware, sendError } from './errors.js';
+
+export interface LogAppDeps {
+  service: LogService;
+  metrics: LogMetrics;
+  log: Logger;
+  maxEntryBytes: number;
+  rateLimiter?: RateLimiter;
+}
+
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+export function createLogApp(deps: LogAppDeps): express.Express {
+  const { service, metrics } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+
+  app.use((req, res, next) => {
+    const end = metrics.requestSeconds.startTimer();
+    res.on('finish', () => end({ route: String(res.locals['route'] ?? 'other'), status: String(res.statusCode) }));
+    next();
+  });
+
+  app.get('/checkpoint', (_req, res) => {
+    res.locals['route'] = 'checkpoint';
+    res.set({ 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache' }).send(service.checkpoint());
+  });
+
+  app.get(/^\/tile\//, (req, res) => {
+    res.locals['route'] = 'tile';
+    let tile;
+    try {
+      tile = parseTilePath(req.path.slice(1));
+    } catch (err) {
+      // Only canonical paths exist (c2sp.org/tlog-tiles): anything else is not found.
+      if (err instanceof MalformedError) throw new NotFoundError(`no such tile path: ${err.message}`);
+      throw err;
+    }
+    const index = safeNumber(tile.index, 'tile index');
+    const body = tile.entries ? service.entryBundle(index, tile.width) : service.tile(tile.level, index, tile.width);
+    res.set({ 'Content-Type': 'application/octet-stream', 'Cache-Control': IMMUTABLE }).send(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+  });
+
+  const jsonLimit = deps.maxEntryBytes * 4 + 1024;
+  app.post(
+    '/v1/entries',
+    (req, res, next) => {
+      res.locals['route'] = 'submit';
+      if (deps.rateLimiter) {
+        const wait = deps.rateLimiter.take(req.socket.remoteAddress ?? 'unknown');
+        if (wait > 0) {
+          metrics.submissions.inc({ outcome: 'rate_limited' });
+          return sendError(res, new PushbackError('too many submissions from this address', wait, 429));
+        }
+      }
+      const type = mediaType(req);
+      if (type !== 'application/cbor' && type !== 'application/json') {
+        metrics.submissions.inc({ outcome: 'rejected' });
+        return sendError(res, new UnsupportedMediaTypeError('Content-Type must be application/cbor or application/json'));
+      }
+      next();
+    },
+    (req, res, next) => {
+      const limit = mediaType(req) === 'application/cbor' ? deps.maxEntryBytes : jsonLimit;
+      express.raw({ type: () => true, limit, inflate: false })(req, res, next);
+    },
+    async (req, res) => {
+      const body: unknown = req.body;
+      const data = Buffer.isBuffer(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : new Uint8Array(0);
+      let accepted;
+      try {
+        accepted = mediaType(req) === 'application/cbor' ? service.accept(data) : service.acceptJson(parseJson(data));
+      } catch (err) {
+        metrics.submissions.inc({ outcome: 'rejected' });
+        throw err;
+      }
+      try {
+        const answer = await service.submit(accepted);
+        metrics.submissions.inc({ outcome: answer.status === 201 ? 'new' : 'duplicate' });
+        res.status(answer.status).json(answer.body);
+      } catch (err) {
+        metrics.submissions.inc({ outcome: err instanceof PushbackError ? 'pool_full' : 'unavailable' });
+        throw err;
+      }
+    },
+  );
+
+  app.get('/v1/proof/inclusion', (req, res) => {
+    res.locals['route'] = 'proof_inclusion';
+    const q = query(req, ['leaf', 'size'], ['leaf', 'size']);
+    res.json(service.inclusion(parseLeafHash(q['leaf']!), safeNumber(parseDecimal(q['size']!, 'size'), 'size')));
+  });
+
+  app.get('/v1/proof/consistency', (req, res) => {
+    res.locals['route'] = 'proof_consistency';
+    const q = query(req, ['from', 'to'], ['from', 'to']);
+    const from = safeNumber(parseDecimal(q['from']!, 'from'), 'from');
+    const to = safeNumber(parseDecimal(q['to']!, 'to'), 'to');
+    res.json(service.consistency(from, to));
+  });
+
+  app.get('/v1/entries/:index', (req, res) => {
+    res.locals['route'] = 'entry';
+    query(req, [], []);
+    res.json(service.entry(safeNumber(parseDecimal(String(req.params['index']), 'index'), 'index')));
+  });
+
+  app.get('/v1/entries', (req, res) => {
+    res.locals['route'] = 'lookup';
+    const q = query(req, ['digest', 'key', 'name', 'after', 'limit'], []);
+    const fields = (['digest', 'key', 'name'] as const).filter((f) => q[f] !== undefined);
+    if (fields.length !== 1) throw new MalformedError('give exactly one of digest, key or name');
+    const field = fields[0]!;
+    const raw = q[field]!;
+    const value = field === 'name' ? raw : hexDecode(raw, field, 32);
+    const after = q['after'] === undefined ? -1 : safeNumber(parseDecimal(q['after'], 'after'), 'after');
+    const limit = q['limit'] === undefined ? 100 : safeNumber(parseDecimal(q['limit'], 'limit', 1000n), 'limit');
+    if (limit < 1) throw new MalformedError('limit: must be between 1 and 1000');
+    res.json(service.lookup(field, value, after, limit));
+  });
+
+  app.get('/v1/log', (_req, res) => {
+    res.locals['route'] = 'log';
+    res.json(service.info());
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.locals['route'] = 'healthz';
+    res.type('text/plain').send('ok');
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.locals['route'] = 'metrics';
+    res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  app.use((_req: Request, _res: Response, next: NextFunction) => next(new NotFoundError('no such path')));
+  app.use(errorMiddleware(deps.log));
+  return app;
+}
+
+function mediaType(req: Request): string {
+  const type = req.headers['content-type'];
+  if (type === undefined) return '';
+  const [essence, ...params] = type.split(';').map((s) => s.trim().toLowerCase());
+  for (const p of params) if (p !== '' && p !== 'charset=utf-8') return `${essence}; ${p}`;
+  return essence ?? '';
+}
+
+function parseJson(data: Uint8Array): unknown {
+  const text = fromUtf8(data, 'request body');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new MalformedError('request body is not valid JSON');
+  }
+}
+
+/** Reads single-valued query parameters: unknown or repeated parameters are malformed. */
+function query(req: Request, allowed: string[], required: string[]): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(req.query as Record<string, unknown>)) {
+    if (!allowed.includes(k)) throw new MalformedError(`unknown query parameter ${JSON.stringify(k.slice(0, 40))}`);
+    if (typeof v !== 'string') throw new MalformedError(`query parameter ${k} must be given once`);
+    out[k] = v;
+  }
+  for (const k of required) if (out[k] === undefined) throw new MalformedError(`missing query parameter ${k}`);
+  return out;
+}
+
+/** A leaf hash in lowercase hex or base64url (padded or not). */
+function parseLeafHash(text: string): Uint8Array {
+  if (text.length === 64) return hexDecode(text, 'leaf', 32);
+  if (/[+/]/.test(text)) throw new MalformedError('leaf: must be hex or base64url');
+  const std = text.replace(/-/g, '+').replace(/_/g, '/');
+  return b64decode(std.length === 43 ? `${std}=` : std, 'leaf', 32);
+}
+
+function safeNumber(value: bigint, field: string): number {
+  if (value > BigInt(Number.MAX_SAFE_INTEGER)) throw new NotFoundError(`${field}: ${value} is beyond this log`);
+  return Number(value);
+}
+
+export { VitrineError };

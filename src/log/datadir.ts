@@ -1,0 +1,182 @@
+/**
+ * A log's data directory and its start-up checks (docs/operations.md):
+ *
+ *   DIR/log.key    the log's skey (mode 0600), unless --key points elsewhere
+ *   DIR/log.db     SQLite database (+ log.db-wal, log.db-shm while running)
+ *   DIR/serve.pid  the running server's pid; a stale one (dead pid) is taken over
+ *
+ * `openLog` refuses to start, with a message that says what to do, when the
+ * directory belongs to another origin, when the key file is readable by
+ * group or others, when the key's name is not the origin, when another live
+ * server holds the directory, or when the stored tree does not match the
+ * last signed checkpoint.
+ */
+import { closeSync, constants, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { nodeEd25519 } from '../crypto/ed25519-node.js';
+import { formatSigner, formatVerifier, generateSigner, parseSigner, verifierFromSigner, type Signer } from '../note/index.js';
+import { Sequencer, StartupError, type SequencerOptions } from './sequencer.js';
+import { LogService } from './service.js';
+import { SqliteStorage, type SqliteOptions } from './sqlite.js';
+
+export { StartupError };
+
+export interface OpenLogOptions {
+  dir: string;
+  origin: string;
+  /** An skey file to use instead of DIR/log.key. */
+  keyFile?: string;
+  batchInterval: number;
+  batchSize: number;
+  poolSize: number;
+  maxEntryBytes: number;
+  allowSigners?: ReadonlySet<string>;
+  witnesses?: readonly string[];
+  onBatch?: SequencerOptions['onBatch'];
+  onError?: SequencerOptions['onError'];
+  /** Test hooks for fault injection in storage. */
+  storage?: SqliteOptions;
+}
+
+export interface OpenedLog {
+  service: LogService;
+  sequencer: Sequencer;
+  storage: SqliteStorage;
+  verifierKey: string;
+  /** True when this call created the key (first start). */
+  createdKey: boolean;
+  /** Stops intake, commits the batch in flight, closes the database and releases the directory. */
+  close(): Promise<void>;
+}
+
+export function openLog(o: OpenLogOptions): OpenedLog {
+  mkdirSync(o.dir, { recursive: true, mode: 0o700 });
+  const release = lockDir(o.dir);
+  let storage: SqliteStorage | undefined;
+  try {
+    const { signer, created } = loadOrCreateKey(o);
+    storage = new SqliteStorage(join(o.dir, 'log.db'), o.storage);
+    const stored = storage.origin();
+    if (stored === undefined) {
+      if (storage.latestCheckpoint() !== undefined) throw new StartupError('the database has checkpoints but no origin record');
+      storage.initOrigin(o.origin);
+    } else if (stored !== o.origin) {
+      throw new StartupError(`data directory ${o.dir} belongs to origin ${stored}, not ${o.origin}`);
+    }
+    const verifier = verifierFromSigner(signer);
+    const sequencer = Sequencer.open({
+      storage,
+      origin: o.origin,
+      signer,
+      verifier,
+      ed: nodeEd25519,
+      batchInterval: o.batchInterval,
+      batchSize: o.batchSize,
+      poolSize: o.poolSize,
+      onBatch: o.onBatch,
+      onError: o.onError,
+    });
+    const verifierKey = formatVerifier(verifier);
+    const service = new LogService({
+      storage,
+      sequencer,
+      origin: o.origin,
+      verifierKey,
+      maxEntryBytes: o.maxEntryBytes,
+      allowSigners: o.allowSigners,
+      witnesses: o.witnesses,
+      ed: nodeEd25519,
+    });
+    sequencer.start();
+    const db = storage;
+    let closed = false;
+    return {
+      service,
+      sequencer,
+      storage,
+      verifierKey,
+      createdKey: created,
+      async close() {
+        if (closed) return;
+        closed = true;
+        await sequencer.close();
+        db.close();
+        release();
+      },
+    };
+  } catch (err) {
+    storage?.close();
+    release();
+    throw err;
+  }
+}
+
+function loadOrCreateKey(o: OpenLogOptions): { signer: Signer; created: boolean } {
+  const path = o.keyFile ?? join(o.dir, 'log.key');
+  let created = false;
+  if (o.keyFile === undefined) {
+    try {
+      const signer = generateSigner(o.origin, nodeEd25519);
+      const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+      try {
+        writeSync(fd, `${formatSigner(signer)}\n`);
+      } finally {
+        closeSync(fd);
+      }
+      created = true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    throw new StartupError(`cannot read the log key ${path}`);
+  }
+  if ((st.mode & 0o077) !== 0) {
+    throw new StartupError(`the log key ${path} is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 ${path}`);
+  }
+  const signer = parseSigner(readFileSync(path, 'utf8'), nodeEd25519);
+  if (signer.name !== o.origin) {
+    throw new StartupError(`the log key ${path} is named ${signer.name}, but the origin is ${o.origin}; a log's key name must equal its origin`);
+  }
+  return { signer, created };
+}
+
+/** Takes DIR/serve.pid, or refuses if a live process holds it. Returns the release function. */
+function lockDir(dir: string): () => void {
+  const path = join(dir, 'serve.pid');
+  for (let tries = 0; tries < 2; tries++) {
+    try {
+      const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return () => {
+        try {
+          unlinkSync(path);
+        } catch {
+          // Already gone; nothing to release.
+        }
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(readFileSync(path, 'utf8').trim());
+      if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
+        throw new StartupError(`data directory ${dir} is in use by process ${pid}`);
+      }
+      // A stale lock left by a crash (kill -9): take it over.
+      unlinkSync(path);
+    }
+  }
+  throw new StartupError(`cannot lock data directory ${dir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Prometheus metrics of a log (prom-client), each in its own registry so
+ * that several logs can live in one process (tests do this). The meaning of
+ * every metric is documented in docs/operations.md.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export type SubmissionOutcome = 'new' | 'duplicate' | 'rejected' | 'pool_full' | 'rate_limited' | 'unavailable';
+
+export class LogMetrics {
+  readonly registry = new Registry();
+  readonly submissions = new Counter({
+    name: 'vitrine_submissions_total',
+    help: 'Submissions to POST /v1/entries by outcome.',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly batchEntries = new Histogram({
+    name: 'vitrine_batch_entries',
+    help: 'Entries per committed batch.',
+    buckets: [1, 4, 16, 64, 256, 1024, 4096, 16384],
+    registers: [this.registry],
+  });
+  readonly commitSeconds = new Histogram({
+    name: 'vitrine_batch_commit_seconds',
+    help: 'Time to build, sign and durably commit one batch.',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  readonly treeSize = new Gauge({
+    name: 'vitrine_tree_size',
+    help: 'Size of the latest published checkpoint.',
+    registers: [this.registry],
+  });
+  readonly poolDepth = new Gauge({
+    name: 'vitrine_pool_depth',
+    help: 'Validated submissions waiting for the next batch.',
+    registers: [this.registry],
+  });
+  readonly requestSeconds = new Histogram({
+    name: 'vitrine_http_request_duration_seconds',
+    help: 'HTTP request latency by route and status.',
+    labelNames: ['route', 'status'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  constructor(opts: { processMetrics?: boolean } = {}) {
+    if (opts.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'vitrine_process_' });
+  }
+}

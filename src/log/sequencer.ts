@@ -1,0 +1,280 @@
+/**
+ * The sequencer: the single writer of a log (ARCHITECTURE.md "Log server
+ * invariants"). Every batch interval, or as soon as batch-size entries wait,
+ * it takes a batch from the pool and:
+ *   1. assigns indexes;
+ *   2. appends the leaves to the tree's right edge (a compact range);
+ *   3. signs the checkpoint of the new tree and commits entries, nodes, full
+ *      tiles and that checkpoint in ONE transaction, compare-and-swap on the
+ *      stored size;
+ *   4. only then answers every waiter, with its inclusion proof.
+ * A signed checkpoint never leaves this process before its transaction
+ * committed, so no checkpoint is ever published for a tree that is not on
+ * disk. If the commit fails, the in-memory tree is left as it was and the
+ * waiters are told to retry (503).
+ *
+ * Start-up reads only the last checkpoint and the right edge of the tree,
+ * and refuses to run if they disagree.
+ */
+import { CompactRange, planInclusion, type NodeId } from '../../merkle/index.js';
+import type { Ed25519 } from '../crypto/ed25519.js';
+import { bytesEqual, b64encode } from '../encoding.js';
+import { PushbackError } from '../errors.js';
+import { formatCheckpoint, openCheckpoint, signNote, type Signer, type Verifier } from '../note/index.js';
+import { Pool, type Accepted, type Waiter } from './pool.js';
+import type { CheckpointRecord, LogStorage, StoredNode, TileRecord } from './storage.js';
+
+export const TILE_HEIGHT = 8;
+export const TILE_WIDTH = 256;
+
+export interface SequencerOptions {
+  storage: LogStorage;
+  origin: string;
+  signer: Signer;
+  verifier: Verifier;
+  ed: Ed25519;
+  batchInterval: number;
+  batchSize: number;
+  poolSize: number;
+  /** Called after every committed batch (for logs and metrics). */
+  onBatch?: (info: { size: number; entries: number; seconds: number }) => void;
+  /** Called when a batch fails to commit. */
+  onError?: (err: unknown) => void;
+}
+
+/** What a submitter gets back: the entry's index and a checkpoint that includes it, with the proof. */
+export interface Receipt {
+  index: number;
+  /** True when this submission added the entry; false for a duplicate. */
+  fresh: boolean;
+  checkpoint: CheckpointRecord;
+  proof: Uint8Array[];
+}
+
+interface BatchResult {
+  index: number;
+  size: number;
+  checkpoint: CheckpointRecord;
+  proof: Uint8Array[];
+}
+
+export class StartupError extends Error {}
+
+function key(level: number | bigint, index: number | bigint): string {
+  return `${level}/${index}`;
+}
+
+export class Sequencer {
+  readonly #o: SequencerOptions;
+  readonly #pool: Pool;
+  #range: CompactRange;
+  #checkpoint: CheckpointRecord;
+  #timer: NodeJS.Timeout | undefined;
+  #flushQueued = false;
+  #closing = false;
+
+  private constructor(o: SequencerOptions, range: CompactRange, checkpoint: CheckpointRecord) {
+    this.#o = o;
+    this.#pool = new Pool(o.poolSize);
+    this.#range = range;
+    this.#checkpoint = checkpoint;
+  }
+
+  /**
+   * Loads the log's state and checks it: the last checkpoint must verify
+   * with our key and origin, the number of stored entries must equal its
+   * size, and the root recomputed from the stored right edge must equal its
+   * root. A new log publishes the empty tree's checkpoint first.
+   */
+  static open(o: SequencerOptions): Sequencer {
+    const { storage } = o;
+    let checkpoint = storage.latestCheckpoint();
+    if (checkpoint === undefined) {
+      if (storage.entryCount() !== 0) throw new StartupError('the database holds entries but no checkpoint');
+      const range = new CompactRange();
+      const root = range.root();
+      const note = signNote(formatCheckpoint({ origin: o.origin, size: 0n, rootHash: root }), [o.signer], o.ed);
+      checkpoint = { size: 0, rootHash: root, note };
+      storage.commitBatch({ fromSize: 0, entries: [], nodes: [], tiles: [], checkpoint });
+      return new Sequencer(o, range, checkpoint);
+    }
+    let parsed;
+    try {
+      parsed = openCheckpoint(checkpoint.note, o.verifier, o.ed);
+    } catch (err) {
+      throw new StartupError(`the last stored checkpoint does not verify with this log's key: ${(err as Error).message}`);
+    }
+    if (parsed.origin !== o.origin) {
+      throw new StartupError(`the last stored checkpoint is for origin ${parsed.origin}, not ${o.origin}`);
+    }
+    if (parsed.size !== BigInt(checkpoint.size) || !bytesEqual(parsed.rootHash, checkpoint.rootHash)) {
+      throw new StartupError('the last stored checkpoint row disagrees with its own signed note');
+    }
+    const count = storage.entryCount();
+    if (count !== checkpoint.size) {
+      throw new StartupError(`the database holds ${count} entries but the last signed checkpoint has size ${checkpoint.size}`);
+    }
+    const ids = CompactRange.edgeNodes(BigInt(checkpoint.size));
+    let hashes: Uint8Array[];
+    try {
+      hashes = storage.readNodes(ids.map((id) => ({ level: id.level, index: Number(id.index) })));
+    } catch (err) {
+      throw new StartupError(`the stored tree is missing nodes of its right edge: ${(err as Error).message}`);
+    }
+    const range = new CompactRange(BigInt(checkpoint.size), hashes);
+    if (!bytesEqual(range.root(), checkpoint.rootHash)) {
+      throw new StartupError(
+        `the stored tree's root ${b64encode(range.root())} does not match the last signed checkpoint's root ${b64encode(checkpoint.rootHash)}`,
+      );
+    }
+    return new Sequencer(o, range, checkpoint);
+  }
+
+  get size(): number {
+    return this.#checkpoint.size;
+  }
+
+  get checkpoint(): CheckpointRecord {
+    return this.#checkpoint;
+  }
+
+  get poolDepth(): number {
+    return this.#pool.depth;
+  }
+
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  start(): void {
+    if (this.#timer === undefined) this.#timer = setInterval(() => this.flush(), this.#o.batchInterval);
+  }
+
+  /**
+   * Submits a validated, signature-checked entry. Resolves once the entry
+   * is committed under a signed checkpoint; a duplicate resolves to the
+   * existing index with a fresh proof.
+   */
+  async submit(item: Accepted): Promise<Receipt> {
+    const pending = this.#pool.pending(item.leafHash);
+    if (pending) {
+      await pending;
+      return this.receiptFor(item.leafHash, false);
+    }
+    const existing = this.#o.storage.entryByLeafHash(item.leafHash);
+    if (existing) return this.receiptFor(item.leafHash, false);
+    if (this.#closing) throw new PushbackError('the log is shutting down', 5);
+    const retryAfter = Math.max(1, Math.ceil((2 * this.#o.batchInterval) / 1000));
+    const result = (await this.#pool.add(item, retryAfter)) as BatchResult;
+    if (this.#pool.depth >= this.#o.batchSize) this.#queueFlush();
+    return { index: result.index, fresh: true, checkpoint: result.checkpoint, proof: result.proof };
+  }
+
+  #queueFlush(): void {
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    setImmediate(() => {
+      this.#flushQueued = false;
+      this.flush();
+      if (this.#pool.depth >= this.#o.batchSize) this.#queueFlush();
+    });
+  }
+
+  /** A receipt for an entry already committed: its index, the latest checkpoint and a proof against it. */
+  receiptFor(leafHash: Uint8Array, fresh: boolean): Receipt {
+    const found = this.#o.storage.entryByLeafHash(leafHash);
+    if (!found) throw new Error('entry vanished after commit');
+    const checkpoint = this.#checkpoint;
+    return { index: found.index, fresh, checkpoint, proof: this.inclusionProof(found.index, checkpoint.size) };
+  }
+
+  /** The inclusion proof of `index` in the tree of `size`, from storage. */
+  inclusionProof(index: number, size: number): Uint8Array[] {
+    const plan = planInclusion(BigInt(index), BigInt(size));
+    return plan.assemble(this.#o.storage.readNodes(plan.nodes.map(toStorageId)));
+  }
+
+  /** Commits one batch from the pool, if any waits. Synchronous: SQLite and signing are. */
+  flush(): void {
+    const batch = this.#pool.take(this.#o.batchSize);
+    if (batch.length === 0) return;
+    const started = performance.now();
+    try {
+      const results = this.#commit(batch);
+      this.#pool.settle(batch, { ok: true, results });
+      this.#o.onBatch?.({ size: this.#checkpoint.size, entries: batch.length, seconds: (performance.now() - started) / 1000 });
+    } catch (err) {
+      this.#o.onError?.(err);
+      this.#pool.settle(batch, { ok: false, error: new PushbackError('the log could not commit this batch; retry later', 1) });
+    }
+  }
+
+  #commit(batch: Waiter[]): BatchResult[] {
+    const { storage } = this.#o;
+    const fromSize = this.#checkpoint.size;
+    const range = new CompactRange(BigInt(fromSize), this.#range.hashes());
+    // Nodes this batch's proofs may need: the old right edge and everything new.
+    const known = new Map<string, Uint8Array>();
+    CompactRange.edgeNodes(BigInt(fromSize)).forEach((id, i) => known.set(key(id.level, id.index), this.#range.hashes()[i]!));
+    const nodes: StoredNode[] = [];
+    const tiles: TileRecord[] = [];
+    const entries = batch.map((w, i) => {
+      const index = fromSize + i;
+      for (const n of range.append(w.item.leafHash)) {
+        const node = { level: n.level, index: Number(n.index), hash: n.hash };
+        nodes.push(node);
+        known.set(key(n.level, n.index), n.hash);
+        if (n.level % TILE_HEIGHT === 0 && node.index % TILE_WIDTH === TILE_WIDTH - 1) {
+          tiles.push(this.#fullTile(n.level, (node.index - (TILE_WIDTH - 1)) / TILE_WIDTH, known));
+        }
+      }
+      return { index, data: w.item.data, leafHash: w.item.leafHash, digest: w.item.digest, keyHash: w.item.keyHash, name: w.item.name };
+    });
+    const size = fromSize + batch.length;
+    const rootHash = range.root();
+    const note = signNote(formatCheckpoint({ origin: this.#o.origin, size: BigInt(size), rootHash }), [this.#o.signer], this.#o.ed);
+    const checkpoint: CheckpointRecord = { size, rootHash, note };
+    storage.commitBatch({ fromSize, entries, nodes, tiles, checkpoint });
+    this.#range = range;
+    this.#checkpoint = checkpoint;
+    const read = (id: NodeId) => known.get(key(id.level, id.index)) ?? storage.readNodes([toStorageId(id)])[0]!;
+    return entries.map((e) => {
+      const plan = planInclusion(BigInt(e.index), BigInt(size));
+      return { index: e.index, size, checkpoint, proof: plan.assemble(plan.nodes.map(read)) };
+    });
+  }
+
+  /** The 256 hashes of a full tile at tree level `level`, from this batch's nodes and storage. */
+  #fullTile(level: number, tileIndex: number, known: Map<string, Uint8Array>): TileRecord {
+    const start = tileIndex * TILE_WIDTH;
+    const data = new Uint8Array(TILE_WIDTH * 32);
+    // Hashes committed by earlier batches come from storage, one range read per run.
+    for (let i = 0; i < TILE_WIDTH; ) {
+      const h = known.get(key(level, start + i));
+      if (h) {
+        data.set(h, i * 32);
+        i++;
+        continue;
+      }
+      let end = i + 1;
+      while (end < TILE_WIDTH && !known.has(key(level, start + end))) end++;
+      this.#o.storage.readLevel(level, start + i, end - i).forEach((stored, j) => data.set(stored, (i + j) * 32));
+      i = end;
+    }
+    return { level: level / TILE_HEIGHT, index: tileIndex, data };
+  }
+
+  /** Stops intake, commits what waits, and answers every waiter. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+    while (this.#pool.depth > 0) this.flush();
+    // Let the waiters' continuations run before the caller closes storage.
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+function toStorageId(id: NodeId): { level: number; index: number } {
+  return { level: id.level, index: Number(id.index) };
+}

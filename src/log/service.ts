@@ -1,0 +1,190 @@
+/**
+ * The log's core operations, knowing nothing of HTTP: accept a submission
+ * (decode strictly, check the signature and the signer allow-list, then
+ * hand it to the sequencer), and answer every read (checkpoint, tiles,
+ * entry bundles, proofs, lookups). Routes in src/http/log-app.ts call one
+ * of these each; errors are typed (src/errors.ts).
+ */
+import { consistencyProof, inclusionProof } from '../../merkle/index.js';
+import type { Ed25519 } from '../crypto/ed25519.js';
+import { b64encode, hexDecode } from '../encoding.js';
+import { InvalidError, MalformedError, NotFoundError, TooLargeError } from '../errors.js';
+import { decodeEntry, encodeEntry, entryFromJson, entryLeafHash, entryToJson, keyHash, verifyEntrySignature, type EntryJson } from '../entry/index.js';
+import { formatBundle } from '../proof/index.js';
+import type { Accepted } from './pool.js';
+import type { Receipt, Sequencer } from './sequencer.js';
+import { TILE_WIDTH } from './sequencer.js';
+import type { LogStorage, LookupField } from './storage.js';
+
+export interface LogServiceOptions {
+  storage: LogStorage;
+  sequencer: Sequencer;
+  origin: string;
+  /** The log's verifier key string (vkey). */
+  verifierKey: string;
+  maxEntryBytes: number;
+  /** Hex key hashes of the signers allowed to submit; undefined allows every signer. */
+  allowSigners?: ReadonlySet<string>;
+  /** Witness vkeys listed at /v1/log. */
+  witnesses?: readonly string[];
+  ed: Ed25519;
+}
+
+export interface SubmitAnswer {
+  status: 200 | 201;
+  body: {
+    index: number;
+    leafHash: string;
+    entry: string;
+    checkpoint: string;
+    inclusionProof: string[];
+    bundle: string;
+  };
+}
+
+export type EntryView = EntryJson & { index: number; leafHash: string; keyHash: string };
+
+export class LogService {
+  readonly #o: LogServiceOptions;
+
+  constructor(o: LogServiceOptions) {
+    this.#o = o;
+  }
+
+  get origin(): string {
+    return this.#o.origin;
+  }
+
+  /** Decodes and checks a submission in canonical CBOR form. Throws a typed error and changes nothing on failure. */
+  accept(data: Uint8Array): Accepted {
+    if (data.length > this.#o.maxEntryBytes) {
+      throw new TooLargeError(`entry is ${data.length} bytes, more than the limit of ${this.#o.maxEntryBytes}`);
+    }
+    const entry = decodeEntry(data);
+    if (!verifyEntrySignature(entry, this.#o.ed)) {
+      throw new InvalidError('entry signature does not verify with its key', 'bad-signature');
+    }
+    const kh = keyHash(entry.key);
+    if (this.#o.allowSigners && !this.#o.allowSigners.has(kh)) {
+      throw new InvalidError(`signer key ${kh} is not on this log's allow-list`, 'signer-not-allowed');
+    }
+    return { data, leafHash: entryLeafHash(data), digest: entry.digest, keyHash: hexDecode(kh, 'key hash', 32), name: entry.name };
+  }
+
+  /** Converts a JSON-form submission to canonical bytes, then accepts it. */
+  acceptJson(value: unknown): Accepted {
+    return this.accept(encodeEntry(entryFromJson(value)));
+  }
+
+  async submit(item: Accepted): Promise<SubmitAnswer> {
+    const receipt = await this.#o.sequencer.submit(item);
+    return { status: receipt.fresh ? 201 : 200, body: this.#answer(item.data, receipt) };
+  }
+
+  #answer(data: Uint8Array, r: Receipt): SubmitAnswer['body'] {
+    return {
+      index: r.index,
+      leafHash: b64encode(entryLeafHash(data)),
+      entry: b64encode(data),
+      checkpoint: r.checkpoint.note,
+      inclusionProof: r.proof.map(b64encode),
+      bundle: formatBundle({ entry: data, index: BigInt(r.index), proof: r.proof, checkpoint: r.checkpoint.note }),
+    };
+  }
+
+  checkpoint(): string {
+    return this.#o.sequencer.checkpoint.note;
+  }
+
+  get size(): number {
+    return this.#o.sequencer.size;
+  }
+
+  /** A hash tile (c2sp.org/tlog-tiles): full, or partial of `width` hashes. */
+  tile(tileLevel: number, index: number, width?: number): Uint8Array {
+    const level = tileLevel * 8;
+    const available = Math.floor(this.size / 2 ** level);
+    const start = index * TILE_WIDTH;
+    if (width === undefined) {
+      if (start + TILE_WIDTH > available) throw new NotFoundError(`tile ${tileLevel}/${index} is not complete yet`);
+      const full = this.#o.storage.fullTile(tileLevel, index);
+      if (full === undefined) throw new NotFoundError(`tile ${tileLevel}/${index} is not stored`);
+      return full;
+    }
+    if (start + width > available) throw new NotFoundError(`tile ${tileLevel}/${index}.p/${width} is beyond the tree`);
+    const hashes = this.#o.storage.readLevel(level, start, width);
+    const out = new Uint8Array(width * 32);
+    hashes.forEach((h, i) => out.set(h, i * 32));
+    return out;
+  }
+
+  /** An entry bundle: each entry as uint16 big-endian length || bytes. */
+  entryBundle(index: number, width?: number): Uint8Array {
+    const count = width ?? TILE_WIDTH;
+    const start = index * TILE_WIDTH;
+    if (start + count > this.size) throw new NotFoundError(`entry bundle ${index}${width ? `.p/${width}` : ''} is beyond the tree`);
+    const entries = this.#o.storage.entryRange(start, count);
+    let len = 0;
+    for (const e of entries) len += 2 + e.length;
+    const out = new Uint8Array(len);
+    let o = 0;
+    for (const e of entries) {
+      out[o] = e.length >>> 8;
+      out[o + 1] = e.length & 0xff;
+      out.set(e, o + 2);
+      o += 2 + e.length;
+    }
+    return out;
+  }
+
+  inclusion(leafHash: Uint8Array, size: number): { index: number; size: number; proof: string[] } {
+    const found = this.#o.storage.entryByLeafHash(leafHash);
+    if (!found) throw new NotFoundError('no entry with this leaf hash');
+    if (size > this.size) throw new MalformedError(`size ${size} is larger than the tree (${this.size})`);
+    if (found.index >= size) throw new MalformedError(`entry ${found.index} is not in the tree of size ${size}`);
+    const proof = inclusionProof(BigInt(found.index), BigInt(size), (ids) => this.#read(ids));
+    return { index: found.index, size, proof: proof.map(b64encode) };
+  }
+
+  consistency(from: number, to: number): { from: number; to: number; proof: string[] } {
+    if (from === 0) throw new MalformedError('from must be at least 1: the empty tree has no consistency proof');
+    if (from > to) throw new MalformedError(`from (${from}) is larger than to (${to})`);
+    if (to > this.size) throw new MalformedError(`to (${to}) is larger than the tree (${this.size})`);
+    const proof = consistencyProof(BigInt(from), BigInt(to), (ids) => this.#read(ids));
+    return { from, to, proof: proof.map(b64encode) };
+  }
+
+  #read(ids: ReadonlyArray<{ level: number; index: bigint }>): Uint8Array[] {
+    return this.#o.storage.readNodes(ids.map((id) => ({ level: id.level, index: Number(id.index) })));
+  }
+
+  entry(index: number): EntryView {
+    if (index >= this.size) throw new NotFoundError(`no entry at index ${index} (tree size ${this.size})`);
+    const found = this.#o.storage.entryAt(index);
+    if (!found) throw new NotFoundError(`no entry at index ${index}`);
+    return view(found);
+  }
+
+  lookup(field: LookupField, value: Uint8Array | string, after: number, limit: number): { entries: EntryView[]; next: number | null } {
+    // Fetch one extra row to know whether more remain.
+    const rows = this.#o.storage.lookup(field, value, after, limit + 1).filter((r) => r.index < this.size);
+    const page = rows.slice(0, limit);
+    return { entries: page.map(view), next: rows.length > limit ? page[page.length - 1]!.index : null };
+  }
+
+  info(): { origin: string; verifierKey: string; size: number; rootHash: string; witnesses: string[] } {
+    const cp = this.#o.sequencer.checkpoint;
+    return {
+      origin: this.#o.origin,
+      verifierKey: this.#o.verifierKey,
+      size: cp.size,
+      rootHash: b64encode(cp.rootHash),
+      witnesses: [...(this.#o.witnesses ?? [])],
+    };
+  }
+}
+
+function view(row: { index: number; data: Uint8Array; leafHash: Uint8Array }): EntryView {
+  const entry = decodeEntry(row.data);
+  return { ...entryToJson(entry), index: row.index, leafHash: b64encode(row.leafHash), keyHash: keyHash(entry.key) };
+}

@@ -1,0 +1,215 @@
+/**
+ * SQLite implementation of `LogStorage` (better-sqlite3). All of the log's
+ * SQL lives in this file.
+ *
+ * Durability: WAL journal with synchronous=FULL, so a committed batch
+ * survives power loss and `kill -9`; each batch is one transaction. Start-up
+ * cost does not depend on the log's size: it reads one meta row, the last
+ * checkpoint and (in the sequencer) the right edge of the tree.
+ */
+import Database from 'better-sqlite3';
+import { ConflictError, NotFoundError } from '../errors.js';
+import type { Batch, CheckpointRecord, LogStorage, LookupField, StoredNode } from './storage.js';
+
+const SCHEMA_VERSION = '1';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS entries (
+  idx       INTEGER PRIMARY KEY,
+  leaf_hash BLOB NOT NULL UNIQUE,
+  data      BLOB NOT NULL,
+  digest    BLOB NOT NULL,
+  key_hash  BLOB NOT NULL,
+  name      TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entries_digest ON entries (digest, idx);
+CREATE INDEX IF NOT EXISTS entries_key ON entries (key_hash, idx);
+CREATE INDEX IF NOT EXISTS entries_name ON entries (name, idx);
+CREATE TABLE IF NOT EXISTS nodes (
+  level INTEGER NOT NULL,
+  idx   INTEGER NOT NULL,
+  hash  BLOB NOT NULL,
+  PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tiles (
+  level INTEGER NOT NULL,
+  idx   INTEGER NOT NULL,
+  data  BLOB NOT NULL,
+  PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS checkpoints (
+  size      INTEGER PRIMARY KEY,
+  root_hash BLOB NOT NULL,
+  note      TEXT NOT NULL,
+  created   TEXT NOT NULL
+);
+`;
+
+type Row = { idx: number; data: Buffer; leaf_hash: Buffer };
+
+function bytes(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+export interface SqliteOptions {
+  /** Test hook: called inside the batch transaction after the writes, before COMMIT. Throwing rolls back. */
+  beforeCommit?: (batch: Batch) => void;
+}
+
+export class SqliteStorage implements LogStorage {
+  readonly #db: Database.Database;
+  readonly #opts: SqliteOptions;
+  readonly #stmt;
+  readonly #commit: (batch: Batch) => void;
+
+  constructor(path: string, opts: SqliteOptions = {}) {
+    this.#opts = opts;
+    this.#db = new Database(path);
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = FULL');
+    this.#db.pragma('foreign_keys = ON');
+    this.#db.exec(SCHEMA);
+    const version = this.#db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get('schema');
+    if (version === undefined) {
+      this.#db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schema', SCHEMA_VERSION);
+    } else if (version.value !== SCHEMA_VERSION) {
+      throw new Error(`database schema version ${version.value} is not supported by this build (expects ${SCHEMA_VERSION})`);
+    }
+    const db = this.#db;
+    this.#stmt = {
+      meta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+      setMeta: db.prepare<[string, string]>('INSERT INTO meta (key, value) VALUES (?, ?)'),
+      latest: db.prepare<[], { size: number; root_hash: Buffer; note: string }>(
+        'SELECT size, root_hash, note FROM checkpoints ORDER BY size DESC LIMIT 1',
+      ),
+      checkpointAt: db.prepare<[number], { size: number; root_hash: Buffer; note: string }>(
+        'SELECT size, root_hash, note FROM checkpoints WHERE size = ?',
+      ),
+      count: db.prepare<[], { n: number | null }>('SELECT max(idx) + 1 AS n FROM entries'),
+      insertEntry: db.prepare<[number, Uint8Array, Uint8Array, Uint8Array, Uint8Array, string]>(
+        'INSERT INTO entries (idx, leaf_hash, data, digest, key_hash, name) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      insertNode: db.prepare<[number, number, Uint8Array]>('INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)'),
+      insertTile: db.prepare<[number, number, Uint8Array]>('INSERT INTO tiles (level, idx, data) VALUES (?, ?, ?)'),
+      insertCheckpoint: db.prepare<[number, Uint8Array, string, string]>(
+        'INSERT INTO checkpoints (size, root_hash, note, created) VALUES (?, ?, ?, ?)',
+      ),
+      node: db.prepare<[number, number], { hash: Buffer }>('SELECT hash FROM nodes WHERE level = ? AND idx = ?'),
+      level: db.prepare<[number, number, number], { hash: Buffer }>(
+        'SELECT hash FROM nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx',
+      ),
+      tile: db.prepare<[number, number], { data: Buffer }>('SELECT data FROM tiles WHERE level = ? AND idx = ?'),
+      range: db.prepare<[number, number], { data: Buffer }>('SELECT data FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx'),
+      at: db.prepare<[number], Row>('SELECT idx, data, leaf_hash FROM entries WHERE idx = ?'),
+      byLeaf: db.prepare<[Uint8Array], Row>('SELECT idx, data, leaf_hash FROM entries WHERE leaf_hash = ?'),
+      byDigest: db.prepare<[Uint8Array, number, number], Row>(
+        'SELECT idx, data, leaf_hash FROM entries WHERE digest = ? AND idx > ? ORDER BY idx LIMIT ?',
+      ),
+      byKey: db.prepare<[Uint8Array, number, number], Row>(
+        'SELECT idx, data, leaf_hash FROM entries WHERE key_hash = ? AND idx > ? ORDER BY idx LIMIT ?',
+      ),
+      byName: db.prepare<[string, number, number], Row>(
+        'SELECT idx, data, leaf_hash FROM entries WHERE name = ? AND idx > ? ORDER BY idx LIMIT ?',
+      ),
+    };
+    const s = this.#stmt;
+    this.#commit = db.transaction((batch: Batch) => {
+      const current = s.latest.get()?.size ?? 0;
+      if (current !== batch.fromSize) {
+        throw new ConflictError(`checkpoint compare-and-swap failed: stored size ${current}, batch expects ${batch.fromSize}`, BigInt(current));
+      }
+      if (batch.checkpoint.size !== batch.fromSize + batch.entries.length) {
+        throw new Error(`batch checkpoint size ${batch.checkpoint.size} does not cover ${batch.entries.length} entries from ${batch.fromSize}`);
+      }
+      for (const e of batch.entries) s.insertEntry.run(e.index, e.leafHash, e.data, e.digest, e.keyHash, e.name);
+      for (const n of batch.nodes) s.insertNode.run(n.level, n.index, n.hash);
+      for (const t of batch.tiles) s.insertTile.run(t.level, t.index, t.data);
+      s.insertCheckpoint.run(batch.checkpoint.size, batch.checkpoint.rootHash, batch.checkpoint.note, new Date().toISOString());
+      this.#opts.beforeCommit?.(batch);
+    });
+  }
+
+  origin(): string | undefined {
+    return this.#stmt.meta.get('origin')?.value;
+  }
+
+  initOrigin(origin: string): void {
+    this.#stmt.setMeta.run('origin', origin);
+  }
+
+  latestCheckpoint(): CheckpointRecord | undefined {
+    const row = this.#stmt.latest.get();
+    return row && { size: row.size, rootHash: bytes(row.root_hash), note: row.note };
+  }
+
+  checkpointAt(size: number): CheckpointRecord | undefined {
+    const row = this.#stmt.checkpointAt.get(size);
+    return row && { size: row.size, rootHash: bytes(row.root_hash), note: row.note };
+  }
+
+  entryCount(): number {
+    return this.#stmt.count.get()?.n ?? 0;
+  }
+
+  commitBatch(batch: Batch): void {
+    this.#commit(batch);
+  }
+
+  readNodes(ids: ReadonlyArray<{ level: number; index: number }>): Uint8Array[] {
+    return ids.map(({ level, index }) => {
+      const row = this.#stmt.node.get(level, index);
+      if (row === undefined) throw new NotFoundError(`tree node at level ${level}, index ${index} is not stored`);
+      return bytes(row.hash);
+    });
+  }
+
+  readLevel(level: number, start: number, count: number): Uint8Array[] {
+    const rows = this.#stmt.level.all(level, start, start + count);
+    if (rows.length !== count) throw new NotFoundError(`tree level ${level} holds ${rows.length} of ${count} hashes from ${start}`);
+    return rows.map((r) => bytes(r.hash));
+  }
+
+  fullTile(level: number, index: number): Uint8Array | undefined {
+    const row = this.#stmt.tile.get(level, index);
+    return row && bytes(row.data);
+  }
+
+  entryRange(start: number, count: number): Uint8Array[] {
+    const rows = this.#stmt.range.all(start, start + count);
+    if (rows.length !== count) throw new NotFoundError(`entries [${start}, ${start + count}) are not all stored`);
+    return rows.map((r) => bytes(r.data));
+  }
+
+  entryAt(index: number) {
+    const row = this.#stmt.at.get(index);
+    return row && toEntry(row);
+  }
+
+  entryByLeafHash(leafHash: Uint8Array) {
+    const row = this.#stmt.byLeaf.get(leafHash);
+    return row && toEntry(row);
+  }
+
+  lookup(field: LookupField, value: Uint8Array | string, after: number, limit: number) {
+    let rows: Row[];
+    if (field === 'name') rows = this.#stmt.byName.all(String(value), after, limit);
+    else if (typeof value === 'string') throw new TypeError(`lookup by ${field} takes bytes`);
+    else if (field === 'digest') rows = this.#stmt.byDigest.all(value, after, limit);
+    else rows = this.#stmt.byKey.all(value, after, limit);
+    return rows.map(toEntry);
+  }
+
+  close(): void {
+    if (this.#db.open) this.#db.close();
+  }
+}
+
+function toEntry(row: Row) {
+  return { index: row.idx, data: bytes(row.data), leafHash: bytes(row.leaf_hash) };
+}
+
+export type { StoredNode };

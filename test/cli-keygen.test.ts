@@ -1,0 +1,101 @@
+/**
+ * `vitrine keygen`, run as the real built binary (dist/cmd/vitrine.js, built
+ * by `npx tsc -p tsconfig.json`, which `npm test` runs first) in a temporary
+ * directory.
+ */
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { formatVerifier, parseSigner, parseVerifier, verifierFromSigner, cosignerVerifier } from '../src/note/index.js';
+
+const bin = join(dirname(fileURLToPath(import.meta.url)), '../dist/cmd/vitrine.js');
+const built = existsSync(join(dirname(bin), 'keygen.js'));
+
+function run(cwd: string, args: string[], umask?: string): { status: number | null; stdout: string; stderr: string } {
+  const r =
+    umask === undefined
+      ? spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8' })
+      : spawnSync('/bin/sh', ['-c', `umask ${umask}; exec "$0" "$@"`, process.execPath, bin, ...args], { cwd, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+t.test('keygen', async (t) => {
+  // Fail, never skip: a missing build must not pass silently.
+  if (!built) {
+    t.fail('dist/cmd/keygen.js is missing: run npx tsc -p tsconfig.json first');
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'vitrine-keygen-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+
+  t.test('creates a 0600 key and prints its vkey', async (t) => {
+    // umask 000: the mode must come from keygen, not from a friendly umask.
+    const r = run(dir, ['keygen', '--name', 'log.example.com/vitrine', '--out', 'log.key'], '000');
+    t.equal(r.status, 0, `exit 0 (stderr: ${r.stderr})`);
+    const path = join(dir, 'log.key');
+    t.equal(statSync(path).mode & 0o777, 0o600, 'file mode 0600');
+    const content = readFileSync(path, 'utf8');
+    t.match(content, /^PRIVATE\+KEY\+log\.example\.com\/vitrine\+[0-9a-f]{8}\+[A-Za-z0-9+/]{44}\n$/, 'one skey line and a newline');
+    const signer = parseSigner(content);
+    const vkey = r.stdout.trim();
+    t.equal(r.stdout, `${vkey}\n`, 'stdout is exactly the vkey and a newline');
+    const v = parseVerifier(vkey);
+    t.equal(v.type, 0x01, 'Ed25519 vkey');
+    t.equal(vkey, formatVerifier(verifierFromSigner(signer)), 'the vkey matches the skey');
+    const secret = content.trim().split('+').slice(4).join('+');
+    t.notOk(r.stdout.includes(secret) || r.stderr.includes(secret), 'the secret is on neither stdout nor stderr');
+    t.match(r.stderr, /log\.key/, 'stderr says where the key went');
+  });
+
+  t.test('refuses to overwrite', async (t) => {
+    const path = join(dir, 'taken.key');
+    writeFileSync(path, 'precious\n', { mode: 0o644 });
+    const r = run(dir, ['keygen', '--name', 'x.example/k', '--out', 'taken.key']);
+    t.not(r.status, 0, 'non-zero exit');
+    t.equal(readFileSync(path, 'utf8'), 'precious\n', 'file content unchanged');
+    t.equal(statSync(path).mode & 0o777, 0o644, 'file mode unchanged');
+    t.match(r.stderr, /taken\.key already exists; refusing to overwrite/, 'clear message');
+    t.equal(r.stdout, '', 'nothing on stdout');
+    t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  t.test('--cosigner prints the type-0x04 vkey', async (t) => {
+    const r = run(dir, ['keygen', '--name', 'witness.example.com/w1', '--out', 'w.key', '--cosigner']);
+    t.equal(r.status, 0, `exit 0 (stderr: ${r.stderr})`);
+    const v = parseVerifier(r.stdout.trim());
+    t.equal(v.type, 0x04, 'type 0x04');
+    const signer = parseSigner(readFileSync(join(dir, 'w.key'), 'utf8'));
+    t.equal(r.stdout.trim(), formatVerifier(cosignerVerifier(signer)), 'the cosigner vkey of the written key');
+    t.match(r.stdout, /\+B/, 'base64 of 0x04 || key starts with "B"');
+  });
+
+  t.test('usage errors exit 2 without a stack trace', async (t) => {
+    const cases: [string, string[], RegExp][] = [
+      ['name with a space', ['keygen', '--name', 'bad name', '--out', 'bad1.key'], /--name: must not contain white space/],
+      ['name with a plus', ['keygen', '--name', 'a+b', '--out', 'bad2.key'], /--name: must not contain "\+"/],
+      ['empty name', ['keygen', '--name', '', '--out', 'bad3.key'], /--name: must not be empty/],
+      ['missing --out', ['keygen', '--name', 'ok.example/k'], /required option '--out <file>' not specified/],
+      ['missing --name', ['keygen', '--out', 'bad4.key'], /required option '--name <name>' not specified/],
+      ['unknown flag', ['keygen', '--name', 'ok.example/k', '--out', 'bad5.key', '--force'], /unknown option '--force'/],
+    ];
+    for (const [label, args, message] of cases) {
+      const r = run(dir, args);
+      t.equal(r.status, 2, `${label}: exit 2`);
+      t.match(r.stderr, message, `${label}: message on stderr`);
+      t.notMatch(r.stderr, /\n\s+at /, `${label}: no stack trace`);
+      t.equal(r.stdout, '', `${label}: nothing on stdout`);
+    }
+    for (const f of ['bad1.key', 'bad2.key', 'bad3.key', 'bad4.key', 'bad5.key']) t.notOk(existsSync(join(dir, f)), `${f} not created`);
+  });
+
+  t.test('--help has examples', async (t) => {
+    const r = run(dir, ['keygen', '--help']);
+    t.equal(r.status, 0, 'exit 0');
+    t.match(r.stdout, /Examples:/, 'examples section');
+    t.match(r.stdout, /vitrine keygen --name log\.example\.com\/vitrine --out log\.key/, 'log key example');
+    t.match(r.stdout, /--cosigner/, 'cosigner flag documented');
+  });
+});
