@@ -1,0 +1,212 @@
+/**
+ * Offline proof bundles, `.tlog-proof` (c2sp.org/tlog-proof; FORMATS.md §8):
+ *
+ *   c2sp.org/tlog-proof@v1
+ *   extra <b64 entry bytes>
+ *   index <leaf index>
+ *   <b64 audit path hash>        (0 to 63 lines)
+ *   <empty line>
+ *   <signed checkpoint note, with every cosignature the log had>
+ *
+ * In Vitrine the `extra` line is required: it carries the entry, so that a
+ * verifier holding only the artifact and the log's key (and, by policy,
+ * witness keys) can check everything offline. `verifyBundle` runs the five
+ * steps of §8 in order and reports the first that fails.
+ *
+ * Browser-safe: no Node-only imports on this path (see test/proof/browser).
+ */
+import { rootFromInclusionProof, sha256 } from '../../merkle/index.js';
+import { nobleEd25519, type Ed25519 } from '../crypto/ed25519.js';
+import { b64decode, b64encode, bytesEqual, fromUtf8, hexEncode, parseDecimal } from '../encoding.js';
+import { MalformedError, VitrineError } from '../errors.js';
+import { decodeEntry, entryLeafHash, keyHash, verifyEntrySignature, type Entry } from '../entry/index.js';
+import {
+  openCheckpoint,
+  parseCheckpoint,
+  parseCosignerVerifier,
+  parseNote,
+  parseVerifier,
+  verifyCosignatures,
+  type Verifier,
+} from '../note/index.js';
+
+export const BUNDLE_HEADER = 'c2sp.org/tlog-proof@v1';
+/** A bundle larger than this is rejected before parsing (entry ≤ 8 KiB, 63 hashes, ≤ 100 signature lines). */
+export const MAX_BUNDLE_BYTES = 64 * 1024;
+const MAX_PROOF_LINES = 63;
+
+export interface Bundle {
+  /** Canonical entry bytes (the `extra` line). */
+  entry: Uint8Array;
+  index: bigint;
+  /** Audit path, from the leaf's sibling upward. */
+  proof: Uint8Array[];
+  /** The signed checkpoint note, verbatim. */
+  checkpoint: string;
+}
+
+export function formatBundle(b: Bundle): string {
+  let out = `${BUNDLE_HEADER}\nextra ${b64encode(b.entry)}\nindex ${b.index}\n`;
+  for (const h of b.proof) out += `${b64encode(h)}\n`;
+  return `${out}\n${b.checkpoint}`;
+}
+
+/** Parses a bundle strictly. Throws MalformedError naming the line and rule. */
+export function parseBundle(input: string | Uint8Array): Bundle {
+  const size = typeof input === 'string' ? input.length : input.length;
+  if (size > MAX_BUNDLE_BYTES) throw new MalformedError(`bundle: larger than ${MAX_BUNDLE_BYTES} bytes`);
+  const text = typeof input === 'string' ? input : fromUtf8(input, 'bundle');
+  const blank = text.indexOf('\n\n');
+  if (blank < 0) throw new MalformedError('bundle: no empty line between the proof and the checkpoint');
+  const head = text.slice(0, blank).split('\n');
+  const checkpoint = text.slice(blank + 2);
+  if (head[0] !== BUNDLE_HEADER) throw new MalformedError(`bundle line 1: must be exactly ${JSON.stringify(BUNDLE_HEADER)}`);
+  const extra = head[1];
+  if (extra === undefined || !extra.startsWith('extra ')) {
+    throw new MalformedError('bundle line 2: must be "extra <base64 entry>" (Vitrine bundles carry the entry)');
+  }
+  const entry = b64decode(extra.slice(6), 'bundle extra');
+  const indexLine = head[2];
+  if (indexLine === undefined || !indexLine.startsWith('index ')) throw new MalformedError('bundle line 3: must be "index <decimal>"');
+  const index = parseDecimal(indexLine.slice(6), 'bundle index');
+  const proofLines = head.slice(3);
+  if (proofLines.length > MAX_PROOF_LINES) throw new MalformedError(`bundle: more than ${MAX_PROOF_LINES} proof lines`);
+  const proof = proofLines.map((l, i) => b64decode(l, `bundle proof line ${i + 1}`, 32));
+  // The checkpoint must at least be a well-formed note with a checkpoint body.
+  parseCheckpoint(parseNote(checkpoint).text);
+  return { entry, index, proof, checkpoint };
+}
+
+/** Which §8 step failed: 0 is "the bundle does not parse". */
+export type BundleStep = 0 | 1 | 2 | 3 | 4 | 5;
+
+export type BundleFailureCode =
+  | 'malformed-bundle'
+  | 'bad-entry'
+  | 'digest-mismatch'
+  | 'bad-entry-signature'
+  | 'signer-not-pinned'
+  | 'inclusion-failed'
+  | 'bad-log-signature'
+  | 'witness-quorum';
+
+export interface BundleSuccess {
+  ok: true;
+  entry: Entry;
+  index: bigint;
+  origin: string;
+  treeSize: bigint;
+  rootHash: Uint8Array;
+  /** Names of the witnesses from the policy that validly cosigned. */
+  witnesses: string[];
+}
+
+export interface BundleFailure {
+  ok: false;
+  step: BundleStep;
+  code: BundleFailureCode;
+  /** One plain sentence. */
+  message: string;
+}
+
+export type BundleResult = BundleSuccess | BundleFailure;
+
+export interface BundlePolicy {
+  /** The log's vkey (type 0x01), as a string or parsed. */
+  logKey: string | Verifier;
+  /** If given, the entry's key must be one of these signer vkeys. */
+  signers?: ReadonlyArray<string | Verifier>;
+  /** Witness vkeys (type 0x01 or 0x04). */
+  witnesses?: ReadonlyArray<string | Verifier>;
+  /** How many of `witnesses` must have cosigned (default: 0). */
+  quorum?: number;
+}
+
+/** The artifact's bytes, or its SHA-256 digest when it was hashed elsewhere (e.g. streamed from disk). */
+export type ArtifactInput = Uint8Array | { digest: Uint8Array };
+
+/**
+ * Verifies a bundle offline against an artifact and a policy, following the
+ * five steps of FORMATS.md §8. Never throws for bad bundles: the result
+ * says which step failed (a quorum larger than the witness list can never
+ * be met, so it fails step 5). Throws MalformedError only for a malformed
+ * policy: a bad vkey or a negative quorum.
+ */
+export function verifyBundle(artifact: ArtifactInput, bundle: string | Uint8Array | Bundle, policy: BundlePolicy, ed: Ed25519 = nobleEd25519): BundleResult {
+  const logKey = typeof policy.logKey === 'string' ? parseVerifier(policy.logKey) : policy.logKey;
+  const signers = (policy.signers ?? []).map((s) => (typeof s === 'string' ? parseVerifier(s) : s));
+  const witnesses = (policy.witnesses ?? []).map((w) => (typeof w === 'string' ? parseCosignerVerifier(w) : w));
+  const quorum = policy.quorum ?? 0;
+  if (!Number.isSafeInteger(quorum) || quorum < 0) throw new MalformedError('quorum: must be a non-negative integer');
+
+  let b: Bundle;
+  try {
+    b = bundle instanceof Uint8Array || typeof bundle === 'string' ? parseBundle(bundle) : bundle;
+  } catch (err) {
+    return fail(0, 'malformed-bundle', `The proof bundle is malformed: ${messageOf(err)}.`);
+  }
+
+  // Step 1: the entry decodes, follows the format, and names this artifact.
+  let entry: Entry;
+  try {
+    entry = decodeEntry(b.entry);
+  } catch (err) {
+    return fail(1, 'bad-entry', `The logged entry is not a valid Vitrine entry: ${messageOf(err)}.`);
+  }
+  const digest = artifact instanceof Uint8Array ? sha256(artifact) : artifact.digest;
+  if (!bytesEqual(digest, entry.digest)) {
+    return fail(1, 'digest-mismatch', `The artifact's SHA-256 (${hexEncode(digest)}) is not the digest the entry signs (${hexEncode(entry.digest)}).`);
+  }
+
+  // Step 2: the entry's signature, and the pinned signer keys.
+  if (!verifyEntrySignature(entry, ed)) return fail(2, 'bad-entry-signature', "The entry's signature does not verify with its key.");
+  if (signers.length > 0 && !signers.some((s) => bytesEqual(s.publicKey, entry.key))) {
+    return fail(2, 'signer-not-pinned', `The entry was signed by key ${keyHash(entry.key)}, which is not one of the pinned signer keys.`);
+  }
+
+  // Step 3: leaf hash -> inclusion proof -> the checkpoint's root.
+  let cp;
+  try {
+    cp = parseCheckpoint(parseNote(b.checkpoint).text);
+  } catch (err) {
+    return fail(0, 'malformed-bundle', `The proof bundle's checkpoint is malformed: ${messageOf(err)}.`);
+  }
+  try {
+    const root = rootFromInclusionProof(entryLeafHash(b.entry), b.index, cp.size, b.proof);
+    if (!bytesEqual(root, cp.rootHash)) {
+      return fail(3, 'inclusion-failed', `The inclusion proof for index ${b.index} does not lead to the checkpoint's root at size ${cp.size}.`);
+    }
+  } catch (err) {
+    return fail(3, 'inclusion-failed', `The inclusion proof for index ${b.index} is invalid: ${messageOf(err)}.`);
+  }
+
+  // Step 4: the log's signature on the checkpoint.
+  try {
+    openCheckpoint(b.checkpoint, logKey, ed);
+  } catch (err) {
+    return fail(4, 'bad-log-signature', `The checkpoint is not validly signed by the log key ${logKey.name}: ${messageOf(err)}.`);
+  }
+
+  // Step 5: the witness policy.
+  let cosigned: string[] = [];
+  if (witnesses.length > 0) {
+    try {
+      cosigned = verifyCosignatures(b.checkpoint, witnesses, ed).map((c) => c.witness.name);
+    } catch (err) {
+      return fail(5, 'witness-quorum', `A witness cosignature on the checkpoint is invalid: ${messageOf(err)}.`);
+    }
+  }
+  if (cosigned.length < quorum) {
+    return fail(5, 'witness-quorum', `The checkpoint has ${cosigned.length} valid cosignature(s) from the given witnesses, fewer than the quorum of ${quorum}.`);
+  }
+  return { ok: true, entry, index: b.index, origin: cp.origin, treeSize: cp.size, rootHash: cp.rootHash, witnesses: cosigned };
+}
+
+function fail(step: BundleStep, code: BundleFailureCode, message: string): BundleFailure {
+  return { ok: false, step, code, message };
+}
+
+function messageOf(err: unknown): string {
+  const m = err instanceof VitrineError || err instanceof Error ? err.message : String(err);
+  return m.replace(/\.$/, '');
+}
