@@ -126,9 +126,13 @@ and prints the log's verifier key on stdout. Give that key to verifiers.`,
           if (stopping) return;
           stopping = true;
           log('stopping', { signal });
-          server.close();
+          // Stop accepting connections, commit and answer the batch in flight,
+          // then let the answers drain before closing the remaining sockets.
+          const closed = new Promise<void>((resolve) => server.close(() => resolve()));
           await opened.close();
           server.closeIdleConnections();
+          await Promise.race([closed, new Promise((r) => setTimeout(r, 5000).unref())]);
+          server.closeAllConnections();
           clearInterval(poll);
           log('stopped', { size: sequencer.size });
           process.exit(0);

@@ -8,8 +8,13 @@ import { Command } from 'commander';
 import { fail, type Register } from './common.js';
 // Command modules: one import line each, added to `commands` below.
 import { register as keygen } from './keygen.js';
+import { register as sign } from './sign.js';
+import { register as verify } from './verify.js';
+import { register as verifyEvidence } from './verify-evidence.js';
+import { register as serve } from './serve.js';
+import { register as submit } from './submit.js';
 
-const commands: Register[] = [keygen];
+const commands: Register[] = [keygen, serve, submit];
 
 const program = new Command('vitrine')
   .description('Vitrine: a binary transparency log for software releases.')

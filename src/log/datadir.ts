@@ -54,14 +54,15 @@ export function openLog(o: OpenLogOptions): OpenedLog {
   const release = lockDir(o.dir);
   let storage: SqliteStorage | undefined;
   try {
-    const { signer, created } = loadOrCreateKey(o);
     storage = new SqliteStorage(join(o.dir, 'log.db'), o.storage);
     const stored = storage.origin();
+    if (stored !== undefined && stored !== o.origin) {
+      throw new StartupError(`data directory ${o.dir} belongs to origin ${stored}, not ${o.origin}`);
+    }
+    const { signer, created } = loadOrCreateKey(o);
     if (stored === undefined) {
       if (storage.latestCheckpoint() !== undefined) throw new StartupError('the database has checkpoints but no origin record');
       storage.initOrigin(o.origin);
-    } else if (stored !== o.origin) {
-      throw new StartupError(`data directory ${o.dir} belongs to origin ${stored}, not ${o.origin}`);
     }
     const verifier = verifierFromSigner(signer);
     const sequencer = Sequencer.open({

@@ -100,12 +100,12 @@ export class LogService {
     return this.#o.sequencer.size;
   }
 
-  /** A hash tile (c2sp.org/tlog-tiles): full, or partial of `width` hashes. */
-  tile(tileLevel: number, index: number, width?: number): Uint8Array {
+  /** A hash tile (c2sp.org/tlog-tiles): full (width 256), or partial of `width` hashes. */
+  tile(tileLevel: number, index: number, width: number = TILE_WIDTH): Uint8Array {
     const level = tileLevel * 8;
     const available = Math.floor(this.size / 2 ** level);
     const start = index * TILE_WIDTH;
-    if (width === undefined) {
+    if (width === TILE_WIDTH) {
       if (start + TILE_WIDTH > available) throw new NotFoundError(`tile ${tileLevel}/${index} is not complete yet`);
       const full = this.#o.storage.fullTile(tileLevel, index);
       if (full === undefined) throw new NotFoundError(`tile ${tileLevel}/${index} is not stored`);
@@ -119,10 +119,10 @@ export class LogService {
   }
 
   /** An entry bundle: each entry as uint16 big-endian length || bytes. */
-  entryBundle(index: number, width?: number): Uint8Array {
-    const count = width ?? TILE_WIDTH;
+  entryBundle(index: number, width: number = TILE_WIDTH): Uint8Array {
+    const count = width;
     const start = index * TILE_WIDTH;
-    if (start + count > this.size) throw new NotFoundError(`entry bundle ${index}${width ? `.p/${width}` : ''} is beyond the tree`);
+    if (start + count > this.size) throw new NotFoundError(`entry bundle ${index}${width < TILE_WIDTH ? `.p/${width}` : ''} is beyond the tree`);
     const entries = this.#o.storage.entryRange(start, count);
     let len = 0;
     for (const e of entries) len += 2 + e.length;

@@ -17,15 +17,19 @@
  */
 import { rootFromInclusionProof, sha256 } from '../../merkle/index.js';
 import { nobleEd25519, type Ed25519 } from '../crypto/ed25519.js';
-import { b64decode, b64encode, bytesEqual, fromUtf8, hexEncode, parseDecimal } from '../encoding.js';
+import { b64decode, b64encode, bytesEqual, fromUtf8, hexEncode, parseDecimal, utf8 } from '../encoding.js';
 import { MalformedError, VitrineError } from '../errors.js';
 import { decodeEntry, entryLeafHash, keyHash, verifyEntrySignature, type Entry } from '../entry/index.js';
 import {
   openCheckpoint,
   parseCheckpoint,
   parseCosignerVerifier,
+  cosignerVerifier,
+  formatKeyId,
   parseNote,
   parseVerifier,
+  sameVerifier,
+  TYPE_ED25519,
   verifyCosignatures,
   type Verifier,
 } from '../note/index.js';
@@ -53,7 +57,11 @@ export function formatBundle(b: Bundle): string {
 
 /** Parses a bundle strictly. Throws MalformedError naming the line and rule. */
 export function parseBundle(input: string | Uint8Array): Bundle {
-  const size = typeof input === 'string' ? input.length : input.length;
+  // The limit is on bytes: a string is measured in UTF-8, without encoding
+  // it when it cannot be over (a UTF-16 code unit is at most 3 UTF-8 bytes).
+  const size =
+    typeof input === 'string' ? (input.length * 3 <= MAX_BUNDLE_BYTES ? input.length : utf8(input).length) : input instanceof Uint8Array ? input.length : -1;
+  if (size < 0) throw new MalformedError('bundle: must be a string or bytes');
   if (size > MAX_BUNDLE_BYTES) throw new MalformedError(`bundle: larger than ${MAX_BUNDLE_BYTES} bytes`);
   const text = typeof input === 'string' ? input : fromUtf8(input, 'bundle');
   const blank = text.indexOf('\n\n');
@@ -130,14 +138,12 @@ export type ArtifactInput = Uint8Array | { digest: Uint8Array };
  * five steps of FORMATS.md §8. Never throws for bad bundles: the result
  * says which step failed (a quorum larger than the witness list can never
  * be met, so it fails step 5). Throws MalformedError only for a malformed
- * policy: a bad vkey or a negative quorum.
+ * policy: a bad vkey, a log key of type 0x04, two different witness keys
+ * with the same name and key ID, or a negative quorum. A witness key counts
+ * once towards the quorum, even when listed twice or under two names.
  */
 export function verifyBundle(artifact: ArtifactInput, bundle: string | Uint8Array | Bundle, policy: BundlePolicy, ed: Ed25519 = nobleEd25519): BundleResult {
-  const logKey = typeof policy.logKey === 'string' ? parseVerifier(policy.logKey) : policy.logKey;
-  const signers = (policy.signers ?? []).map((s) => (typeof s === 'string' ? parseVerifier(s) : s));
-  const witnesses = (policy.witnesses ?? []).map((w) => (typeof w === 'string' ? parseCosignerVerifier(w) : w));
-  const quorum = policy.quorum ?? 0;
-  if (!Number.isSafeInteger(quorum) || quorum < 0) throw new MalformedError('quorum: must be a non-negative integer');
+  const { logKey, signers, witnesses, quorum } = checkPolicy(policy);
 
   let b: Bundle;
   try {
@@ -187,11 +193,17 @@ export function verifyBundle(artifact: ArtifactInput, bundle: string | Uint8Arra
     return fail(4, 'bad-log-signature', `The checkpoint is not validly signed by the log key ${logKey.name}: ${messageOf(err)}.`);
   }
 
-  // Step 5: the witness policy.
-  let cosigned: string[] = [];
+  // Step 5: the witness policy. One key counts once towards the quorum,
+  // however many names it is listed under.
+  const cosigned: string[] = [];
   if (witnesses.length > 0) {
     try {
-      cosigned = verifyCosignatures(b.checkpoint, witnesses, ed).map((c) => c.witness.name);
+      const seen: Uint8Array[] = [];
+      for (const c of verifyCosignatures(b.checkpoint, witnesses, ed)) {
+        if (seen.some((k) => bytesEqual(k, c.witness.publicKey))) continue;
+        seen.push(c.witness.publicKey);
+        cosigned.push(c.witness.name);
+      }
     } catch (err) {
       return fail(5, 'witness-quorum', `A witness cosignature on the checkpoint is invalid: ${messageOf(err)}.`);
     }
@@ -200,6 +212,30 @@ export function verifyBundle(artifact: ArtifactInput, bundle: string | Uint8Arra
     return fail(5, 'witness-quorum', `The checkpoint has ${cosigned.length} valid cosignature(s) from the given witnesses, fewer than the quorum of ${quorum}.`);
   }
   return { ok: true, entry, index: b.index, origin: cp.origin, treeSize: cp.size, rootHash: cp.rootHash, witnesses: cosigned };
+}
+
+/**
+ * Parses and checks a policy, throwing MalformedError for a mistake in it
+ * (never blamed on the bundle): a bad vkey, a log key that is not type
+ * 0x01, two different witness keys sharing a name and key ID, a bad quorum.
+ * Witness keys come back as type-0x04 verifiers without duplicates.
+ */
+function checkPolicy(policy: BundlePolicy): { logKey: Verifier; signers: Verifier[]; witnesses: Verifier[]; quorum: number } {
+  const logKey = typeof policy.logKey === 'string' ? parseVerifier(policy.logKey) : policy.logKey;
+  if (logKey.type !== TYPE_ED25519) {
+    throw new MalformedError(`log key ${logKey.name}+${formatKeyId(logKey.keyId)}: must be an Ed25519 (type 0x01) vkey, not a cosigner key`);
+  }
+  const signers = (policy.signers ?? []).map((s) => (typeof s === 'string' ? parseVerifier(s) : s));
+  const witnesses: Verifier[] = [];
+  for (const w of policy.witnesses ?? []) {
+    const v = typeof w === 'string' ? parseCosignerVerifier(w) : cosignerVerifier(w);
+    const same = witnesses.find((x) => x.name === v.name && x.keyId === v.keyId);
+    if (same === undefined) witnesses.push(v);
+    else if (!sameVerifier(same, v)) throw new MalformedError(`witnesses: two different keys share the name and key ID ${v.name}+${formatKeyId(v.keyId)}`);
+  }
+  const quorum = policy.quorum ?? 0;
+  if (!Number.isSafeInteger(quorum) || quorum < 0) throw new MalformedError('quorum: must be a non-negative integer');
+  return { logKey, signers, witnesses, quorum };
 }
 
 function fail(step: BundleStep, code: BundleFailureCode, message: string): BundleFailure {

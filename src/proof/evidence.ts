@@ -18,12 +18,13 @@
  */
 import { consistencyRoots, type Hash } from '../../merkle/index.js';
 import { nobleEd25519, type Ed25519 } from '../crypto/ed25519.js';
-import { b64decode, b64encode, bytesEqual, fromUtf8 } from '../encoding.js';
+import { b64decode, b64encode, bytesEqual, fromUtf8, utf8 } from '../encoding.js';
 import { MalformedError, VitrineError } from '../errors.js';
-import { openCheckpoint, parseVerifier, type OpenedCheckpoint, type Verifier } from '../note/index.js';
+import { openCheckpoint, parseVerifier, TYPE_ED25519, type OpenedCheckpoint, type Verifier } from '../note/index.js';
 
 export const EVIDENCE_TYPE = 'vitrine-evidence/v1';
-const MAX_EVIDENCE_BYTES = 256 * 1024;
+/** An evidence document larger than this is rejected before parsing. */
+export const MAX_EVIDENCE_BYTES = 256 * 1024;
 
 export interface Observation {
   from: string;
@@ -42,8 +43,10 @@ export interface Evidence {
 export function parseEvidence(input: string | Uint8Array | unknown): Evidence {
   let value: unknown = input;
   if (typeof input === 'string' || input instanceof Uint8Array) {
+    // Measured in bytes before anything is decoded (a UTF-16 unit is at most 3 UTF-8 bytes).
+    const size = typeof input === 'string' ? (input.length * 3 <= MAX_EVIDENCE_BYTES ? input.length : utf8(input).length) : input.length;
+    if (size > MAX_EVIDENCE_BYTES) throw new MalformedError(`evidence: larger than ${MAX_EVIDENCE_BYTES} bytes`);
     const text = typeof input === 'string' ? input : fromUtf8(input, 'evidence');
-    if (text.length > MAX_EVIDENCE_BYTES) throw new MalformedError(`evidence: larger than ${MAX_EVIDENCE_BYTES} bytes`);
     try {
       value = JSON.parse(text);
     } catch {
@@ -89,10 +92,12 @@ export type EvidenceResult =
 /**
  * Checks whether a document proves a split view by the log with key
  * `logKey`. Never throws for a bad document: the result says why it proves
- * nothing.
+ * nothing. Throws MalformedError for a bad `logKey` (not a type-0x01 vkey).
  */
 export function verifyEvidence(input: string | Uint8Array | Evidence, logKey: string | Verifier, ed: Ed25519 = nobleEd25519): EvidenceResult {
   const key = typeof logKey === 'string' ? parseVerifier(logKey) : logKey;
+  // A cosigner key here is the caller's mistake, not a fault of the document.
+  if (key.type !== TYPE_ED25519) throw new MalformedError(`log key ${key.name}: must be an Ed25519 (type 0x01) vkey, not a cosigner key`);
   let doc: Evidence;
   try {
     doc = typeof input === 'string' || input instanceof Uint8Array ? parseEvidence(input) : parseEvidence(input as unknown);

@@ -1,0 +1,140 @@
+/**
+ * `vitrine submit`: sign (if needed) and submit an entry to a log, verify
+ * the answer offline with the same code as `vitrine verify`, and only then
+ * write ARTIFACT.tlog-proof.
+ */
+import { constants } from 'node:fs';
+import { link, open, readFile, rename, unlink } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { nodeEd25519 } from '../src/crypto/ed25519-node.js';
+import { hexEncode } from '../src/encoding.js';
+import { MAX_ENTRY_SIZE, decodeEntry, encodeEntry, entryLeafHash, signEntry } from '../src/entry/index.js';
+import { digestFile } from '../src/entry/digest.js';
+import { submitEntry } from '../src/client/submit.js';
+import { parseSigner, parseVerifier, parseCosignerVerifier } from '../src/note/index.js';
+import { action, CliError, collect, intOption, UsageError } from './common.js';
+
+export function parseAnnotations(pairs: readonly string[]): Record<string, string> | undefined {
+  if (pairs.length === 0) return undefined;
+  const out: Record<string, string> = {};
+  for (const p of pairs) {
+    const eq = p.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--annotate: ${JSON.stringify(p)} is not key=value`);
+    const k = p.slice(0, eq);
+    if (Object.hasOwn(out, k)) throw new UsageError(`--annotate: key ${JSON.stringify(k)} is given twice`);
+    out[k] = p.slice(eq + 1);
+  }
+  return out;
+}
+
+async function readSmallFile(path: string, max: number, what: string): Promise<Uint8Array> {
+  let data: Buffer;
+  try {
+    data = await readFile(path);
+  } catch (err) {
+    throw new CliError(`cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  if (data.length > max) throw new CliError(`${what} ${path} is larger than ${max} bytes`);
+  return new Uint8Array(data);
+}
+
+/** Writes a file atomically (temp file + rename), refusing to replace one unless `force`. */
+export async function writeNew(path: string, data: string | Uint8Array, force: boolean): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  const fh = await open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  try {
+    if (force) {
+      await rename(tmp, path);
+      return;
+    }
+    // link() fails atomically with EEXIST if the file appeared meanwhile.
+    try {
+      await link(tmp, path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new CliError(`${path} already exists; use --force to replace it`);
+      throw err;
+    }
+  } finally {
+    await unlink(tmp).catch(() => {});
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('submit')
+    .description('submit an entry to a log, verify the answer offline, and write the .tlog-proof bundle')
+    .argument('<file>', 'an entry file (from `vitrine sign`), or with --key, the artifact to sign')
+    .requiredOption('--log <url>', 'the log URL')
+    .requiredOption('--log-key <vkey>', "the log's verifier key")
+    .option('--key <file>', 'sign FILE (an artifact) with this skey first')
+    .option('--name <name>', 'artifact name (with --key), e.g. pkg:npm/my-lib@1.2.3')
+    .option('--annotate <k=v>', 'annotation (with --key); repeatable', collect, [])
+    .option('--witness <vkey>', 'require a cosignature from this witness; repeatable', collect, [])
+    .option('--quorum <k>', 'how many of the witnesses must cosign', intOption('--quorum', 0, 64))
+    .option('-o, --out <file>', 'where to write the bundle (default: ARTIFACT.tlog-proof)')
+    .option('--force', 'replace an existing bundle file')
+    .option('--tries <n>', 'attempts when the log pushes back (503/429)', intOption('--tries', 1, 100), 5)
+    .addHelpText(
+      'after',
+      `
+Examples:
+  # sign and submit in one step
+  vitrine submit --log https://log.example.com --log-key "$LOG_VKEY" \\
+      --key release.key --name pkg:npm/my-lib@1.2.3 my-lib-1.2.3.tgz
+  # submit an entry signed earlier on an offline machine (vitrine sign)
+  vitrine submit --log https://log.example.com --log-key "$LOG_VKEY" my-lib-1.2.3.tgz.entry
+
+Writes my-lib-1.2.3.tgz.tlog-proof only after the log's answer verified.
+Retries when the log answers 503 or 429, honouring Retry-After.`,
+    )
+    .action(
+      action(async (file: string, opts: {
+        log: string; logKey: string; key?: string; name?: string; annotate: string[]; witness: string[];
+        quorum?: number; out?: string; force?: boolean; tries: number;
+      }) => {
+        let logKey, witnesses;
+        try {
+          logKey = parseVerifier(opts.logKey);
+          witnesses = opts.witness.map(parseCosignerVerifier);
+        } catch (err) {
+          throw new UsageError(`--log-key/--witness: ${(err as Error).message}`);
+        }
+        const quorum = opts.quorum ?? witnesses.length;
+        if (quorum > witnesses.length) throw new UsageError(`--quorum ${quorum} is more than the ${witnesses.length} --witness keys given`);
+        let entry: Uint8Array;
+        let artifactPath: string;
+        if (opts.key !== undefined) {
+          if (opts.name === undefined) throw new UsageError('--name is required with --key');
+          const skey = new TextDecoder().decode(await readSmallFile(opts.key, 4096, 'key file'));
+          const signer = parseSigner(skey, nodeEd25519);
+          const digest = await digestFile(file);
+          entry = encodeEntry(signEntry({ name: opts.name, digest, annotations: parseAnnotations(opts.annotate) }, signer.seed, nodeEd25519));
+          artifactPath = file;
+        } else {
+          if (opts.name !== undefined || opts.annotate.length > 0) throw new UsageError('--name and --annotate need --key (to sign an artifact)');
+          entry = await readSmallFile(file, MAX_ENTRY_SIZE, 'entry file');
+          decodeEntry(entry);
+          artifactPath = file.endsWith('.entry') ? file.slice(0, -'.entry'.length) : file;
+        }
+        const out = opts.out ?? `${artifactPath}.tlog-proof`;
+        const result = await submitEntry(entry, {
+          log: opts.log,
+          policy: { logKey, witnesses, quorum },
+          ed: nodeEd25519,
+          client: {
+            maxTries: opts.tries,
+            onRetry: (status, wait, attempt) => process.stderr.write(`vitrine: the log answered ${status}; retrying in ${wait}s (attempt ${attempt + 1} of ${opts.tries})\n`),
+          },
+        });
+        await writeNew(out, result.bundle, opts.force ?? false);
+        const leaf = hexEncode(entryLeafHash(entry));
+        process.stdout.write(`${result.fresh ? 'logged' : 'already logged'} at index ${result.index} (leaf ${leaf}); wrote ${out}\n`);
+      }),
+    );
+}

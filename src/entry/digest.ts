@@ -1,0 +1,44 @@
+/**
+ * Artifact digests for entries (FORMATS.md §4, key 3: SHA-256 of the
+ * artifact's bytes), computed with node:crypto. Files are streamed in
+ * fixed-size chunks, so artifacts of any size hash in constant memory.
+ *
+ * Node only: the one module of src/entry that imports node: modules. Nothing
+ * else in src/entry imports it and ./index.ts does not re-export it; browser
+ * code hashes with `sha256` from merkle/hash.ts instead.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { NotFoundError } from '../errors.js';
+
+/** Read size for files: large enough to amortise syscalls, small enough to stay out of the way. */
+const CHUNK = 1 << 20;
+
+/** SHA-256 of bytes already in memory. */
+export function digestBytes(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(bytes).digest());
+}
+
+/** SHA-256 of everything a stream yields (for example `process.stdin`). */
+export async function digestStream(source: AsyncIterable<Uint8Array | string>): Promise<Uint8Array> {
+  const hash = createHash('sha256');
+  for await (const chunk of source) {
+    // A stream in text mode would hash re-encoded text, not the artifact's bytes.
+    if (typeof chunk === 'string') throw new TypeError('digestStream: the stream must yield bytes, not strings (no setEncoding)');
+    hash.update(chunk);
+  }
+  return new Uint8Array(hash.digest());
+}
+
+/**
+ * SHA-256 of the file at `path`, streamed. Throws NotFoundError when the file
+ * does not exist; other I/O errors (EISDIR, EACCES, …) propagate unchanged.
+ */
+export async function digestFile(path: string): Promise<Uint8Array> {
+  try {
+    return await digestStream(createReadStream(path, { highWaterMark: CHUNK }));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException | null)?.code === 'ENOENT') throw new NotFoundError(`artifact file ${JSON.stringify(path)}: no such file`);
+    throw err;
+  }
+}
