@@ -1,0 +1,212 @@
+/**
+ * Proof generation, RFC 9162 §2.1.3.1 (inclusion, PATH) and §2.1.4.1
+ * (consistency, PROOF/SUBPROOF), split into a plan and a read as in
+ * transparency-dev/merkle and golang.org/x/mod/sumdb/tlog.
+ *
+ * A planner computes which stored nodes (complete subtrees, see ./tree.ts)
+ * a proof needs. The caller reads their hashes however it stores them (a
+ * SQLite table, fetched tiles, a Map in tests) and hands them to the plan's
+ * `assemble`, which folds each right-edge proof element that is not a
+ * complete subtree from the several stored nodes that cover it. Nothing
+ * here does I/O, so the same code serves the log, the monitor and the
+ * browser.
+ */
+import { MalformedError } from '../src/errors.js';
+import { _bitLen, _fn, _hashes, _pow2, _u63 } from './_check.js';
+import { EMPTY_ROOT, type Hash } from './hash.js';
+import { _fold, _rangeNodes, type NodeId } from './tree.js';
+
+/** Reads the hashes of stored nodes, in the order asked. */
+export type ReadHashes = (ids: readonly NodeId[]) => readonly Hash[];
+/** Reads the hashes of stored nodes, in the order asked, asynchronously. */
+export type ReadHashesAsync = (ids: readonly NodeId[]) => Promise<readonly Hash[]>;
+
+/** The stored nodes a proof needs, and how to turn their hashes into the proof. */
+export interface ProofPlan {
+  readonly nodes: readonly NodeId[];
+  /** `hashes[i]` is the hash of `nodes[i]`; returns the proof, ordered as RFC 9162 orders it. */
+  assemble(hashes: readonly Hash[]): Hash[];
+}
+
+/** The stored nodes that make up a tree's root, and how to fold them into it. */
+export interface RootPlan {
+  readonly nodes: readonly NodeId[];
+  assemble(hashes: readonly Hash[]): Hash;
+}
+
+/** A proof element: leaves [begin, end) of the tree. */
+type Range = readonly [begin: bigint, end: bigint];
+
+/** Largest power of two strictly below n (n ≥ 2): RFC 9162's split point k. */
+function split(n: bigint): bigint {
+  return _pow2(_bitLen(n - 1n) - 1);
+}
+
+function checkHashes(hashes: readonly Hash[], nodes: readonly NodeId[]): void {
+  _hashes(hashes, 'hashes');
+  if (hashes.length !== nodes.length) throw new MalformedError(`hashes: expected ${nodes.length} hashes (one per planned node), got ${hashes.length}`);
+}
+
+function planRanges(ranges: readonly Range[]): ProofPlan {
+  const nodes: NodeId[] = [];
+  const groups = ranges.map(([begin, end]) => _rangeNodes(begin, end, nodes));
+  return {
+    nodes,
+    assemble(hashes) {
+      checkHashes(hashes, nodes);
+      const proof: Hash[] = [];
+      let at = 0;
+      for (const count of groups) {
+        proof.push(_fold(hashes, at, count));
+        at += count;
+      }
+      return proof;
+    },
+  };
+}
+
+/**
+ * Plans the inclusion proof of leaf `index` in the tree of `size` leaves
+ * (RFC 9162 §2.1.3.1 PATH). Throws MalformedError unless index < size.
+ */
+export function planInclusion(index: number | bigint, size: number | bigint): ProofPlan {
+  const m = _u63(index, 'index');
+  const n = _u63(size, 'size');
+  if (m >= n) throw new MalformedError(`index: ${m} is not below size ${n}`);
+  // PATH(m, D[n]) = PATH(m, D[0:k]) : MTH(D[k:n]) or PATH(m - k, D[k:n]) : MTH(D[0:k]),
+  // walked from the root down; the siblings met on the way are the proof, last first.
+  const ranges: Range[] = [];
+  let start = 0n;
+  let end = n;
+  while (end - start > 1n) {
+    const k = split(end - start);
+    if (m < start + k) {
+      ranges.push([start + k, end]);
+      end = start + k;
+    } else {
+      ranges.push([start, start + k]);
+      start += k;
+    }
+  }
+  return planRanges(ranges.reverse());
+}
+
+export interface ConsistencyProofOptions {
+  /**
+   * The verifier's convention. true (default): RFC 9162 §2.1.4.2, which
+   * prepends the first root when m is a power of two, so the proof omits it.
+   * false: FORMATS.md §9 evidence, verified without that step, so the proof
+   * starts with the larger tree's hash of its first m leaves; this is RFC
+   * 6962's SUBPROOF(m, D[n], false).
+   */
+  prependFirstRoot?: boolean;
+}
+
+function prependOption(opts: unknown): boolean {
+  if (typeof opts !== 'object' || opts === null) throw new TypeError('opts: expected an object');
+  const v = (opts as ConsistencyProofOptions).prependFirstRoot ?? true;
+  if (typeof v !== 'boolean') throw new TypeError('opts.prependFirstRoot: expected a boolean');
+  return v;
+}
+
+/**
+ * Plans the consistency proof between the trees of `m` and `n` leaves
+ * (RFC 9162 §2.1.4.1 PROOF). m == n gives an empty proof; m == 0 and m > n
+ * throw MalformedError (FORMATS.md §1: a proof from the empty tree does not
+ * exist).
+ */
+export function planConsistency(m: number | bigint, n: number | bigint, opts: ConsistencyProofOptions = {}): ProofPlan {
+  const first = _u63(m, 'm');
+  const second = _u63(n, 'n');
+  const prepend = prependOption(opts);
+  if (first === 0n) throw new MalformedError('m: a consistency proof from the empty tree does not exist (m must be at least 1)');
+  if (first > second) throw new MalformedError(`m: ${first} is larger than n ${second}`);
+  // SUBPROOF(m, D[n], b), walked from the root down. Elements met on the way
+  // come after the recursive part, so they are collected and reversed.
+  const ranges: Range[] = [];
+  let start = 0n;
+  let end = second;
+  let rest = first;
+  // b = false from the start is SUBPROOF(m, D[n], false): the evidence form.
+  let b = prepend || first === second;
+  while (rest !== end - start) {
+    const k = split(end - start);
+    if (rest <= k) {
+      ranges.push([start + k, end]);
+      end = start + k;
+    } else {
+      ranges.push([start, start + k]);
+      start += k;
+      rest -= k;
+      b = false;
+    }
+  }
+  // SUBPROOF(m, D[m], false) = {MTH(D[m])}: a complete subtree of the old tree.
+  if (!b) ranges.push([start, end]);
+  return planRanges(ranges.reverse());
+}
+
+/** Plans the root of the tree of `size` leaves from the stored nodes of its right edge. */
+export function planRoot(size: number | bigint): RootPlan {
+  const n = _u63(size, 'size');
+  const nodes: NodeId[] = [];
+  const count = _rangeNodes(0n, n, nodes);
+  return {
+    nodes,
+    assemble(hashes) {
+      checkHashes(hashes, nodes);
+      return count === 0 ? EMPTY_ROOT.slice() : _fold(hashes, 0, count);
+    },
+  };
+}
+
+function readSync(read: ReadHashes, nodes: readonly NodeId[]): readonly Hash[] {
+  _fn(read, 'read');
+  return nodes.length === 0 ? [] : read(nodes);
+}
+
+async function readAsync(read: ReadHashesAsync, nodes: readonly NodeId[]): Promise<readonly Hash[]> {
+  _fn(read, 'read');
+  return nodes.length === 0 ? [] : await read(nodes);
+}
+
+/** Inclusion proof of leaf `index` in the tree of `size`, reading stored nodes through `read`. */
+export function inclusionProof(index: number | bigint, size: number | bigint, read: ReadHashes): Hash[] {
+  const plan = planInclusion(index, size);
+  return plan.assemble(readSync(read, plan.nodes));
+}
+
+/** Consistency proof between trees of `m` and `n` leaves, reading stored nodes through `read`. */
+export function consistencyProof(m: number | bigint, n: number | bigint, read: ReadHashes, opts: ConsistencyProofOptions = {}): Hash[] {
+  const plan = planConsistency(m, n, opts);
+  return plan.assemble(readSync(read, plan.nodes));
+}
+
+/** Root of the tree of `size` leaves, reading the stored nodes of its right edge through `read`. */
+export function rootFromStored(size: number | bigint, read: ReadHashes): Hash {
+  const plan = planRoot(size);
+  return plan.assemble(readSync(read, plan.nodes));
+}
+
+/** inclusionProof with an asynchronous reader (fetched tiles, an async database). */
+export async function inclusionProofAsync(index: number | bigint, size: number | bigint, read: ReadHashesAsync): Promise<Hash[]> {
+  const plan = planInclusion(index, size);
+  return plan.assemble(await readAsync(read, plan.nodes));
+}
+
+/** consistencyProof with an asynchronous reader. */
+export async function consistencyProofAsync(
+  m: number | bigint,
+  n: number | bigint,
+  read: ReadHashesAsync,
+  opts: ConsistencyProofOptions = {},
+): Promise<Hash[]> {
+  const plan = planConsistency(m, n, opts);
+  return plan.assemble(await readAsync(read, plan.nodes));
+}
+
+/** rootFromStored with an asynchronous reader. */
+export async function rootFromStoredAsync(size: number | bigint, read: ReadHashesAsync): Promise<Hash> {
+  const plan = planRoot(size);
+  return plan.assemble(await readAsync(read, plan.nodes));
+}
