@@ -147,7 +147,11 @@ export class Sequencer {
   }
 
   start(): void {
-    if (this.#timer === undefined) this.#timer = setInterval(() => this.flush(), this.#o.batchInterval);
+    if (this.#timer === undefined) {
+      this.#timer = setInterval(() => this.flush(), this.#o.batchInterval);
+      // The HTTP server keeps the process alive; the batch timer alone must not.
+      this.#timer.unref();
+    }
   }
 
   /**
