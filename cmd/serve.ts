@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Command } from 'commander';
 import { keyHash } from '../src/entry/index.js';
-import { createLogApp } from '../src/http/log-app.js';
+import { createLogHandler } from '../src/http/log-app.js';
 import { openLog, StartupError } from '../src/log/datadir.js';
 import { LogMetrics } from '../src/log/metrics.js';
 import { parseVerifier } from '../src/note/index.js';
@@ -105,7 +105,7 @@ and prints the log's verifier key on stdout. Give that key to verifiers.`,
         const poll = setInterval(() => metrics.poolDepth.set(sequencer.poolDepth), 1000);
         poll.unref();
         if (opened.createdKey) process.stdout.write(`${opened.verifierKey}\n`);
-        const app = createLogApp({
+        const app = createLogHandler({
           service,
           metrics,
           log,

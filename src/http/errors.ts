@@ -32,10 +32,26 @@ export function statusOf(err: VitrineError): number {
   return 400;
 }
 
+/** An HTTP answer, written either by Express or by a raw node:http fast path. */
+export interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer | string;
+}
+
+/** The JSON error answer of a typed error (FORMATS.md §10). */
+export function errorAnswer(err: VitrineError): Answer {
+  const headers: Record<string, string> = { 'Content-Type': 'application/json; charset=utf-8' };
+  if (err instanceof PushbackError) headers['Retry-After'] = String(err.retryAfter);
+  return { status: statusOf(err), headers, body: JSON.stringify({ error: err.code, message: err.message }) };
+}
+
+export function sendAnswer(res: Response, a: Answer): void {
+  res.status(a.status).set(a.headers).send(a.body);
+}
+
 export function sendError(res: Response, err: VitrineError): void {
-  const status = statusOf(err);
-  if (err instanceof PushbackError) res.setHeader('Retry-After', String(err.retryAfter));
-  res.status(status).json({ error: err.code, message: err.message });
+  sendAnswer(res, errorAnswer(err));
 }
 
 /** Body-parser and Express raise their own errors for oversized or unreadable bodies; translate them. */

@@ -4,6 +4,7 @@
  * Every error goes through errorMiddleware. `createLogApp` never listens:
  * cmd/ does, and tests run the app on port 0.
  */
+import type { RequestListener } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { parseTilePath } from '../../merkle/index.js';
 import { b64decode, fromUtf8, hexDecode, parseDecimal } from '../encoding.js';
@@ -12,7 +13,7 @@ import type { LogMetrics } from '../log/metrics.js';
 import type { LogService } from '../log/service.js';
 import type { Logger } from '../util/logger.js';
 import type { RateLimiter } from '../util/ratelimit.js';
-import { errorMiddleware, sendError } from './errors.js';
+import { errorAnswer, errorMiddleware, sendAnswer, sendError, type Answer } from './errors.js';
 
 export interface LogAppDeps {
   service: LogService;
@@ -39,22 +40,12 @@ export function createLogApp(deps: LogAppDeps): express.Express {
 
   app.get('/checkpoint', (_req, res) => {
     res.locals['route'] = 'checkpoint';
-    res.set({ 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache' }).send(service.checkpoint());
+    sendAnswer(res, checkpointAnswer(service));
   });
 
   app.get(/^\/tile\//, (req, res) => {
     res.locals['route'] = 'tile';
-    let tile;
-    try {
-      tile = parseTilePath(req.path.slice(1));
-    } catch (err) {
-      // Only canonical paths exist (c2sp.org/tlog-tiles): anything else is not found.
-      if (err instanceof MalformedError) throw new NotFoundError(`no such tile path: ${err.message}`);
-      throw err;
-    }
-    const index = safeNumber(tile.index, 'tile index');
-    const body = tile.entries ? service.entryBundle(index, tile.width) : service.tile(tile.level, index, tile.width);
-    res.set({ 'Content-Type': 'application/octet-stream', 'Cache-Control': IMMUTABLE }).send(Buffer.from(body.buffer, body.byteOffset, body.byteLength));
+    sendAnswer(res, tileAnswer(service, req.path));
   });
 
   const jsonLimit = deps.maxEntryBytes * 4 + 1024;
@@ -103,8 +94,7 @@ export function createLogApp(deps: LogAppDeps): express.Express {
 
   app.get('/v1/proof/inclusion', (req, res) => {
     res.locals['route'] = 'proof_inclusion';
-    const q = query(req, ['leaf', 'size'], ['leaf', 'size']);
-    res.json(service.inclusion(parseLeafHash(q['leaf']!), safeNumber(parseDecimal(q['size']!, 'size'), 'size')));
+    sendAnswer(res, inclusionAnswer(service, query(req, ['leaf', 'size'], ['leaf', 'size'])));
   });
 
   app.get('/v1/proof/consistency', (req, res) => {
@@ -155,6 +145,94 @@ export function createLogApp(deps: LogAppDeps): express.Express {
   return app;
 }
 
+/** GET /checkpoint */
+function checkpointAnswer(service: LogService): Answer {
+  return { status: 200, headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-cache' }, body: service.checkpoint() };
+}
+
+/** GET /tile/<L>/<N>[.p/<W>] and /tile/entries/<N>[.p/<W>]; `path` starts with "/". */
+function tileAnswer(service: LogService, path: string): Answer {
+  let tile;
+  try {
+    tile = parseTilePath(path.slice(1));
+  } catch (err) {
+    // Only canonical paths exist (c2sp.org/tlog-tiles): anything else is not found.
+    if (err instanceof MalformedError) throw new NotFoundError(`no such tile path: ${err.message}`);
+    throw err;
+  }
+  const index = safeNumber(tile.index, 'tile index');
+  const body = tile.entries ? service.entryBundle(index, tile.width) : service.tile(tile.level, index, tile.width);
+  return {
+    status: 200,
+    headers: { 'Content-Type': 'application/octet-stream', 'Cache-Control': IMMUTABLE },
+    body: Buffer.from(body.buffer, body.byteOffset, body.byteLength),
+  };
+}
+
+/** GET /v1/proof/inclusion?leaf=&size= */
+function inclusionAnswer(service: LogService, q: Record<string, string | undefined>): Answer {
+  const proof = service.inclusion(parseLeafHash(q['leaf']!), safeNumber(parseDecimal(q['size']!, 'size'), 'size'));
+  return { status: 200, headers: { 'Content-Type': 'application/json; charset=utf-8' }, body: JSON.stringify(proof) };
+}
+
+/**
+ * The log's request listener: the hottest read paths (tiles, entry bundles,
+ * the checkpoint and inclusion proofs) are answered on a raw node:http fast
+ * path, because Express's per-request overhead measured 4x the cost of the
+ * answer itself (docs/performance.md); everything else goes to the Express
+ * app. Both paths share the answer functions and the error mapping above.
+ */
+export function createLogHandler(deps: LogAppDeps): RequestListener {
+  const app = createLogApp(deps);
+  const { service, metrics } = deps;
+  return (req, res) => {
+    const url = req.url ?? '';
+    if (req.method !== 'GET') return app(req, res);
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    let route: string;
+    let answer: () => Answer;
+    if (path.startsWith('/tile/') && q < 0) {
+      route = 'tile';
+      answer = () => tileAnswer(service, path);
+    } else if (path === '/checkpoint' && q < 0) {
+      route = 'checkpoint';
+      answer = () => checkpointAnswer(service);
+    } else if (path === '/v1/proof/inclusion') {
+      route = 'proof_inclusion';
+      answer = () => inclusionAnswer(service, searchParams(url.slice(q + 1), ['leaf', 'size'], ['leaf', 'size']));
+    } else {
+      return app(req, res);
+    }
+    const end = metrics.requestSeconds.startTimer();
+    let a: Answer;
+    try {
+      a = answer();
+    } catch (err) {
+      if (!(err instanceof VitrineError)) return app(req, res);
+      a = errorAnswer(err);
+    }
+    const body = typeof a.body === 'string' ? Buffer.from(a.body) : a.body;
+    res.writeHead(a.status, { ...a.headers, 'Content-Length': String(body.length) });
+    res.end(body);
+    end({ route, status: String(a.status) });
+  };
+}
+
+/** Query parameters from a raw query string, with the same rules as `query` below. */
+function searchParams(raw: string, allowed: string[], required: string[]): Record<string, string | undefined> {
+  const params = new URLSearchParams(raw);
+  const out: Record<string, string | undefined> = {};
+  for (const k of new Set(params.keys())) {
+    if (!allowed.includes(k)) throw new MalformedError(`unknown query parameter ${JSON.stringify(k.slice(0, 40))}`);
+    const all = params.getAll(k);
+    if (all.length !== 1) throw new MalformedError(`query parameter ${k} must be given once`);
+    out[k] = all[0];
+  }
+  for (const k of required) if (out[k] === undefined) throw new MalformedError(`missing query parameter ${k}`);
+  return out;
+}
+
 function mediaType(req: Request): string {
   const type = req.headers['content-type'];
   if (type === undefined) return '';
@@ -197,4 +275,3 @@ function safeNumber(value: bigint, field: string): number {
   return Number(value);
 }
 
-export { VitrineError };

@@ -56,6 +56,11 @@ function bytes(b: Buffer): Uint8Array {
 }
 
 export interface SqliteOptions {
+  /**
+   * 'full' (default): synchronous=FULL, every commit is durable. 'off' is
+   * for bulk loading tools (benchmarks) only: a crash can lose the data.
+   */
+  durability?: 'full' | 'off';
   /** Test hook: called inside the batch transaction after the writes, before COMMIT. Throwing rolls back. */
   beforeCommit?: (batch: Batch) => void;
 }
@@ -70,7 +75,7 @@ export class SqliteStorage implements LogStorage {
     this.#opts = opts;
     this.#db = new Database(path);
     this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = FULL');
+    this.#db.pragma(opts.durability === 'off' ? 'synchronous = OFF' : 'synchronous = FULL');
     this.#db.pragma('foreign_keys = ON');
     this.#db.exec(SCHEMA);
     const version = this.#db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get('schema');

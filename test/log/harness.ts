@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
 import { encodeEntry, signEntry } from '../../src/entry/index.js';
 import { sha256 } from '../../merkle/index.js';
-import { createLogApp } from '../../src/http/log-app.js';
+import { createLogHandler } from '../../src/http/log-app.js';
 import { openLog, type OpenedLog, type OpenLogOptions } from '../../src/log/datadir.js';
 import { LogMetrics } from '../../src/log/metrics.js';
 import { generateSigner, type Signer } from '../../src/note/index.js';
@@ -45,7 +45,7 @@ export async function startLog(opts: Partial<OpenLogOptions> & { dir?: string; r
     maxEntryBytes: 8192,
     ...opts,
   });
-  const app = createLogApp({ service: opened.service, metrics, log: silentLogger, maxEntryBytes: opts.maxEntryBytes ?? 8192, rateLimiter: opts.rateLimiter });
+  const app = createLogHandler({ service: opened.service, metrics, log: silentLogger, maxEntryBytes: opts.maxEntryBytes ?? 8192, rateLimiter: opts.rateLimiter });
   const server = createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

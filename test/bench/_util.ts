@@ -1,0 +1,76 @@
+/** Small helpers shared by the benchmarks. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+
+export const BIN = join(process.cwd(), 'dist/cmd/vitrine.js');
+
+export function machine(): string {
+  const c = cpus();
+  return `${c.length} × ${c[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+}
+
+/** node:crypto Ed25519 verifications per second on this (one) core, for `seconds`. */
+export function ed25519VerifyRate(seconds = 1): number {
+  const priv = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), Buffer.alloc(32, 7)]), format: 'der', type: 'pkcs8' });
+  const pub = createPublicKey(priv);
+  const msg = Buffer.alloc(200, 1);
+  const sig = sign(null, msg, priv);
+  return rate(() => verify(null, msg, pub, sig), seconds);
+}
+
+/** Calls `fn` in a loop for about `seconds`; returns calls per second. */
+export function rate(fn: () => unknown, seconds = 1): number {
+  for (let i = 0; i < 200; i++) fn();
+  let n = 0;
+  const t0 = performance.now();
+  let t = t0;
+  while (t - t0 < seconds * 1000) {
+    for (let i = 0; i < 100; i++) fn();
+    n += 100;
+    t = performance.now();
+  }
+  return n / ((t - t0) / 1000);
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Resident and peak resident memory of a process, in MiB (Linux /proc). */
+export function rssOf(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024;
+  return { rss: kb('VmRSS'), peak: kb('VmHWM') };
+}
+
+export interface Served {
+  child: ChildProcess;
+  url: string;
+  vkey: string;
+  startupMs: number;
+}
+
+/** Starts `vitrine serve` on 127.0.0.1:0 and resolves when it logs "start". */
+export function startServe(dir: string, origin: string, extra: string[] = []): Promise<Served> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [BIN, 'serve', '--data', dir, '--origin', origin, '--listen', '127.0.0.1:0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => (out += d));
+  return new Promise((resolve, reject) => {
+    child.stderr!.on('data', (d) => {
+      err += d;
+      const m = /"event":"start".*?"listen":"127\.0\.0\.1:(\d+)".*?"verifierKey":"([^"]+)"/.exec(err);
+      if (m) resolve({ child, url: `http://127.0.0.1:${m[1]}`, vkey: m[2]!, startupMs: performance.now() - t0 });
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}${out}`)));
+  });
+}
+
+export function fmt(n: number, digits = 0): string {
+  return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}

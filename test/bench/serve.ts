@@ -1,0 +1,168 @@
+/**
+ * Log server benchmark (issue "The log server"): a real `vitrine serve` on
+ * loopback with durability on (WAL, synchronous=FULL), driven by 64
+ * concurrent clients submitting single pre-generated entries; then reads
+ * (tiles/s, inclusion proofs/s) on a log pre-filled with 10^6 entries by the
+ * bulk generator, and start-up time and RSS on that log.
+ *
+ *   npm run bench -- serve                      (defaults)
+ *   BENCH_SECONDS=20 BENCH_CLIENTS=64 BENCH_FILL=1000000 npm run bench -- serve
+ */
+import { createPrivateKey, sign as nodeSign, createHash } from 'node:crypto';
+import { Agent, request } from 'node:http';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
+import { encodeEntry, entryLeafHash, entrySignedMessage } from '../../src/entry/index.js';
+import { hexEncode } from '../../src/encoding.js';
+import { generateSigner } from '../../src/note/index.js';
+import { bulkFill } from './_bulk.js';
+import { ed25519VerifyRate, fmt, machine, percentile, rssOf, startServe } from './_util.js';
+
+const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
+const CLIENTS = Number(process.env['BENCH_CLIENTS'] ?? 64);
+const FILL = Number(process.env['BENCH_FILL'] ?? 1_000_000);
+const BATCH_INTERVAL = 100;
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+function entries(n: number): Buffer[] {
+  const signer = generateSigner('bench-signer.example', nodeEd25519);
+  const key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, signer.seed]), format: 'der', type: 'pkcs8' });
+  const out: Buffer[] = [];
+  const run = `${process.pid}-${Date.now()}`;
+  for (let i = 0; i < n; i++) {
+    const name = `pkg:generic/bench-${run}@${i}`;
+    const unsigned = { name, digest: new Uint8Array(createHash('sha256').update(name).digest()), key: signer.publicKey };
+    out.push(Buffer.from(encodeEntry({ ...unsigned, sig: new Uint8Array(nodeSign(null, entrySignedMessage(unsigned), key)) })));
+  }
+  return out;
+}
+
+function httpCall(agent: Agent, url: URL, method: string, body?: Buffer): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent, method, headers: body ? { 'Content-Type': 'application/cbor', 'Content-Length': body.length } : {} }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function writes(): Promise<void> {
+  const bound = ed25519VerifyRate(2);
+  console.log(`machine: ${machine()}`);
+  console.log(`bound: node:crypto Ed25519 verify on one core: ${fmt(bound)} /s`);
+  const pregenerated = entries(Math.max(20_000, Math.ceil(SECONDS * 14_000)));
+  const dir = join(tmpdir(), `vitrine-bench-serve-${process.pid}`);
+  const served = await startServe(dir, 'bench.example/log', ['--batch-interval', String(BATCH_INTERVAL)]);
+  const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
+  const url = new URL(`${served.url}/v1/entries`);
+  let next = 0;
+  const latencies: number[] = [];
+  let errors = 0;
+  let pushback = 0;
+  let peakRss = 0;
+  const deadline = performance.now() + SECONDS * 1000;
+  const warmup = performance.now() + 1000;
+  let counted = 0;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssOf(served.child.pid!).rss)), 250);
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async () => {
+      while (performance.now() < deadline && next < pregenerated.length) {
+        const body = pregenerated[next++]!;
+        const start = performance.now();
+        try {
+          const res = await httpCall(agent, url, 'POST', body);
+          if (res.status === 201) {
+            if (start > warmup) {
+              latencies.push(performance.now() - start);
+              counted++;
+            }
+          } else if (res.status === 503) pushback++;
+          else errors++;
+        } catch {
+          errors++;
+        }
+      }
+    }),
+  );
+  const elapsed = (performance.now() - Math.max(t0 + 1000, t0)) / 1000;
+  clearInterval(sampler);
+  latencies.sort((a, b) => a - b);
+  const perSecond = counted / elapsed;
+  console.log(`writes: ${CLIENTS} clients, ${SECONDS}s, batch interval ${BATCH_INTERVAL} ms, durability on (WAL, synchronous=FULL)`);
+  console.log(`  sustained: ${fmt(perSecond)} entries/s   (target ≥ 8,000; bound ${fmt(bound)} verifications/s on one core; ratio ${fmt(perSecond / bound, 2)})`);
+  console.log(`  latency: p50 ${fmt(percentile(latencies, 50), 1)} ms, p99 ${fmt(percentile(latencies, 99), 1)} ms, max ${fmt(latencies[latencies.length - 1] ?? NaN, 1)} ms   (target p99 ≤ ${3 * BATCH_INTERVAL} ms)`);
+  console.log(`  server RSS peak during load: ${fmt(peakRss)} MiB; pushback (503): ${pushback}; errors: ${errors}`);
+  served.child.kill('SIGTERM');
+  await new Promise((r) => served.child.once('exit', r));
+  agent.destroy();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+async function reads(): Promise<void> {
+  const dir = join(tmpdir(), `vitrine-bench-reads-${process.pid}`);
+  const t0 = performance.now();
+  const { vkey } = bulkFill(dir, 'bench.example/reads', FILL);
+  console.log(`reads: bulk-filled ${fmt(FILL)} entries in ${fmt((performance.now() - t0) / 1000, 1)} s`);
+  const served = await startServe(dir, 'bench.example/reads');
+  void vkey;
+  const rss = rssOf(served.child.pid!);
+  console.log(`  start-up with ${fmt(FILL)} entries: ${fmt(served.startupMs)} ms to listening, process spawn included (target ≤ 1,000 ms)`);
+  console.log(`  server RSS after start-up: ${fmt(rss.rss)} MiB (target ≤ 256 MB)`);
+  const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
+  const fullTiles = Math.floor(FILL / 256);
+  const tilePath = (k: number) => {
+    const d = String(k).padStart(Math.ceil(String(k).length / 3) * 3, '0').match(/.../g)!;
+    return d.map((g, i) => (i < d.length - 1 ? `x${g}` : g)).join('/');
+  };
+  const timed = async (label: string, target: string, make: (i: number) => URL) => {
+    let i = 0;
+    let done = 0;
+    let bad = 0;
+    const end = performance.now() + 5000;
+    const start = performance.now();
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        while (performance.now() < end) {
+          const res = await httpCall(agent, make(i++), 'GET');
+          if (res.status === 200) done++;
+          else bad++;
+        }
+      }),
+    );
+    const r = done / ((performance.now() - start) / 1000);
+    console.log(`  ${label}: ${fmt(r)} /s   (${target}; non-200: ${bad})`);
+  };
+  await timed('hash tiles (random full level-0 tiles)', 'target ≥ 20,000', () => new URL(`${served.url}/tile/0/${tilePath(Math.floor(Math.random() * fullTiles))}`));
+  const leaves: string[] = [];
+  const signer = 'bulk';
+  void signer;
+  for (let k = 0; k < 2000; k++) {
+    const name = `pkg:generic/bulk@${Math.floor(Math.random() * FILL)}`;
+    void name;
+  }
+  // Leaf hashes come from the entry bundles so that the lookups hit real entries.
+  for (let k = 0; k < 20; k++) {
+    const t = Math.floor(Math.random() * fullTiles);
+    const res = await httpCall(agent, new URL(`${served.url}/tile/entries/${tilePath(t)}`), 'GET');
+    for (let o = 0; o < res.body.length; ) {
+      const len = res.body.readUInt16BE(o);
+      leaves.push(hexEncode(entryLeafHash(res.body.subarray(o + 2, o + 2 + len))));
+      o += 2 + len;
+    }
+  }
+  await timed(`inclusion proofs at size ${fmt(FILL)}`, 'target ≥ 10,000', (i) => new URL(`${served.url}/v1/proof/inclusion?leaf=${leaves[i % leaves.length]}&size=${FILL}`));
+  served.child.kill('SIGTERM');
+  await new Promise((r) => served.child.once('exit', r));
+  agent.destroy();
+  rmSync(dir, { recursive: true, force: true });
+}
+
+await writes();
+await reads();
