@@ -130,22 +130,21 @@ function checkAnnotationCount(count: number, field: string): void {
  * the encoder (so it never emits an invalid entry) and by the JSON reader.
  * @internal
  */
-export function _checkFields(entry: UnsignedEntry & { sig?: Uint8Array }, withSig: boolean, prefix = 'entry'): void {
-  if (typeof entry !== 'object' || entry === null) throw new InvalidError(`${prefix}: must be an object`);
-  checkName(entry.name, `${prefix}.name`);
-  checkBytes(entry.digest, `${prefix}.digest`, 32);
-  checkBytes(entry.key, `${prefix}.key`, 32);
-  checkPublicKey(entry.key, `${prefix}.key`);
-  if (withSig) checkBytes(entry.sig, `${prefix}.sig`, 64);
+export function _checkFields(entry: UnsignedEntry & { sig?: Uint8Array }, withSig: boolean): void {
+  if (typeof entry !== 'object' || entry === null) throw new InvalidError('entry: must be an object');
+  checkName(entry.name);
+  checkBytes(entry.digest, 'entry.digest', 32);
+  checkBytes(entry.key, 'entry.key', 32);
+  checkPublicKey(entry.key, 'entry.key');
+  if (withSig) checkBytes(entry.sig, 'entry.sig', 64);
   const annotations = entry.annotations;
   if (annotations !== undefined) {
-    const field = `${prefix}.annotations`;
     if (typeof annotations !== 'object' || annotations === null || Array.isArray(annotations) || annotations instanceof Map) {
-      throw new InvalidError(`${field}: must be a record of text → text, got ${describe(annotations)}`);
+      throw new InvalidError(`entry.annotations: must be a record of text → text, got ${describe(annotations)}`);
     }
     const keys = Object.keys(annotations);
-    checkAnnotationCount(keys.length, field);
-    for (const k of keys) checkAnnotation(k, annotations[k], field);
+    checkAnnotationCount(keys.length, 'entry.annotations');
+    for (const k of keys) checkAnnotation(k, annotations[k], 'entry.annotations');
   }
 }
 
