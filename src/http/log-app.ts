@@ -7,7 +7,7 @@
 import type { RequestListener } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { parseTilePath } from '../../merkle/index.js';
-import { b64decode, fromUtf8, hexDecode, parseDecimal } from '../encoding.js';
+import { b64decode, hexDecode, parseDecimal } from '../encoding.js';
 import { MalformedError, NotFoundError, PushbackError, UnsupportedMediaTypeError, VitrineError } from '../errors.js';
 import type { LogMetrics } from '../log/metrics.js';
 import type { LogService } from '../log/service.js';
@@ -76,7 +76,7 @@ export function createLogApp(deps: LogAppDeps): express.Express {
       const data = Buffer.isBuffer(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : new Uint8Array(0);
       let accepted;
       try {
-        accepted = mediaType(req) === 'application/cbor' ? service.accept(data) : service.acceptJson(parseJson(data));
+        accepted = mediaType(req) === 'application/cbor' ? service.accept(data) : service.acceptJson(data);
       } catch (err) {
         metrics.submissions.inc({ outcome: 'rejected' });
         throw err;
@@ -239,15 +239,6 @@ function mediaType(req: Request): string {
   const [essence, ...params] = type.split(';').map((s) => s.trim().toLowerCase());
   for (const p of params) if (p !== '' && p !== 'charset=utf-8') return `${essence}; ${p}`;
   return essence ?? '';
-}
-
-function parseJson(data: Uint8Array): unknown {
-  const text = fromUtf8(data, 'request body');
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new MalformedError('request body is not valid JSON');
-  }
 }
 
 /** Reads single-valued query parameters: unknown or repeated parameters are malformed. */

@@ -9,7 +9,7 @@ import { consistencyProof, inclusionProof } from '../../merkle/index.js';
 import type { Ed25519 } from '../crypto/ed25519.js';
 import { b64encode, hexDecode } from '../encoding.js';
 import { InvalidError, MalformedError, NotFoundError, TooLargeError } from '../errors.js';
-import { decodeEntry, encodeEntry, entryFromJson, entryLeafHash, entryToJson, keyHash, verifyEntrySignature, type EntryJson } from '../entry/index.js';
+import { decodeEntry, encodeEntry, entryLeafHash, entryToJson, keyHash, parseEntryJson, verifyEntrySignature, type EntryJson } from '../entry/index.js';
 import { formatBundle } from '../proof/index.js';
 import type { Accepted } from './pool.js';
 import type { Receipt, Sequencer } from './sequencer.js';
@@ -71,9 +71,9 @@ export class LogService {
     return { data, leafHash: entryLeafHash(data), digest: entry.digest, keyHash: hexDecode(kh, 'key hash', 32), name: entry.name };
   }
 
-  /** Converts a JSON-form submission to canonical bytes, then accepts it. */
-  acceptJson(value: unknown): Accepted {
-    return this.accept(encodeEntry(entryFromJson(value)));
+  /** Parses a JSON-form submission strictly (no duplicate members), converts it to canonical bytes, then accepts it. */
+  acceptJson(body: Uint8Array): Accepted {
+    return this.accept(encodeEntry(parseEntryJson(body)));
   }
 
   async submit(item: Accepted): Promise<SubmitAnswer> {

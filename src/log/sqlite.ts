@@ -51,6 +51,11 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 
 type Row = { idx: number; data: Buffer; leaf_hash: Buffer };
 
+// A tree of 10^6 leaves has about 16,000 nodes at level 6 and above: the
+// cache holds them all, and bounds memory (about 6 MB) for any larger log.
+const CACHE_MIN_LEVEL = 6;
+const NODE_CACHE_SIZE = 65536;
+
 function bytes(b: Buffer): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
@@ -70,6 +75,8 @@ export class SqliteStorage implements LogStorage {
   readonly #opts: SqliteOptions;
   readonly #stmt;
   readonly #commit: (batch: Batch) => void;
+  /** Read-through cache of committed nodes at level >= CACHE_MIN_LEVEL, first-in first-out. */
+  readonly #nodeCache = new Map<number, Uint8Array>();
 
   constructor(path: string, opts: SqliteOptions = {}) {
     this.#opts = opts;
@@ -166,9 +173,21 @@ export class SqliteStorage implements LogStorage {
 
   readNodes(ids: ReadonlyArray<{ level: number; index: number }>): Uint8Array[] {
     return ids.map(({ level, index }) => {
+      // Nodes high in the tree are shared by most proofs; committed nodes never change.
+      const cacheable = level >= CACHE_MIN_LEVEL;
+      const key = cacheable ? level * 2 ** 47 + index : 0;
+      if (cacheable) {
+        const hit = this.#nodeCache.get(key);
+        if (hit) return hit;
+      }
       const row = this.#stmt.node.get(level, index);
       if (row === undefined) throw new NotFoundError(`tree node at level ${level}, index ${index} is not stored`);
-      return bytes(row.hash);
+      const hash = bytes(row.hash);
+      if (cacheable) {
+        if (this.#nodeCache.size >= NODE_CACHE_SIZE) this.#nodeCache.delete(this.#nodeCache.keys().next().value!);
+        this.#nodeCache.set(key, hash);
+      }
+      return hash;
     });
   }
 

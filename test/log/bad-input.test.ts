@@ -195,3 +195,16 @@ t.test('a full pool answers 503 with Retry-After', async (t) => {
   t.same(done.map((d) => d.status), [201, 201, 201, 201], 'the waiting entries are committed by the next batch');
   t.equal(log.opened.sequencer.size, 4, 'the pushed-back entry was not stored');
 });
+
+t.test('JSON with a duplicate member is rejected', async (t) => {
+  const log = await startLog();
+  t.teardown(async () => {
+    await log.close();
+    removeDir(log.dir);
+  });
+  const json = JSON.stringify(entryToJson(decodeEntry(makeEntry())));
+  const dup = json.replace(/^\{/, '{"name": "decoy",');
+  const res = await post(log.url, dup, 'application/json');
+  t.equal(res.status, 400, 'a duplicate JSON member is malformed');
+  t.equal(log.opened.sequencer.size, 0, 'nothing was stored');
+});
