@@ -14,7 +14,7 @@ import { register as verifyEvidence } from './verify-evidence.js';
 import { register as serve } from './serve.js';
 import { register as submit } from './submit.js';
 
-const commands: Register[] = [keygen, serve, submit];
+const commands: Register[] = [keygen, sign, verify, verifyEvidence, serve, submit];
 
 const program = new Command('vitrine')
   .description('Vitrine: a binary transparency log for software releases.')

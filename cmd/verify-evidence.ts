@@ -1,0 +1,90 @@
+/**
+ * `vitrine verify-evidence`: checks a split-view evidence document
+ * (FORMATS.md §9) with the log's verifier key alone, offline. Exit 0 when
+ * the document proves that the log signed two trees where one is not a
+ * prefix of the other; 1 when it proves nothing (or cannot be read); 2 on a
+ * usage error.
+ */
+import type { Command } from 'commander';
+import { nodeEd25519 } from '../src/crypto/ed25519-node.js';
+import { MAX_EVIDENCE_BYTES, verifyEvidence } from '../src/proof/index.js';
+import { action, CliError, EXIT_FAIL, UsageError } from './common.js';
+import { ioFailure, printJson, readBounded, readVerifier } from './verify.js';
+import { TYPE_ED25519 } from '../src/note/index.js';
+
+interface VerifyEvidenceOptions {
+  logKey: string;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('verify-evidence')
+    .description("Check whether a split-view evidence document proves that a log misbehaved, with the log's key alone.")
+    .argument('<file>', 'the evidence document (JSON, FORMATS.md §9); "-" reads stdin')
+    .requiredOption('--log-key <vkey>', "the log's verifier key, or a file holding it")
+    .option('--json', 'print the result as one JSON object on stdout')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  # a document a monitor raised (alerts.jsonl "split-view" alert, or GET /v1/evidence)
+  $ vitrine verify-evidence --log-key log.vkey evidence.json
+
+  $ curl -s https://monitor.example.com/v1/evidence | jq '.[0]' | vitrine verify-evidence --log-key log.vkey --json -
+
+The document proves misbehaviour when both checkpoints carry valid signatures
+of the log key and either have the same size but different roots, or the
+larger tree's own hashes show it does not extend the smaller one. The
+"observed" field is unauthenticated and ignored.
+
+Exit status: 0 it proves misbehaviour; 1 it does not (the reason is on
+stderr) or the file cannot be read; 2 usage error.`,
+    )
+    .action(action(verifyEvidenceCommand));
+}
+
+async function verifyEvidenceCommand(file: string, opts: VerifyEvidenceOptions): Promise<void> {
+  const logKey = await readVerifier(opts.logKey, '--log-key');
+  if (logKey.type !== TYPE_ED25519) throw new UsageError('--log-key: must be an Ed25519 (type 0x01) vkey, not a cosigner (type 0x04) key');
+  const json = opts.json === true;
+  const bytes = file === '-' ? await readStdin(MAX_EVIDENCE_BYTES, json) : await readBounded(file, MAX_EVIDENCE_BYTES, 'evidence file', json);
+  const result = verifyEvidence(bytes, logKey, nodeEd25519);
+  if (!result.ok) {
+    if (json) printJson({ ok: false, message: result.message });
+    throw new CliError(`${file === '-' ? 'the document' : file} does not prove misbehaviour: ${result.message}`, EXIT_FAIL);
+  }
+  const [m, n] = result.sizes;
+  if (json) {
+    printJson({ ok: true, kind: result.kind, origin: result.origin, sizes: [m.toString(), n.toString()] });
+    return;
+  }
+  const what =
+    result.kind === 'same-size'
+      ? `signed two different trees of the same size ${m}`
+      : `signed a tree of size ${n} that does not extend its tree of size ${m}`;
+  process.stdout.write(`proves misbehaviour: the log ${result.origin} ${what} (split view, ${result.kind})\n`);
+}
+
+async function readStdin(max: number, json: boolean): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of process.stdin) {
+      const c = chunk as Uint8Array;
+      chunks.push(c);
+      size += c.length;
+      // One byte over the limit is enough for the parser to refuse it by size.
+      if (size > max) break;
+    }
+  } catch (err) {
+    throw ioFailure(`stdin: ${err instanceof Error ? err.message : String(err)}`, '-', json);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
