@@ -9,10 +9,11 @@ import { keyHash } from '../src/entry/index.js';
 import { createLogHandler } from '../src/http/log-app.js';
 import { openLog, StartupError } from '../src/log/datadir.js';
 import { LogMetrics } from '../src/log/metrics.js';
-import { parseVerifier } from '../src/note/index.js';
+import { parseCosignerVerifier, parseVerifier } from '../src/note/index.js';
+import type { WitnessTarget } from '../src/log/witnesses.js';
 import { jsonLogger } from '../src/util/logger.js';
 import { RateLimiter } from '../src/util/ratelimit.js';
-import { action, CliError, intOption, UsageError } from './common.js';
+import { action, CliError, collect, intOption, UsageError } from './common.js';
 
 export function parseListen(value: string): { host: string; port: number } {
   const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):([0-9]{1,5})$/.exec(value);
@@ -43,6 +44,24 @@ export function readAllowSigners(path: string): Set<string> {
   return out;
 }
 
+/** Parses `--witness URL=VKEY` (split at the first "="; the vkey may be type 0x01 or 0x04). */
+export function parseWitnessFlag(value: string): WitnessTarget {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new UsageError(`--witness: ${JSON.stringify(value)} is not URL=VKEY`);
+  const url = value.slice(0, eq);
+  try {
+    const u = new URL(url);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error('not http(s)');
+  } catch {
+    throw new UsageError(`--witness: ${JSON.stringify(url)} is not an http(s) URL`);
+  }
+  try {
+    return { url, verifier: parseCosignerVerifier(value.slice(eq + 1)) };
+  } catch (err) {
+    throw new UsageError(`--witness: ${(err as Error).message}`);
+  }
+}
+
 export function register(program: Command): void {
   program
     .command('serve')
@@ -57,6 +76,9 @@ export function register(program: Command): void {
     .option('--rate <per-second>', 'per-client-IP submission rate limit (token bucket); off by default', intOption('--rate', 1))
     .option('--allow-signers <file>', 'only accept entries by these signer vkeys (one per line)')
     .option('--key <file>', 'use this skey instead of DIR/log.key; its name must equal the origin')
+    .option('--witness <url=vkey>', 'ask this witness to cosign every checkpoint (c2sp.org/tlog-witness); repeatable', collect, [])
+    .option('--quorum <k>', 'cosignatures a checkpoint needs before /checkpoint serves it and submitters are answered', intOption('--quorum', 0, 64), 0)
+    .option('--witness-timeout <ms>', 'how long a submission waits for the quorum before 503', intOption('--witness-timeout', 1, 600_000), 10_000)
     .addHelpText(
       'after',
       `
@@ -64,6 +86,8 @@ Examples:
   vitrine serve --data ./data --origin log.example.com/vitrine
   vitrine serve --data /var/lib/vitrine --origin log.example.com/vitrine --listen 0.0.0.0:8080 --rate 50
   vitrine serve --data ./data --origin log.example.com/vitrine --key /secrets/log.key
+  vitrine serve --data ./data --origin log.example.com/vitrine \
+      --witness http://w1.example:8081=w1.example+1234abcd+BBase64... --witness ... --quorum 2
 
 On first start in an empty directory, serve creates DIR/log.key (mode 0600)
 and prints the log's verifier key on stdout. Give that key to verifiers.`,
@@ -72,7 +96,10 @@ and prints the log's verifier key on stdout. Give that key to verifiers.`,
       action(async (opts: {
         data: string; origin: string; listen: string; batchInterval: number; batchSize: number; poolSize: number;
         maxEntryBytes: number; rate?: number; allowSigners?: string; key?: string;
+        witness: string[]; quorum: number; witnessTimeout: number;
       }) => {
+        const witnesses = opts.witness.map(parseWitnessFlag);
+        if (opts.quorum > witnesses.length) throw new UsageError(`--quorum ${opts.quorum} is more than the ${witnesses.length} --witness given`);
         const { host, port } = parseListen(opts.listen);
         const log = jsonLogger();
         const metrics = new LogMetrics({ processMetrics: true });
@@ -88,6 +115,11 @@ and prints the log's verifier key on stdout. Give that key to verifiers.`,
             poolSize: opts.poolSize,
             maxEntryBytes: opts.maxEntryBytes,
             allowSigners,
+            witnesses,
+            quorum: opts.quorum,
+            witnessTimeoutMs: opts.witnessTimeout,
+            witnessMetrics: metrics.witness,
+            log,
             onBatch: (b) => {
               metrics.batchEntries.observe(b.entries);
               metrics.commitSeconds.observe(b.seconds);

@@ -15,7 +15,9 @@ import { closeSync, constants, mkdirSync, openSync, readFileSync, statSync, unli
 import { join } from 'node:path';
 import { nodeEd25519 } from '../crypto/ed25519-node.js';
 import { formatSigner, formatVerifier, generateSigner, parseSigner, verifierFromSigner, type Signer } from '../note/index.js';
+import type { Logger } from '../util/logger.js';
 import { Sequencer, StartupError, type SequencerOptions } from './sequencer.js';
+import { Witnessing, type WitnessMetrics, type WitnessTarget } from './witnesses.js';
 import { LogService } from './service.js';
 import { SqliteStorage, type SqliteOptions } from './sqlite.js';
 
@@ -31,7 +33,14 @@ export interface OpenLogOptions {
   poolSize: number;
   maxEntryBytes: number;
   allowSigners?: ReadonlySet<string>;
-  witnesses?: readonly string[];
+  /** Witnesses to ask for cosignatures (c2sp.org/tlog-witness). */
+  witnesses?: readonly WitnessTarget[];
+  /** Cosignatures a checkpoint needs before it is published and submitters are answered (default 0). */
+  quorum?: number;
+  /** How long a submitter waits for the quorum, and the per-request witness timeout (default 10 s). */
+  witnessTimeoutMs?: number;
+  witnessMetrics?: WitnessMetrics;
+  log?: Logger;
   onBatch?: SequencerOptions['onBatch'];
   onError?: SequencerOptions['onError'];
   /** Test hooks for fault injection in storage. */
@@ -65,6 +74,27 @@ export function openLog(o: OpenLogOptions): OpenedLog {
       storage.initOrigin(o.origin);
     }
     const verifier = verifierFromSigner(signer);
+    const db = storage;
+    let witnessing: Witnessing | undefined;
+    let service: LogService | undefined;
+    if (o.witnesses && o.witnesses.length > 0) {
+      witnessing = new Witnessing({
+        witnesses: o.witnesses,
+        quorum: o.quorum ?? 0,
+        timeoutMs: o.witnessTimeoutMs ?? 10_000,
+        ed: nodeEd25519,
+        consistency: (from, to) => service!.consistencyHashes(from, to),
+        onWitnessed: (w) => db.setWitnessed(w.size, w.note),
+        initial: db.latestWitnessed(),
+        log: o.log ?? (() => {}),
+        metrics: o.witnessMetrics,
+      });
+    } else if ((o.quorum ?? 0) > 0) {
+      throw new StartupError(`a witness quorum of ${o.quorum} needs at least that many witnesses`);
+    }
+    if (witnessing && witnessing.quorum > (o.witnesses?.length ?? 0)) {
+      throw new StartupError(`a witness quorum of ${witnessing.quorum} is more than the ${o.witnesses?.length} witnesses given`);
+    }
     const sequencer = Sequencer.open({
       storage,
       origin: o.origin,
@@ -76,20 +106,22 @@ export function openLog(o: OpenLogOptions): OpenedLog {
       poolSize: o.poolSize,
       onBatch: o.onBatch,
       onError: o.onError,
+      onCommit: (cp) => witnessing?.offer(cp),
     });
     const verifierKey = formatVerifier(verifier);
-    const service = new LogService({
+    service = new LogService({
       storage,
       sequencer,
       origin: o.origin,
       verifierKey,
       maxEntryBytes: o.maxEntryBytes,
       allowSigners: o.allowSigners,
-      witnesses: o.witnesses,
+      witnesses: o.witnesses?.map((w) => formatVerifier(w.verifier)),
+      witnessing,
       ed: nodeEd25519,
     });
     sequencer.start();
-    const db = storage;
+    witnessing?.offer(sequencer.checkpoint);
     let closed = false;
     return {
       service,
@@ -101,6 +133,7 @@ export function openLog(o: OpenLogOptions): OpenedLog {
         if (closed) return;
         closed = true;
         await sequencer.close();
+        witnessing?.close();
         db.close();
         release();
       },

@@ -45,6 +45,35 @@ export class LogMetrics {
     registers: [this.registry],
   });
 
+  readonly witnessRequests = new Counter({
+    name: 'vitrine_witness_requests_total',
+    help: 'add-checkpoint requests to each witness by outcome (ok, conflict = 409 resync, error).',
+    labelNames: ['witness', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly witnessSeconds = new Histogram({
+    name: 'vitrine_witness_request_seconds',
+    help: 'add-checkpoint latency per witness.',
+    labelNames: ['witness'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  readonly witnessCosignedSize = new Gauge({
+    name: 'vitrine_witness_cosigned_size',
+    help: 'The largest tree size each witness has cosigned.',
+    labelNames: ['witness'] as const,
+    registers: [this.registry],
+  });
+
+  /** Adapter for the witness client (src/log/witnesses.ts). */
+  readonly witness = {
+    result: (witness: string, outcome: 'ok' | 'conflict' | 'error', seconds: number) => {
+      this.witnessRequests.inc({ witness, outcome });
+      this.witnessSeconds.observe({ witness }, seconds);
+    },
+    cosignedSize: (witness: string, size: number) => this.witnessCosignedSize.set({ witness }, size),
+  };
+
   constructor(opts: { processMetrics?: boolean } = {}) {
     if (opts.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'vitrine_process_' });
   }

@@ -40,6 +40,8 @@ export interface SequencerOptions {
   onBatch?: (info: { size: number; entries: number; seconds: number }) => void;
   /** Called when a batch fails to commit. */
   onError?: (err: unknown) => void;
+  /** Called with every newly committed checkpoint (the witness client listens here). */
+  onCommit?: (checkpoint: CheckpointRecord) => void;
 }
 
 /** What a submitter gets back: the entry's index and a checkpoint that includes it, with the proof. */
@@ -206,6 +208,7 @@ export class Sequencer {
     try {
       const results = this.#commit(batch);
       this.#pool.settle(batch, { ok: true, results });
+      this.#o.onCommit?.(this.#checkpoint);
       this.#o.onBatch?.({ size: this.#checkpoint.size, entries: batch.length, seconds: (performance.now() - started) / 1000 });
     } catch (err) {
       this.#o.onError?.(err);

@@ -8,10 +8,11 @@
 import { consistencyProof, inclusionProof } from '../../merkle/index.js';
 import type { Ed25519 } from '../crypto/ed25519.js';
 import { b64encode, hexDecode } from '../encoding.js';
-import { InvalidError, MalformedError, NotFoundError, TooLargeError } from '../errors.js';
+import { InvalidError, MalformedError, NotFoundError, PushbackError, TooLargeError } from '../errors.js';
 import { decodeEntry, encodeEntry, entryLeafHash, entryToJson, keyHash, parseEntryJson, verifyEntrySignature, type EntryJson } from '../entry/index.js';
 import { formatBundle } from '../proof/index.js';
 import type { Accepted } from './pool.js';
+import type { Witnessing } from './witnesses.js';
 import type { Receipt, Sequencer } from './sequencer.js';
 import { TILE_WIDTH } from './sequencer.js';
 import type { LogStorage, LookupField } from './storage.js';
@@ -27,6 +28,8 @@ export interface LogServiceOptions {
   allowSigners?: ReadonlySet<string>;
   /** Witness vkeys listed at /v1/log. */
   witnesses?: readonly string[];
+  /** The witness client, when the log has witnesses. */
+  witnessing?: Witnessing;
   ed: Ed25519;
 }
 
@@ -76,8 +79,24 @@ export class LogService {
     return this.accept(encodeEntry(parseEntryJson(body)));
   }
 
+  /**
+   * Sequences an entry and answers with a proof. With a witness quorum
+   * above zero, the answer waits until a checkpoint covering the entry has
+   * the quorum's cosignatures and proves inclusion in that checkpoint; if
+   * that takes longer than the witness timeout, 503 (the entry stays
+   * sequenced, and a resubmission gets it with a cosigned proof).
+   */
   async submit(item: Accepted): Promise<SubmitAnswer> {
-    const receipt = await this.#o.sequencer.submit(item);
+    let receipt = await this.#o.sequencer.submit(item);
+    const w = this.#o.witnessing;
+    if (w && w.quorum > 0) {
+      const witnessed = await w.waitFor(receipt.index + 1);
+      receipt = {
+        ...receipt,
+        checkpoint: { size: witnessed.size, rootHash: this.#o.storage.checkpointAt(witnessed.size)!.rootHash, note: witnessed.note },
+        proof: this.#o.sequencer.inclusionProof(receipt.index, witnessed.size),
+      };
+    }
     return { status: receipt.fresh ? 201 : 200, body: this.#answer(item.data, receipt) };
   }
 
@@ -92,7 +111,13 @@ export class LogService {
     };
   }
 
+  /** The checkpoint to publish: the latest, or with witnesses, the newest that reached the quorum. */
   checkpoint(): string {
+    const w = this.#o.witnessing;
+    if (w && w.quorum > 0) {
+      if (!w.witnessed) throw new PushbackError('no checkpoint has reached the witness quorum yet', 1);
+      return w.witnessed.note;
+    }
     return this.#o.sequencer.checkpoint.note;
   }
 
@@ -144,6 +169,11 @@ export class LogService {
     if (found.index >= size) throw new MalformedError(`entry ${found.index} is not in the tree of size ${size}`);
     const proof = inclusionProof(BigInt(found.index), BigInt(size), (ids) => this.#read(ids));
     return { index: found.index, size, proof: proof.map(b64encode) };
+  }
+
+  /** Raw consistency proof hashes (for the witness client). */
+  consistencyHashes(from: number, to: number): Uint8Array[] {
+    return consistencyProof(BigInt(from), BigInt(to), (ids) => this.#read(ids));
   }
 
   consistency(from: number, to: number): { from: number; to: number; proof: string[] } {

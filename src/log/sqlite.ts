@@ -45,7 +45,9 @@ CREATE TABLE IF NOT EXISTS checkpoints (
   size      INTEGER PRIMARY KEY,
   root_hash BLOB NOT NULL,
   note      TEXT NOT NULL,
-  created   TEXT NOT NULL
+  created   TEXT NOT NULL,
+  -- The same checkpoint with the witness cosignatures that made its quorum.
+  witnessed TEXT
 );
 `;
 
@@ -110,6 +112,10 @@ export class SqliteStorage implements LogStorage {
       insertCheckpoint: db.prepare<[number, Uint8Array, string, string]>(
         'INSERT INTO checkpoints (size, root_hash, note, created) VALUES (?, ?, ?, ?)',
       ),
+      setWitnessed: db.prepare<[string, number]>('UPDATE checkpoints SET witnessed = ? WHERE size = ?'),
+      latestWitnessed: db.prepare<[], { size: number; witnessed: string }>(
+        'SELECT size, witnessed FROM checkpoints WHERE witnessed IS NOT NULL ORDER BY size DESC LIMIT 1',
+      ),
       node: db.prepare<[number, number], { hash: Buffer }>('SELECT hash FROM nodes WHERE level = ? AND idx = ?'),
       level: db.prepare<[number, number, number], { hash: Buffer }>(
         'SELECT hash FROM nodes WHERE level = ? AND idx >= ? AND idx < ? ORDER BY idx',
@@ -161,6 +167,15 @@ export class SqliteStorage implements LogStorage {
   checkpointAt(size: number): CheckpointRecord | undefined {
     const row = this.#stmt.checkpointAt.get(size);
     return row && { size: row.size, rootHash: bytes(row.root_hash), note: row.note };
+  }
+
+  setWitnessed(size: number, note: string): void {
+    this.#stmt.setWitnessed.run(note, size);
+  }
+
+  latestWitnessed(): { size: number; note: string } | undefined {
+    const row = this.#stmt.latestWitnessed.get();
+    return row && { size: row.size, note: row.witnessed };
   }
 
   entryCount(): number {

@@ -88,5 +88,9 @@ export interface LogStorage {
   lookup(field: LookupField, value: Uint8Array | string, after: number, limit: number): Array<{ index: number; data: Uint8Array; leafHash: Uint8Array }>;
   /** The published checkpoint of exactly this size, if any. */
   checkpointAt(size: number): CheckpointRecord | undefined;
+  /** Records that the checkpoint of `size` reached the witness quorum, with its cosigned note. */
+  setWitnessed(size: number, note: string): void;
+  /** The newest checkpoint that reached the witness quorum, with its cosignatures. */
+  latestWitnessed(): { size: number; note: string } | undefined;
   close(): void;
 }

@@ -43,6 +43,7 @@ export async function startLog(opts: Partial<OpenLogOptions> & { dir?: string; r
     batchSize: 4096,
     poolSize: 65536,
     maxEntryBytes: 8192,
+    witnessMetrics: metrics.witness,
     ...opts,
   });
   const app = createLogHandler({ service: opened.service, metrics, log: silentLogger, maxEntryBytes: opts.maxEntryBytes ?? 8192, rateLimiter: opts.rateLimiter });

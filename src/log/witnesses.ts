@@ -1,0 +1,221 @@
+/**
+ * The log's side of c2sp.org/tlog-witness (ARCHITECTURE.md log invariant 7).
+ * After each new checkpoint the log sends add-checkpoint to every witness,
+ * in parallel and without holding up sequencing: each witness gets the
+ * newest checkpoint with a consistency proof from the size it last
+ * cosigned, and a 409 answer resynchronises that size. The newest
+ * checkpoint that collected `quorum` valid cosignatures is the log's
+ * witnessed checkpoint: it is what /checkpoint serves and what submitters
+ * wait for when the quorum is above zero.
+ */
+import type { Ed25519 } from '../crypto/ed25519.js';
+import { parseDecimal } from '../encoding.js';
+import { PushbackError } from '../errors.js';
+import { appendSignatures, formatVerifier, verifyCosignatures, type Verifier } from '../note/index.js';
+import type { Logger } from '../util/logger.js';
+import type { CheckpointRecord } from './storage.js';
+
+export interface WitnessTarget {
+  /** The witness's submission prefix (add-checkpoint is POSTed to `${url}/add-checkpoint`). */
+  url: string;
+  /** Its cosigner key (type 0x04). */
+  verifier: Verifier;
+}
+
+export interface WitnessedCheckpoint {
+  size: number;
+  /** The checkpoint note with the log's signature and every cosignature collected. */
+  note: string;
+}
+
+export interface WitnessMetrics {
+  result(witness: string, outcome: 'ok' | 'conflict' | 'error', seconds: number): void;
+  cosignedSize(witness: string, size: number): void;
+}
+
+export interface WitnessingOptions {
+  witnesses: readonly WitnessTarget[];
+  quorum: number;
+  timeoutMs: number;
+  ed: Ed25519;
+  /** The consistency proof between two sizes of this log's tree. */
+  consistency(from: number, to: number): Uint8Array[];
+  /** Called when a checkpoint reaches the quorum (persist it). */
+  onWitnessed?: (w: WitnessedCheckpoint) => void;
+  /** The witnessed checkpoint persisted before a restart, if any. */
+  initial?: WitnessedCheckpoint;
+  log: Logger;
+  metrics?: WitnessMetrics;
+  fetch?: typeof fetch;
+}
+
+interface PerWitness {
+  target: WitnessTarget;
+  name: string;
+  /** The size this witness last cosigned for us, as far as we know (0 until learned). */
+  size: number;
+  busy: boolean;
+  next: CheckpointRecord | undefined;
+}
+
+interface Candidate {
+  checkpoint: CheckpointRecord;
+  lines: Map<string, string>;
+}
+
+const MAX_CANDIDATES = 64;
+
+export class Witnessing {
+  readonly #o: WitnessingOptions;
+  readonly #w: PerWitness[];
+  readonly #candidates = new Map<number, Candidate>();
+  #witnessed: WitnessedCheckpoint | undefined;
+  #waiters: Array<{ size: number; resolve: (w: WitnessedCheckpoint) => void }> = [];
+  #closed = false;
+
+  constructor(o: WitnessingOptions) {
+    this.#o = o;
+    this.#w = o.witnesses.map((target) => ({ target, name: formatVerifier(target.verifier), size: 0, busy: false, next: undefined }));
+    this.#witnessed = o.initial;
+  }
+
+  get quorum(): number {
+    return this.#o.quorum;
+  }
+
+  /** The newest checkpoint that reached the quorum. */
+  get witnessed(): WitnessedCheckpoint | undefined {
+    return this.#witnessed;
+  }
+
+  /** Offers a newly committed checkpoint to every witness. Never blocks. */
+  offer(checkpoint: CheckpointRecord): void {
+    if (this.#closed) return;
+    this.#candidates.set(checkpoint.size, { checkpoint, lines: new Map() });
+    while (this.#candidates.size > MAX_CANDIDATES) this.#candidates.delete(this.#candidates.keys().next().value!);
+    if (this.#o.quorum === 0) this.#reach({ size: checkpoint.size, note: checkpoint.note });
+    for (const w of this.#w) {
+      if (w.busy) w.next = checkpoint;
+      else void this.#run(w, checkpoint);
+    }
+  }
+
+  /** Resolves when a checkpoint of at least `size` reached the quorum; 503 after the timeout. */
+  waitFor(size: number): Promise<WitnessedCheckpoint> {
+    if (this.#witnessed && this.#witnessed.size >= size) return Promise.resolve(this.#witnessed);
+    return new Promise((resolve, reject) => {
+      const waiter = { size, resolve };
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((x) => x !== waiter);
+        reject(new PushbackError(`no checkpoint covering this entry reached the witness quorum of ${this.#o.quorum} in time; the entry is sequenced, resubmit later for a cosigned proof`, Math.max(1, Math.ceil(this.#o.timeoutMs / 1000))));
+      }, this.#o.timeoutMs);
+      timer.unref();
+      waiter.resolve = (w) => {
+        clearTimeout(timer);
+        resolve(w);
+      };
+      this.#waiters.push(waiter);
+    });
+  }
+
+  close(): void {
+    this.#closed = true;
+  }
+
+  async #run(w: PerWitness, checkpoint: CheckpointRecord): Promise<void> {
+    w.busy = true;
+    try {
+      let cp: CheckpointRecord | undefined = checkpoint;
+      while (cp && !this.#closed) {
+        try {
+          await this.#ask(w, cp);
+        } catch (err) {
+          this.#o.log('witness-failed', { witness: w.target.verifier.name, size: cp.size, message: (err as Error).message });
+        }
+        cp = w.next;
+        w.next = undefined;
+      }
+    } finally {
+      w.busy = false;
+    }
+  }
+
+  /** One add-checkpoint exchange, with one immediate retry after a 409 resync. */
+  async #ask(w: PerWitness, cp: CheckpointRecord): Promise<void> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (w.size > cp.size) return; // It already cosigned a larger tree of ours.
+      const proof = w.size > 0 && w.size < cp.size ? this.#o.consistency(w.size, cp.size) : [];
+      const body = `old ${w.size}\n${proof.map((h) => `${Buffer.from(h).toString('base64')}\n`).join('')}\n${cp.note}`;
+      const started = performance.now();
+      let status: number;
+      let text: string;
+      try {
+        const res = await (this.#o.fetch ?? fetch)(`${w.target.url.replace(/\/+$/, '')}/add-checkpoint`, {
+          method: 'POST',
+          body,
+          signal: AbortSignal.timeout(this.#o.timeoutMs),
+        });
+        status = res.status;
+        text = await res.text();
+      } catch (err) {
+        this.#o.metrics?.result(w.name, 'error', (performance.now() - started) / 1000);
+        this.#o.log('witness-failed', { witness: w.target.verifier.name, size: cp.size, message: (err as Error).message });
+        return;
+      }
+      const seconds = (performance.now() - started) / 1000;
+      if (status === 409) {
+        this.#o.metrics?.result(w.name, 'conflict', seconds);
+        try {
+          w.size = Number(parseDecimal(text.replace(/\n$/, ''), 'witness size'));
+        } catch {
+          this.#o.log('witness-failed', { witness: w.target.verifier.name, size: cp.size, message: 'unreadable 409 body' });
+          return;
+        }
+        this.#o.log('witness-resync', { witness: w.target.verifier.name, size: w.size });
+        continue;
+      }
+      if (status !== 200) {
+        this.#o.metrics?.result(w.name, 'error', seconds);
+        this.#o.log('witness-failed', { witness: w.target.verifier.name, size: cp.size, status, message: text.slice(0, 200) });
+        return;
+      }
+      try {
+        const lines = text.split(/(?<=\n)/).filter((l) => l.length > 0);
+        const cosigned = verifyCosignatures(appendSignatures(cp.note, lines), [w.target.verifier], this.#o.ed);
+        if (cosigned.length !== 1) throw new Error('the answer has no cosignature by this witness');
+        const own = lines.filter((l) => l.startsWith(`— ${w.target.verifier.name} `));
+        w.size = cp.size;
+        this.#o.metrics?.result(w.name, 'ok', seconds);
+        this.#o.metrics?.cosignedSize(w.name, cp.size);
+        this.#o.log('witness-cosigned', { witness: w.target.verifier.name, size: cp.size, seconds: Number(seconds.toFixed(4)) });
+        this.#record(cp, w.name, own.join(''));
+      } catch (err) {
+        this.#o.metrics?.result(w.name, 'error', seconds);
+        this.#o.log('witness-failed', { witness: w.target.verifier.name, size: cp.size, message: `bad cosignature: ${(err as Error).message}` });
+      }
+      return;
+    }
+  }
+
+  #record(cp: CheckpointRecord, witness: string, lines: string): void {
+    let c = this.#candidates.get(cp.size);
+    if (!c || c.checkpoint.note !== cp.note) {
+      c = { checkpoint: cp, lines: new Map() };
+      this.#candidates.set(cp.size, c);
+    }
+    c.lines.set(witness, lines);
+    if (c.lines.size >= this.#o.quorum && this.#o.quorum > 0) {
+      this.#reach({ size: cp.size, note: appendSignatures(cp.note, [...c.lines.values()]) });
+    }
+  }
+
+  #reach(w: WitnessedCheckpoint): void {
+    if (this.#witnessed && this.#witnessed.size > w.size) return;
+    if (this.#witnessed && this.#witnessed.size === w.size && this.#witnessed.note.length >= w.note.length) return;
+    this.#witnessed = w;
+    if (this.#o.quorum > 0) this.#o.onWitnessed?.(w);
+    const ready = this.#waiters.filter((x) => x.size <= w.size);
+    this.#waiters = this.#waiters.filter((x) => x.size > w.size);
+    for (const r of ready) r.resolve(w);
+  }
+}
