@@ -13,12 +13,10 @@ import type { Batch } from '../../src/log/storage.js';
 t.test('scripted scenario with injected commit failures', async (t) => {
   const dir = tempDir();
   t.teardown(() => removeDir(dir));
-  let failNext = 0;
+  // While `failing`, every batch with entries fails just before COMMIT.
+  let failing = false;
   const beforeCommit = (batch: Batch) => {
-    if (batch.entries.length > 0 && failNext > 0) {
-      failNext--;
-      throw new Error('injected fault: disk error before COMMIT');
-    }
+    if (batch.entries.length > 0 && failing) throw new Error('injected fault: disk error before COMMIT');
   };
   let log = await startLog({ dir, batchInterval: 10, storage: { beforeCommit } });
   const published: string[] = [];
@@ -36,9 +34,10 @@ t.test('scripted scenario with injected commit failures', async (t) => {
   await check('after 257 entries');
 
   // 2. A failed commit: the batch's waiters get 503 with Retry-After, and nothing moves.
-  failNext = 1;
+  failing = true;
   const doomed = Array.from({ length: 5 }, () => makeEntry());
   answers = await Promise.all(doomed.map((e) => post(log.url, e)));
+  failing = false;
   t.same(answers.map((a) => a.status), [503, 503, 503, 503, 503], 'step 2: a failed commit answers 503');
   t.ok(answers.every((a) => /^[1-9]/.test(a.headers.get('retry-after') ?? '')), 'step 2: with Retry-After');
   const afterFault = await check('after a failed commit');
@@ -61,7 +60,7 @@ t.test('scripted scenario with injected commit failures', async (t) => {
 
   // 5. Simulated crash mid-batch: the commit fails and the process "dies"
   //    without closing; a new instance on the same directory starts cleanly.
-  failNext = 1;
+  failing = true;
   const lost = await post(log.url, makeEntry());
   t.equal(lost.status, 503, 'step 5: the crashed batch was not acknowledged');
   log.server.closeAllConnections();
