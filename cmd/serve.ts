@@ -6,13 +6,8 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Command } from 'commander';
 import { keyHash } from '../src/entry/index.js';
-import { createLogHandler } from '../src/http/log-app.js';
-import { openLog, StartupError } from '../src/log/datadir.js';
-import { LogMetrics } from '../src/log/metrics.js';
 import { parseCosignerVerifier, parseVerifier } from '../src/note/index.js';
 import type { WitnessTarget } from '../src/log/witnesses.js';
-import { jsonLogger } from '../src/util/logger.js';
-import { RateLimiter } from '../src/util/ratelimit.js';
 import { action, CliError, collect, intOption, UsageError } from './common.js';
 
 export function parseListen(value: string): { host: string; port: number } {
@@ -101,6 +96,15 @@ and prints the log's verifier key on stdout. Give that key to verifiers.`,
         const witnesses = opts.witness.map(parseWitnessFlag);
         if (opts.quorum > witnesses.length) throw new UsageError(`--quorum ${opts.quorum} is more than the ${witnesses.length} --witness given`);
         const { host, port } = parseListen(opts.listen);
+        // The server's dependencies (express, SQLite, prom-client) load only
+        // for `serve`, so the offline commands start fast.
+        const [{ createLogHandler }, { openLog, StartupError }, { LogMetrics }, { jsonLogger }, { RateLimiter }] = await Promise.all([
+          import('../src/http/log-app.js'),
+          import('../src/log/datadir.js'),
+          import('../src/log/metrics.js'),
+          import('../src/util/logger.js'),
+          import('../src/util/ratelimit.js'),
+        ]);
         const log = jsonLogger();
         const metrics = new LogMetrics({ processMetrics: true });
         const allowSigners = opts.allowSigners ? readAllowSigners(opts.allowSigners) : undefined;

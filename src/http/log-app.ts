@@ -4,16 +4,16 @@
  * Every error goes through errorMiddleware. `createLogApp` never listens:
  * cmd/ does, and tests run the app on port 0.
  */
-import type { RequestListener } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { parseTilePath } from '../../merkle/index.js';
 import { b64decode, hexDecode, parseDecimal } from '../encoding.js';
-import { MalformedError, NotFoundError, PushbackError, UnsupportedMediaTypeError, VitrineError } from '../errors.js';
-import type { LogMetrics } from '../log/metrics.js';
+import { MalformedError, NotFoundError, PushbackError, TooLargeError, UnsupportedMediaTypeError, VitrineError } from '../errors.js';
+import type { LogMetrics, SubmissionOutcome } from '../log/metrics.js';
 import type { LogService } from '../log/service.js';
 import type { Logger } from '../util/logger.js';
 import type { RateLimiter } from '../util/ratelimit.js';
-import { errorAnswer, errorMiddleware, sendAnswer, sendError, type Answer } from './errors.js';
+import { errorAnswer, errorMiddleware, sendAnswer, type Answer } from './errors.js';
 
 export interface LogAppDeps {
   service: LogService;
@@ -47,50 +47,6 @@ export function createLogApp(deps: LogAppDeps): express.Express {
     res.locals['route'] = 'tile';
     sendAnswer(res, tileAnswer(service, req.path));
   });
-
-  const jsonLimit = deps.maxEntryBytes * 4 + 1024;
-  app.post(
-    '/v1/entries',
-    (req, res, next) => {
-      res.locals['route'] = 'submit';
-      if (deps.rateLimiter) {
-        const wait = deps.rateLimiter.take(req.socket.remoteAddress ?? 'unknown');
-        if (wait > 0) {
-          metrics.submissions.inc({ outcome: 'rate_limited' });
-          return sendError(res, new PushbackError('too many submissions from this address', wait, 429));
-        }
-      }
-      const type = mediaType(req);
-      if (type !== 'application/cbor' && type !== 'application/json') {
-        metrics.submissions.inc({ outcome: 'rejected' });
-        return sendError(res, new UnsupportedMediaTypeError('Content-Type must be application/cbor or application/json'));
-      }
-      next();
-    },
-    (req, res, next) => {
-      const limit = mediaType(req) === 'application/cbor' ? deps.maxEntryBytes : jsonLimit;
-      express.raw({ type: () => true, limit, inflate: false })(req, res, next);
-    },
-    async (req, res) => {
-      const body: unknown = req.body;
-      const data = Buffer.isBuffer(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : new Uint8Array(0);
-      let accepted;
-      try {
-        accepted = mediaType(req) === 'application/cbor' ? service.accept(data) : service.acceptJson(data);
-      } catch (err) {
-        metrics.submissions.inc({ outcome: 'rejected' });
-        throw err;
-      }
-      try {
-        const answer = await service.submit(accepted);
-        metrics.submissions.inc({ outcome: answer.status === 201 ? 'new' : 'duplicate' });
-        res.status(answer.status).json(answer.body);
-      } catch (err) {
-        metrics.submissions.inc({ outcome: err instanceof PushbackError ? 'pool_full' : 'unavailable' });
-        throw err;
-      }
-    },
-  );
 
   app.get('/v1/proof/inclusion', (req, res) => {
     res.locals['route'] = 'proof_inclusion';
@@ -187,6 +143,13 @@ export function createLogHandler(deps: LogAppDeps): RequestListener {
   const { service, metrics } = deps;
   return (req, res) => {
     const url = req.url ?? '';
+    if (req.method === 'POST' && url === '/v1/entries') {
+      submit(deps, req, res).catch((err: unknown) => {
+        deps.log('internal-error', { message: (err as Error).message, stack: (err as Error).stack });
+        if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' }).end('{"error":"internal","message":"internal error"}');
+      });
+      return;
+    }
     if (req.method !== 'GET') return app(req, res);
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
@@ -219,6 +182,97 @@ export function createLogHandler(deps: LogAppDeps): RequestListener {
   };
 }
 
+/**
+ * POST /v1/entries on the fast path: rate limit (429), content type (415),
+ * body size checked before and while reading (413), strict decoding and
+ * signature check (400/422), then the sequencer (201/200, or 503).
+ */
+async function submit(deps: LogAppDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const { service, metrics } = deps;
+  const end = metrics.requestSeconds.startTimer();
+  const send = (a: Answer, close = false) => {
+    const body = typeof a.body === 'string' ? Buffer.from(a.body) : a.body;
+    res.writeHead(a.status, { ...a.headers, 'Content-Length': String(body.length), ...(close ? { Connection: 'close' } : {}) });
+    res.end(body);
+    end({ route: 'submit', status: String(a.status) });
+  };
+  const reject = (err: VitrineError, outcome: SubmissionOutcome, close = false) => {
+    metrics.submissions.inc({ outcome });
+    send(errorAnswer(err), close);
+    if (close) req.resume();
+  };
+  if (deps.rateLimiter) {
+    const wait = deps.rateLimiter.take(req.socket.remoteAddress ?? 'unknown');
+    if (wait > 0) return reject(new PushbackError('too many submissions from this address', wait, 429), 'rate_limited', true);
+  }
+  const type = mediaType(req);
+  if (type !== 'application/cbor' && type !== 'application/json') {
+    return reject(new UnsupportedMediaTypeError('Content-Type must be application/cbor or application/json'), 'rejected', true);
+  }
+  const encoding = req.headers['content-encoding'];
+  if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
+    return reject(new UnsupportedMediaTypeError(`unsupported Content-Encoding ${JSON.stringify(encoding.slice(0, 40))}`), 'rejected', true);
+  }
+  const limit = type === 'application/cbor' ? deps.maxEntryBytes : deps.maxEntryBytes * 4 + 1024;
+  const declared = Number(req.headers['content-length'] ?? '0');
+  if (declared > limit) return reject(new TooLargeError(`request body exceeds the limit of ${limit} bytes`), 'rejected', true);
+  let data: Uint8Array;
+  try {
+    data = await readBody(req, limit);
+  } catch (err) {
+    if (err instanceof VitrineError) return reject(err, 'rejected', true);
+    res.destroy();
+    return;
+  }
+  let accepted;
+  try {
+    accepted = type === 'application/cbor' ? service.accept(data) : service.acceptJson(data);
+  } catch (err) {
+    if (err instanceof VitrineError) return reject(err, 'rejected');
+    throw err;
+  }
+  try {
+    const answer = await service.submit(accepted);
+    metrics.submissions.inc({ outcome: answer.status === 201 ? 'new' : 'duplicate' });
+    send({ status: answer.status, headers: { 'Content-Type': 'application/json; charset=utf-8' }, body: JSON.stringify(answer.body) });
+  } catch (err) {
+    const typed = err instanceof VitrineError ? err : new PushbackError('the log could not take this submission now; retry later', 1);
+    reject(typed, typed instanceof PushbackError && typed.message.includes('pool') ? 'pool_full' : 'unavailable');
+    if (!(err instanceof VitrineError)) deps.log('internal-error', { message: (err as Error).message, stack: (err as Error).stack });
+  }
+}
+
+/** Reads a request body of at most `limit` bytes; TooLargeError beyond it. */
+function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (chunk: Buffer) => {
+      if (done) return;
+      size += chunk.length;
+      if (size > limit) {
+        done = true;
+        reject(new TooLargeError(`request body exceeds the limit of ${limit} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (done) return;
+      done = true;
+      const buf = Buffer.concat(chunks);
+      resolve(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
+    });
+    req.on('error', (err) => {
+      if (!done) {
+        done = true;
+        reject(err);
+      }
+    });
+  });
+}
+
 /** Query parameters from a raw query string, with the same rules as `query` below. */
 function searchParams(raw: string, allowed: string[], required: string[]): Record<string, string | undefined> {
   const params = new URLSearchParams(raw);
@@ -233,7 +287,7 @@ function searchParams(raw: string, allowed: string[], required: string[]): Recor
   return out;
 }
 
-function mediaType(req: Request): string {
+function mediaType(req: IncomingMessage): string {
   const type = req.headers['content-type'];
   if (type === undefined) return '';
   const [essence, ...params] = type.split(';').map((s) => s.trim().toLowerCase());
