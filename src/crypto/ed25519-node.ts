@@ -24,9 +24,20 @@ function publicKeyObject(publicKey: Uint8Array): KeyObject {
   return key;
 }
 
+// Keyed by the seed's array object (a Signer keeps one), so a key used
+// again (the log's, a witness's) is imported once; nothing is retained
+// after the seed array is gone.
+const privateCache = new WeakMap<Uint8Array, { bytes: string; key: KeyObject }>();
+
 function privateKeyObject(seed: Uint8Array): KeyObject {
   if (seed.length !== 32) throw new MalformedError('Ed25519 seed: must be 32 bytes');
-  return createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+  const bytes = Buffer.from(seed.buffer, seed.byteOffset, seed.byteLength).toString('latin1');
+  const hit = privateCache.get(seed);
+  // The content is compared too, in case a caller reuses the array for another seed.
+  if (hit && hit.bytes === bytes) return hit.key;
+  const key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+  privateCache.set(seed, { bytes, key });
+  return key;
 }
 
 export const nodeEd25519: Ed25519 = {
