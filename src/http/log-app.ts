@@ -163,7 +163,7 @@ export function createLogHandler(deps: LogAppDeps): RequestListener {
       answer = () => checkpointAnswer(service);
     } else if (path === '/v1/proof/inclusion') {
       route = 'proof_inclusion';
-      answer = () => inclusionAnswer(service, searchParams(url.slice(q + 1), ['leaf', 'size'], ['leaf', 'size']));
+      answer = () => inclusionAnswer(service, searchParams(q < 0 ? '' : url.slice(q + 1), ['leaf', 'size'], ['leaf', 'size']));
     } else {
       return app(req, res);
     }

@@ -11,7 +11,7 @@
  * server holds the directory, or when the stored tree does not match the
  * last signed checkpoint.
  */
-import { closeSync, constants, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeEd25519 } from '../crypto/ed25519-node.js';
 import { formatSigner, formatVerifier, generateSigner, parseSigner, verifierFromSigner, type Signer } from '../note/index.js';
@@ -40,6 +40,8 @@ export interface OpenLogOptions {
   /** How long a submitter waits for the quorum, and the per-request witness timeout (default 10 s). */
   witnessTimeoutMs?: number;
   witnessMetrics?: WitnessMetrics;
+  /** How often lagging witnesses are asked again on an idle log (default 2000 ms). */
+  witnessRetryMs?: number;
   log?: Logger;
   onBatch?: SequencerOptions['onBatch'];
   onError?: SequencerOptions['onError'];
@@ -68,11 +70,25 @@ export function openLog(o: OpenLogOptions): OpenedLog {
     if (stored !== undefined && stored !== o.origin) {
       throw new StartupError(`data directory ${o.dir} belongs to origin ${stored}, not ${o.origin}`);
     }
-    const { signer, created } = loadOrCreateKey(o);
+    const keyPath = o.keyFile ?? join(o.dir, 'log.key');
+    const published = storage.latestCheckpoint() !== undefined;
     if (stored === undefined) {
-      if (storage.latestCheckpoint() !== undefined) throw new StartupError('the database has checkpoints but no origin record');
+      if (published) throw new StartupError('the database has checkpoints but no origin record');
+      if (o.keyFile === undefined && existsSync(keyPath)) {
+        // A key that signed before must never start a second tree: that is a split view.
+        throw new StartupError(
+          `${keyPath} exists but the database is new. If this key ever published a checkpoint, restore the log.db that goes with it; ` +
+            'if it never did, move it out of the directory and pass it with --key',
+        );
+      }
       storage.initOrigin(o.origin);
     }
+    // The key is made only for a log that never published (first start, or a crash during it).
+    const create = o.keyFile === undefined && !published;
+    if (o.keyFile === undefined && published && !existsSync(keyPath)) {
+      throw new StartupError(`the log key ${keyPath} is missing; restore it from your backup (or pass --key FILE)`);
+    }
+    const { signer, created } = loadOrCreateKey(keyPath, o.origin, create);
     const verifier = verifierFromSigner(signer);
     const db = storage;
     let witnessing: Witnessing | undefined;
@@ -88,6 +104,7 @@ export function openLog(o: OpenLogOptions): OpenedLog {
         initial: db.latestWitnessed(),
         log: o.log ?? (() => {}),
         metrics: o.witnessMetrics,
+        retryMs: o.witnessRetryMs,
       });
     } else if ((o.quorum ?? 0) > 0) {
       throw new StartupError(`a witness quorum of ${o.quorum} needs at least that many witnesses`);
@@ -145,12 +162,11 @@ export function openLog(o: OpenLogOptions): OpenedLog {
   }
 }
 
-function loadOrCreateKey(o: OpenLogOptions): { signer: Signer; created: boolean } {
-  const path = o.keyFile ?? join(o.dir, 'log.key');
+function loadOrCreateKey(path: string, origin: string, create: boolean): { signer: Signer; created: boolean } {
   let created = false;
-  if (o.keyFile === undefined) {
+  if (create) {
     try {
-      const signer = generateSigner(o.origin, nodeEd25519);
+      const signer = generateSigner(origin, nodeEd25519);
       const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
       try {
         writeSync(fd, `${formatSigner(signer)}\n`);
@@ -172,8 +188,8 @@ function loadOrCreateKey(o: OpenLogOptions): { signer: Signer; created: boolean 
     throw new StartupError(`the log key ${path} is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 ${path}`);
   }
   const signer = parseSigner(readFileSync(path, 'utf8'), nodeEd25519);
-  if (signer.name !== o.origin) {
-    throw new StartupError(`the log key ${path} is named ${signer.name}, but the origin is ${o.origin}; a log's key name must equal its origin`);
+  if (signer.name !== origin) {
+    throw new StartupError(`the log key ${path} is named ${signer.name}, but the origin is ${origin}; a log's key name must equal its origin`);
   }
   return { signer, created };
 }

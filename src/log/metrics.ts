@@ -75,6 +75,6 @@ export class LogMetrics {
   };
 
   constructor(opts: { processMetrics?: boolean } = {}) {
-    if (opts.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'vitrine_process_' });
+    if (opts.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'vitrine_' });
   }
 }

@@ -22,7 +22,7 @@ import { bytesEqual, b64encode } from '../encoding.js';
 import { PushbackError } from '../errors.js';
 import { formatCheckpoint, openCheckpoint, signNote, type Signer, type Verifier } from '../note/index.js';
 import { Pool, type Accepted, type Waiter } from './pool.js';
-import type { CheckpointRecord, LogStorage, StoredNode, TileRecord } from './storage.js';
+import { StartupError, type CheckpointRecord, type LogStorage, type StoredNode, type TileRecord } from './storage.js';
 
 export const TILE_HEIGHT = 8;
 export const TILE_WIDTH = 256;
@@ -60,7 +60,7 @@ interface BatchResult {
   proof: Uint8Array[];
 }
 
-export class StartupError extends Error {}
+export { StartupError };
 
 function key(level: number | bigint, index: number | bigint): string {
   return `${level}/${index}`;
@@ -162,6 +162,7 @@ export class Sequencer {
    * existing index with a fresh proof.
    */
   async submit(item: Accepted): Promise<Receipt> {
+    if (this.#closing) throw new PushbackError('the log is shutting down', 5);
     const pending = this.#pool.pending(item.leafHash);
     if (pending) {
       await pending;
@@ -169,7 +170,6 @@ export class Sequencer {
     }
     const existing = this.#o.storage.entryByLeafHash(item.leafHash);
     if (existing) return this.receiptFor(item.leafHash, false);
-    if (this.#closing) throw new PushbackError('the log is shutting down', 5);
     const retryAfter = Math.max(1, Math.ceil((2 * this.#o.batchInterval) / 1000));
     const result = (await this.#pool.add(item, retryAfter)) as BatchResult;
     if (this.#pool.depth >= this.#o.batchSize) this.#queueFlush();

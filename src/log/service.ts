@@ -118,7 +118,7 @@ export class LogService {
       if (!w.witnessed) throw new PushbackError('no checkpoint has reached the witness quorum yet', 1);
       return w.witnessed.note;
     }
-    return this.#o.sequencer.checkpoint.note;
+    return w ? w.decorate(this.#o.sequencer.checkpoint) : this.#o.sequencer.checkpoint.note;
   }
 
   get size(): number {

@@ -9,7 +9,7 @@
  */
 import Database from 'better-sqlite3';
 import { ConflictError, NotFoundError } from '../errors.js';
-import type { Batch, CheckpointRecord, LogStorage, LookupField, StoredNode } from './storage.js';
+import { StartupError, type Batch, type CheckpointRecord, type LogStorage, type LookupField, type StoredNode } from './storage.js';
 
 const SCHEMA_VERSION = '1';
 
@@ -82,8 +82,12 @@ export class SqliteStorage implements LogStorage {
 
   constructor(path: string, opts: SqliteOptions = {}) {
     this.#opts = opts;
-    this.#db = new Database(path);
-    this.#db.pragma('journal_mode = WAL');
+    try {
+      this.#db = new Database(path);
+      this.#db.pragma('journal_mode = WAL');
+    } catch (err) {
+      throw new StartupError(`cannot open the database ${path}: ${(err as Error).message}`);
+    }
     this.#db.pragma(opts.durability === 'off' ? 'synchronous = OFF' : 'synchronous = FULL');
     this.#db.pragma('foreign_keys = ON');
     this.#db.exec(SCHEMA);
@@ -91,8 +95,12 @@ export class SqliteStorage implements LogStorage {
     if (version === undefined) {
       this.#db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schema', SCHEMA_VERSION);
     } else if (version.value !== SCHEMA_VERSION) {
-      throw new Error(`database schema version ${version.value} is not supported by this build (expects ${SCHEMA_VERSION})`);
+      this.#db.close();
+      throw new StartupError(`database schema version ${version.value} is not supported by this build (it expects ${SCHEMA_VERSION}); run the matching release`);
     }
+    // Databases made by pre-release builds lack the witnessed column.
+    const columns = this.#db.prepare<[], { name: string }>('PRAGMA table_info(checkpoints)').all();
+    if (!columns.some((c) => c.name === 'witnessed')) this.#db.exec('ALTER TABLE checkpoints ADD COLUMN witnessed TEXT');
     const db = this.#db;
     this.#stmt = {
       meta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),

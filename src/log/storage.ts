@@ -14,6 +14,11 @@
  * entries to reach the edge, and every entry point checks the range.
  */
 
+/** The log refuses to start: the message says what is wrong and what to do (docs/operations.md). */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
 /** A complete subtree hash: level L, index K covers leaves [K·2^L, (K+1)·2^L). */
 export interface StoredNode {
   level: number;

@@ -47,6 +47,8 @@ export interface WitnessingOptions {
   log: Logger;
   metrics?: WitnessMetrics;
   fetch?: typeof fetch;
+  /** How often witnesses that are behind are asked again when no new checkpoint comes (default 2000 ms). */
+  retryMs?: number;
 }
 
 interface PerWitness {
@@ -71,12 +73,22 @@ export class Witnessing {
   readonly #candidates = new Map<number, Candidate>();
   #witnessed: WitnessedCheckpoint | undefined;
   #waiters: Array<{ size: number; resolve: (w: WitnessedCheckpoint) => void }> = [];
+  #latest: CheckpointRecord | undefined;
   #closed = false;
+  readonly #timer: NodeJS.Timeout;
 
   constructor(o: WitnessingOptions) {
     this.#o = o;
     this.#w = o.witnesses.map((target) => ({ target, name: formatVerifier(target.verifier), size: 0, busy: false, next: undefined }));
     this.#witnessed = o.initial;
+    // A witness that failed is asked again even when the log is idle, so a
+    // recovered witness brings the quorum back without new submissions.
+    this.#timer = setInterval(() => {
+      const cp = this.#latest;
+      if (!cp || this.#closed) return;
+      for (const w of this.#w) if (!w.busy && w.size < cp.size) void this.#run(w, cp);
+    }, o.retryMs ?? 2000);
+    this.#timer.unref();
   }
 
   get quorum(): number {
@@ -91,6 +103,7 @@ export class Witnessing {
   /** Offers a newly committed checkpoint to every witness. Never blocks. */
   offer(checkpoint: CheckpointRecord): void {
     if (this.#closed) return;
+    this.#latest = checkpoint;
     this.#candidates.set(checkpoint.size, { checkpoint, lines: new Map() });
     while (this.#candidates.size > MAX_CANDIDATES) this.#candidates.delete(this.#candidates.keys().next().value!);
     if (this.#o.quorum === 0) this.#reach({ size: checkpoint.size, note: checkpoint.note });
@@ -118,8 +131,16 @@ export class Witnessing {
     });
   }
 
+  /** `checkpoint`'s note with every cosignature collected for it so far (for a quorum of 0). */
+  decorate(checkpoint: CheckpointRecord): string {
+    const c = this.#candidates.get(checkpoint.size);
+    if (!c || c.checkpoint.note !== checkpoint.note || c.lines.size === 0) return checkpoint.note;
+    return appendSignatures(checkpoint.note, [...c.lines.values()]);
+  }
+
   close(): void {
     this.#closed = true;
+    clearInterval(this.#timer);
   }
 
   async #run(w: PerWitness, checkpoint: CheckpointRecord): Promise<void> {

@@ -1,0 +1,104 @@
+/**
+ * Start-up checks (docs/operations.md "When the start-up check fails"):
+ * every refusal happens with a clear StartupError and changes nothing on
+ * disk; a stale lock from a crash is taken over.
+ */
+import t, { type Test } from 'tap';
+import Database from 'better-sqlite3';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
+import { openLog, StartupError, type OpenLogOptions } from '../../src/log/datadir.js';
+import { formatSigner, generateSigner } from '../../src/note/index.js';
+import { makeEntry, ORIGIN, post, removeDir, startLog, tempDir } from './harness.js';
+
+const base = (dir: string): OpenLogOptions => ({ dir, origin: ORIGIN, batchInterval: 10, batchSize: 100, poolSize: 100, maxEntryBytes: 8192 });
+
+async function logWithEntries(n: number): Promise<string> {
+  const log = await startLog();
+  for (let i = 0; i < n; i++) await post(log.url, makeEntry());
+  await log.close();
+  return log.dir;
+}
+
+function refuses(t: Test, opts: OpenLogOptions, pattern: RegExp, what: string): void {
+  let caught: unknown;
+  try {
+    openLog(opts);
+  } catch (err) {
+    caught = err;
+  }
+  t.ok(caught instanceof StartupError, `${what}: refuses with a StartupError (${String(caught)})`);
+  t.match((caught as Error | undefined)?.message ?? '', pattern, `${what}: says why`);
+}
+
+t.test('refusals', async (t) => {
+  const dir = await logWithEntries(5);
+  t.teardown(() => removeDir(dir));
+  refuses(t, { ...base(dir), origin: 'other.example/log' }, /belongs to origin test\.example\/log/, 'another origin');
+
+  chmodSync(join(dir, 'log.key'), 0o640);
+  refuses(t, base(dir), /readable by group or others.*chmod 600/, 'a key readable by the group');
+  chmodSync(join(dir, 'log.key'), 0o600);
+
+  const otherKey = join(tempDir(), 'other.key');
+  writeFileSync(otherKey, `${formatSigner(generateSigner('wrong.example/name', nodeEd25519))}\n`, { mode: 0o600 });
+  refuses(t, { ...base(dir), keyFile: otherKey }, /named wrong\.example\/name.*must equal its origin/, 'a key named after another origin');
+
+  const sameName = join(tempDir(), 'same.key');
+  writeFileSync(sameName, `${formatSigner(generateSigner(ORIGIN, nodeEd25519))}\n`, { mode: 0o600 });
+  refuses(t, { ...base(dir), keyFile: sameName }, /does not verify with this log's key/, 'another key with the right name');
+
+  renameSync(join(dir, 'log.key'), join(dir, 'log.key.away'));
+  refuses(t, base(dir), /log\.key is missing; restore it/, 'a missing key');
+  t.notOk(existsSync(join(dir, 'log.key')), 'no new key was written for a log that published');
+  renameSync(join(dir, 'log.key.away'), join(dir, 'log.key'));
+
+  const db = new Database(join(dir, 'log.db'));
+  const edge = db.prepare('SELECT level, idx FROM nodes ORDER BY level DESC LIMIT 1').get() as { level: number; idx: number };
+  const saved = db.prepare('SELECT hash FROM nodes WHERE level = ? AND idx = ?').get(edge.level, edge.idx) as { hash: Buffer };
+  db.prepare('UPDATE nodes SET hash = ? WHERE level = ? AND idx = ?').run(Buffer.alloc(32, 7), edge.level, edge.idx);
+  db.close();
+  refuses(t, base(dir), /root .* does not match the last signed checkpoint/, 'a tampered right edge');
+  const db2 = new Database(join(dir, 'log.db'));
+  db2.prepare('UPDATE nodes SET hash = ? WHERE level = ? AND idx = ?').run(saved.hash, edge.level, edge.idx);
+  const row = db2.prepare('SELECT * FROM entries WHERE idx = 4').get();
+  db2.prepare('DELETE FROM entries WHERE idx = 4').run();
+  db2.close();
+  refuses(t, base(dir), /holds 4 entries but the last signed checkpoint has size 5/, 'a missing entry');
+  const db3 = new Database(join(dir, 'log.db'));
+  db3.prepare('INSERT INTO entries (idx, leaf_hash, data, digest, key_hash, name) VALUES (@idx, @leaf_hash, @data, @digest, @key_hash, @name)').run(row as Record<string, unknown>);
+  db3.prepare("UPDATE meta SET value = '99' WHERE key = 'schema'").run();
+  db3.close();
+  refuses(t, base(dir), /schema version 99 is not supported/, 'an unknown schema version');
+  const db4 = new Database(join(dir, 'log.db'));
+  db4.prepare("UPDATE meta SET value = '1' WHERE key = 'schema'").run();
+  db4.close();
+
+  const ok = openLog(base(dir));
+  t.equal(ok.sequencer.size, 5, 'after each repair the log starts again with its 5 entries');
+  await ok.close();
+});
+
+t.test('a key without its database is not a new log', async (t) => {
+  const dir = tempDir();
+  t.teardown(() => removeDir(dir));
+  writeFileSync(join(dir, 'log.key'), `${formatSigner(generateSigner(ORIGIN, nodeEd25519))}\n`, { mode: 0o600 });
+  refuses(t, base(dir), /exists but the database is new/, 'DIR/log.key with a new database');
+});
+
+t.test('lock: a live holder refuses, a stale one is taken over', async (t) => {
+  const dir = await logWithEntries(1);
+  t.teardown(() => removeDir(dir));
+  const sleeper = spawn('sleep', ['30']);
+  t.teardown(() => sleeper.kill('SIGKILL'));
+  writeFileSync(join(dir, 'serve.pid'), `${sleeper.pid}\n`);
+  refuses(t, base(dir), new RegExp(`in use by process ${sleeper.pid}`), 'a directory held by a live process');
+  sleeper.kill('SIGKILL');
+  await new Promise((r) => sleeper.once('exit', r));
+  const log = openLog(base(dir));
+  t.equal(log.sequencer.size, 1, 'a stale lock (dead pid) is taken over');
+  await log.close();
+  t.notOk(existsSync(join(dir, 'serve.pid')), 'closing releases the lock');
+});
