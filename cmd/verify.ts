@@ -24,6 +24,7 @@ interface VerifyOptions {
   signer: string[];
   witness: string[];
   quorum?: number;
+  name?: string;
   json?: boolean;
 }
 
@@ -37,6 +38,7 @@ export function register(program: Command): void {
     .option('--signer <vkey>', 'accept only entries signed by this key (repeatable; default: any signer)', collect, [])
     .option('--witness <vkey>', 'a witness verifier key, type 0x04 or 0x01, or a file holding it (repeatable)', collect, [])
     .option('--quorum <k>', 'how many of the --witness keys must have cosigned (default: all of them)', intOption('--quorum', 0))
+    .option('--name <name>', 'require the entry to name exactly this artifact (e.g. pkg:npm/my-lib@1.2.3)')
     .option('--json', 'print the result as one JSON object on stdout')
     .addHelpText(
       'after',
@@ -90,7 +92,7 @@ async function verify(artifact: string, bundleArg: string | undefined, opts: Ver
 
   let result: BundleResult;
   try {
-    result = verifyBundle({ digest }, bundle, { logKey, signers, witnesses, quorum }, nodeEd25519);
+    result = verifyBundle({ digest }, bundle, { logKey, signers, witnesses, quorum, name: opts.name }, nodeEd25519);
   } catch (err) {
     // Only a policy mistake throws; the keys were checked above, so report it as usage.
     if (err instanceof VitrineError) throw new UsageError(err.message);

@@ -72,6 +72,12 @@ t.test('submit and verify against a real log', async (t) => {
   const ver = await vitrine(dir, 'verify', '--log-key', log.vkey, '--signer', signerVkey, 'app.tar.gz');
   t.equal(ver.code, 0, `the written bundle verifies offline (${ver.stderr})`);
 
+  const named = await vitrine(dir, 'verify', '--log-key', log.vkey, '--name', 'pkg:generic/app@1.0.0', 'app.tar.gz');
+  t.equal(named.code, 0, 'verify --name with the right name passes');
+  const renamed = await vitrine(dir, 'verify', '--log-key', log.vkey, '--name', 'pkg:generic/app@2.0.0', 'app.tar.gz');
+  t.equal(renamed.code, 1, 'verify --name with another name fails');
+  t.match(renamed.stderr, /names "pkg:generic\/app@1\.0\.0", not the expected "pkg:generic\/app@2\.0\.0"/, 'and says which name it found');
+
   const again = await vitrine(dir, 'submit', '--log', log.url, '--log-key', log.vkey, '--key', 'release.key', '--name', 'pkg:generic/app@1.0.0', '--annotate', 'version=1.0.0', 'app.tar.gz');
   t.equal(again.code, 1, 'submitting again does not overwrite the existing bundle');
   t.match(again.stderr, /already exists/, 'and says why');

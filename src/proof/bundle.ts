@@ -92,6 +92,7 @@ export type BundleFailureCode =
   | 'malformed-bundle'
   | 'bad-entry'
   | 'digest-mismatch'
+  | 'name-mismatch'
   | 'bad-entry-signature'
   | 'signer-not-pinned'
   | 'inclusion-failed'
@@ -126,6 +127,12 @@ export interface BundlePolicy {
   signers?: ReadonlyArray<string | Verifier>;
   /** Witness vkeys (type 0x01 or 0x04). */
   witnesses?: ReadonlyArray<string | Verifier>;
+  /**
+   * If given, the entry must name exactly this artifact. Without it, a
+   * mirror could serve an older, validly signed and logged release under a
+   * newer name: the digest would match the bytes it serves.
+   */
+  name?: string;
   /** How many of `witnesses` must have cosigned (default: 0). */
   quorum?: number;
 }
@@ -162,6 +169,9 @@ export function verifyBundle(artifact: ArtifactInput, bundle: string | Uint8Arra
   const digest = artifact instanceof Uint8Array ? sha256(artifact) : artifact.digest;
   if (!bytesEqual(digest, entry.digest)) {
     return fail(1, 'digest-mismatch', `The artifact's SHA-256 (${hexEncode(digest)}) is not the digest the entry signs (${hexEncode(entry.digest)}).`);
+  }
+  if (policy.name !== undefined && entry.name !== policy.name) {
+    return fail(1, 'name-mismatch', `The entry names ${JSON.stringify(entry.name)}, not the expected ${JSON.stringify(policy.name)}.`);
   }
 
   // Step 2: the entry's signature, and the pinned signer keys.

@@ -85,3 +85,19 @@ t.test('edge sizes: a log of one entry, and the last entry of a log of 2^k + 1',
   }
   t.equal(parseBundle(nine.bundle(8)).proof.length, 1, 'the lone right leaf of 9 has a one-hash proof');
 });
+
+t.test('policy name: the entry must name the expected artifact', async (t) => {
+  const { readFileSync } = await import('node:fs');
+  const v = JSON.parse(readFileSync('vectors/proof/bundle-and-evidence.json', 'utf8'));
+  const k = JSON.parse(readFileSync('vectors/note/keys-and-checkpoint.json', 'utf8'));
+  const artifact = new TextEncoder().encode(v.bundleArtifact);
+  const ok = verifyBundle(artifact, v.bundle, { logKey: k.log.vkey, name: 'pkg:generic/demo@3' });
+  t.ok(ok.ok, 'the vector bundle verifies with its own name pinned');
+  const bad = verifyBundle(artifact, v.bundle, { logKey: k.log.vkey, name: 'pkg:generic/demo@4' });
+  t.equal(bad.ok, false, 'another expected name fails');
+  if (!bad.ok) {
+    t.equal(bad.step, 1, 'at step 1');
+    t.equal(bad.code, 'name-mismatch', 'with code name-mismatch');
+    t.match(bad.message, /pkg:generic\/demo@3.*pkg:generic\/demo@4/, 'naming both names');
+  }
+});
