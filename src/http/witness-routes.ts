@@ -9,12 +9,12 @@ import { ConflictError } from '../errors.js';
 import { MAX_ADD_CHECKPOINT_BYTES, type Witness } from '../witness/witness.js';
 
 export function mountWitness(app: Express, witness: Witness, onResult?: (status: number) => void): void {
-  app.post('/add-checkpoint', express.raw({ type: () => true, limit: MAX_ADD_CHECKPOINT_BYTES, inflate: false }), (req, res) => {
+  app.post('/add-checkpoint', express.raw({ type: () => true, limit: MAX_ADD_CHECKPOINT_BYTES, inflate: false }), async (req, res) => {
     res.locals['route'] = 'add_checkpoint';
     const body: unknown = req.body;
     const data = Buffer.isBuffer(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : new Uint8Array(0);
     try {
-      const lines = witness.addCheckpoint(data);
+      const lines = await witness.addCheckpoint(data);
       onResult?.(200);
       res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(lines) });
       res.end(lines);

@@ -47,6 +47,8 @@ export interface WitnessStore {
   compareAndSwap(origin: string, oldSize: bigint, next: WitnessRecord): boolean;
   /** Keeps a validly signed checkpoint that conflicts with the record, with the reason. */
   recordConflict(origin: string, note: string, reason: string): void;
+  /** Resolves when every swap so far is on disk (stores with group commit); absent means swaps are durable at once. */
+  durable?(): Promise<void>;
 }
 
 export interface WitnessOptions {
@@ -99,8 +101,18 @@ export class Witness {
     return this.#o.signer.name;
   }
 
-  /** Handles an add-checkpoint request; returns the cosignature line(s) for a 200 answer. */
-  addCheckpoint(body: Uint8Array | string): string {
+  /**
+   * Handles an add-checkpoint request; resolves to the cosignature line(s)
+   * for a 200 answer once the new record is durable. The checks and the
+   * compare-and-swap run synchronously, before the first await.
+   */
+  async addCheckpoint(body: Uint8Array | string): Promise<string> {
+    const line = this.#process(body);
+    await this.#o.store.durable?.();
+    return line;
+  }
+
+  #process(body: Uint8Array | string): string {
     const req = parseAddCheckpoint(body);
     // Structure first (400), then the origin (404), then the signature (403).
     const origin = parseCheckpoint(parseNote(req.checkpoint).text).origin;

@@ -138,7 +138,7 @@ t.test('two requests from the same old size are never both cosigned', async (t) 
   const forked = new MemLog(logSigner, 'z');
   forked.append(6);
   const fork6 = forked.checkpoint();
-  let inner: string | undefined;
+  let inner: Promise<string> | undefined;
   let armed = true;
   const witness: Witness = new Witness({
     signer: generateSigner('witness.example/race', nodeEd25519),
@@ -152,9 +152,48 @@ t.test('two requests from the same old size are never both cosigned', async (t) 
       inner = witness.addCheckpoint(body(0, [], cp4));
     },
   });
-  t.throws(() => witness.addCheckpoint(body(0, [], cp2)), { name: 'ConflictError' }, 'request A loses the compare-and-swap with 409');
-  t.match(inner ?? '', /^— witness\.example\/race /, 'request B was cosigned');
+  await t.rejects(witness.addCheckpoint(body(0, [], cp2)), { name: 'ConflictError' }, 'request A loses the compare-and-swap with 409');
+  t.match(await inner, /^— witness\.example\/race /, 'request B was cosigned');
   t.equal(store.latest(ORIGIN)!.size, 4n, 'the record holds B, never rolled back to A');
-  t.throws(() => witness.addCheckpoint(body(4, [], fork6)), { name: 'InvalidError' }, 'a larger fork without a consistency proof is refused (422)');
+  await t.rejects(witness.addCheckpoint(body(4, [], fork6)), { name: 'InvalidError' }, 'a larger fork without a consistency proof is refused (422)');
   t.equal(store.latest(ORIGIN)!.size, 4n, 'and the record does not move');
+});
+
+t.test('concurrent requests from one old size, group commit, and a restart', async (t) => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'vitrine-witness-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'state.db');
+  const logSigner = generateSigner(ORIGIN, nodeEd25519);
+  const witnessSigner = generateSigner('witness.example/gc', nodeEd25519);
+  const open = () => {
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    return { db, witness: new Witness({ signer: witnessSigner, logs: [verifierFromSigner(logSigner)], store: new SqliteWitnessStore(db), ed: nodeEd25519 }) };
+  };
+  const first = open();
+  const log = new MemLog(logSigner);
+  const checkpoints: string[] = [];
+  for (let i = 0; i < 10; i++) {
+    log.append(1);
+    checkpoints.push(log.checkpoint());
+  }
+  // Ten different checkpoints all claiming old 0: exactly one may be cosigned.
+  const results = await Promise.allSettled(checkpoints.map((cp) => first.witness.addCheckpoint(body(0, [], cp))));
+  const won = results.filter((r) => r.status === 'fulfilled');
+  t.equal(won.length, 1, 'exactly one request from old 0 is cosigned');
+  t.ok(results.filter((r) => r.status === 'rejected').every((r) => (r as PromiseRejectedResult).reason.name === 'ConflictError'), 'the others get 409');
+  // A chain of requests in one tick: each builds on the previous, all committed together.
+  const winner = results.findIndex((r) => r.status === 'fulfilled') + 1;
+  const chain = [];
+  for (let size = winner + 1; size <= 10; size++) chain.push(first.witness.addCheckpoint(body(size - 1, log.proof(size - 1, size), checkpoints[size - 1]!)));
+  await Promise.all(chain);
+  first.db.close();
+  const second = open();
+  t.equal(new SqliteWitnessStore(second.db).latest(ORIGIN)?.size, 10n, 'after a restart the witness remembers size 10');
+  await t.rejects(second.witness.addCheckpoint(body(winner, [], checkpoints[winner - 1]!)), { name: 'ConflictError' }, 'and refuses to go back');
+  second.db.close();
 });
