@@ -8,6 +8,7 @@
  * compact.Range restricted to ranges that start at 0.
  */
 import { MalformedError } from '../src/errors.js';
+import { BIG, NUM, SAFE } from './_arith.js';
 import { _hash, _hashes, _u63, MAX_SIZE } from './_check.js';
 import { _loadWords, _nodeWords, _storeWords } from './_sha256.js';
 import { EMPTY_ROOT, type Hash } from './hash.js';
@@ -48,8 +49,10 @@ export class CompactRange {
 
   /** The stored nodes whose hashes form the right edge of a tree of `size` leaves, largest first. */
   static edgeNodes(size: number | bigint): NodeId[] {
+    const n = _u63(size, 'size');
     const nodes: NodeId[] = [];
-    _rangeNodes(0n, _u63(size, 'size'), nodes);
+    if (n <= SAFE) _rangeNodes(NUM, 0, Number(n), nodes);
+    else _rangeNodes(BIG, 0n, n, nodes);
     return nodes;
   }
 

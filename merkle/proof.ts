@@ -12,7 +12,8 @@
  * browser.
  */
 import { MalformedError } from '../src/errors.js';
-import { _bitLen, _fn, _hashes, _pow2, _u63 } from './_check.js';
+import { BIG, NUM, SAFE, type Arith } from './_arith.js';
+import { _fn, _hashes, _u63, _u63pair } from './_check.js';
 import { EMPTY_ROOT, type Hash } from './hash.js';
 import { _fold, _rangeNodes, type NodeId } from './tree.js';
 
@@ -35,11 +36,21 @@ export interface RootPlan {
 }
 
 /** A proof element: leaves [begin, end) of the tree. */
-type Range = readonly [begin: bigint, end: bigint];
+type Range<T> = readonly [begin: T, end: T];
 
 /** Largest power of two strictly below n (n ≥ 2): RFC 9162's split point k. */
-function split(n: bigint): bigint {
-  return _pow2(_bitLen(n - 1n) - 1);
+function split<T extends number | bigint>(A: Arith<T>, n: T): T {
+  return A.pow2(A.bitLen(A.sub(n, A.one)) - 1);
+}
+
+/**
+ * Checks a (smaller, larger) pair of sizes/indices and returns them as
+ * numbers when the larger fits in 2^53-1, else as bigints.
+ */
+function pair(a: unknown, aName: string, b: unknown, bName: string): [number, number] | [bigint, bigint] {
+  const [x, y] = _u63pair(a, aName, b, bName);
+  if (typeof x === 'bigint' && y <= SAFE && x <= SAFE) return [Number(x), Number(y)];
+  return [x, y] as [number, number] | [bigint, bigint];
 }
 
 function checkHashes(hashes: readonly Hash[], nodes: readonly NodeId[]): void {
@@ -47,9 +58,9 @@ function checkHashes(hashes: readonly Hash[], nodes: readonly NodeId[]): void {
   if (hashes.length !== nodes.length) throw new MalformedError(`hashes: expected ${nodes.length} hashes (one per planned node), got ${hashes.length}`);
 }
 
-function planRanges(ranges: readonly Range[]): ProofPlan {
+function planRanges<T extends number | bigint>(A: Arith<T>, ranges: readonly Range<T>[]): ProofPlan {
   const nodes: NodeId[] = [];
-  const groups = ranges.map(([begin, end]) => _rangeNodes(begin, end, nodes));
+  const groups = ranges.map(([begin, end]) => _rangeNodes(A, begin, end, nodes));
   return {
     nodes,
     assemble(hashes) {
@@ -65,30 +76,59 @@ function planRanges(ranges: readonly Range[]): ProofPlan {
   };
 }
 
+/** RFC 9162 §2.1.3.1 PATH(m, D[n]) as the leaf ranges of its elements. */
+function pathRanges<T extends number | bigint>(A: Arith<T>, m: T, n: T): Range<T>[] {
+  // PATH(m, D[n]) = PATH(m, D[0:k]) : MTH(D[k:n]) or PATH(m - k, D[k:n]) : MTH(D[0:k]),
+  // walked from the root down; the siblings met on the way are the proof, last first.
+  const ranges: Range<T>[] = [];
+  let start = A.zero;
+  let end = n;
+  while (A.sub(end, start) > A.one) {
+    const mid = A.add(start, split(A, A.sub(end, start)));
+    if (m < mid) {
+      ranges.push([mid, end]);
+      end = mid;
+    } else {
+      ranges.push([start, mid]);
+      start = mid;
+    }
+  }
+  return ranges.reverse();
+}
+
+/** RFC 9162 §2.1.4.1 SUBPROOF(m, D[n], b) as the leaf ranges of its elements. */
+function subproofRanges<T extends number | bigint>(A: Arith<T>, m: T, n: T, b: boolean): Range<T>[] {
+  // Walked from the root down. Elements met on the way come after the
+  // recursive part, so they are collected and reversed.
+  const ranges: Range<T>[] = [];
+  let start = A.zero;
+  let end = n;
+  let rest = m;
+  while (rest !== A.sub(end, start)) {
+    const k = split(A, A.sub(end, start));
+    if (rest <= k) {
+      ranges.push([A.add(start, k), end]);
+      end = A.add(start, k);
+    } else {
+      ranges.push([start, A.add(start, k)]);
+      start = A.add(start, k);
+      rest = A.sub(rest, k);
+      b = false;
+    }
+  }
+  // SUBPROOF(m, D[m], false) = {MTH(D[m])}: a complete subtree of the old tree.
+  if (!b) ranges.push([start, end]);
+  return ranges.reverse();
+}
+
 /**
  * Plans the inclusion proof of leaf `index` in the tree of `size` leaves
  * (RFC 9162 §2.1.3.1 PATH). Throws MalformedError unless index < size.
  */
 export function planInclusion(index: number | bigint, size: number | bigint): ProofPlan {
-  const m = _u63(index, 'index');
-  const n = _u63(size, 'size');
+  const [m, n] = pair(index, 'index', size, 'size');
   if (m >= n) throw new MalformedError(`index: ${m} is not below size ${n}`);
-  // PATH(m, D[n]) = PATH(m, D[0:k]) : MTH(D[k:n]) or PATH(m - k, D[k:n]) : MTH(D[0:k]),
-  // walked from the root down; the siblings met on the way are the proof, last first.
-  const ranges: Range[] = [];
-  let start = 0n;
-  let end = n;
-  while (end - start > 1n) {
-    const k = split(end - start);
-    if (m < start + k) {
-      ranges.push([start + k, end]);
-      end = start + k;
-    } else {
-      ranges.push([start, start + k]);
-      start += k;
-    }
-  }
-  return planRanges(ranges.reverse());
+  return typeof m === 'number' ? planRanges(NUM, pathRanges(NUM, m, n as number)) : planRanges(BIG, pathRanges(BIG, m, n as bigint));
 }
 
 export interface ConsistencyProofOptions {
@@ -116,41 +156,22 @@ function prependOption(opts: unknown): boolean {
  * exist).
  */
 export function planConsistency(m: number | bigint, n: number | bigint, opts: ConsistencyProofOptions = {}): ProofPlan {
-  const first = _u63(m, 'm');
-  const second = _u63(n, 'n');
+  const [first, second] = pair(m, 'm', n, 'n');
   const prepend = prependOption(opts);
-  if (first === 0n) throw new MalformedError('m: a consistency proof from the empty tree does not exist (m must be at least 1)');
+  if (first === 0 || first === 0n) throw new MalformedError('m: a consistency proof from the empty tree does not exist (m must be at least 1)');
   if (first > second) throw new MalformedError(`m: ${first} is larger than n ${second}`);
-  // SUBPROOF(m, D[n], b), walked from the root down. Elements met on the way
-  // come after the recursive part, so they are collected and reversed.
-  const ranges: Range[] = [];
-  let start = 0n;
-  let end = second;
-  let rest = first;
   // b = false from the start is SUBPROOF(m, D[n], false): the evidence form.
-  let b = prepend || first === second;
-  while (rest !== end - start) {
-    const k = split(end - start);
-    if (rest <= k) {
-      ranges.push([start + k, end]);
-      end = start + k;
-    } else {
-      ranges.push([start, start + k]);
-      start += k;
-      rest -= k;
-      b = false;
-    }
-  }
-  // SUBPROOF(m, D[m], false) = {MTH(D[m])}: a complete subtree of the old tree.
-  if (!b) ranges.push([start, end]);
-  return planRanges(ranges.reverse());
+  const b = prepend || first === second;
+  return typeof first === 'number'
+    ? planRanges(NUM, subproofRanges(NUM, first, second as number, b))
+    : planRanges(BIG, subproofRanges(BIG, first, second as bigint, b));
 }
 
 /** Plans the root of the tree of `size` leaves from the stored nodes of its right edge. */
 export function planRoot(size: number | bigint): RootPlan {
   const n = _u63(size, 'size');
   const nodes: NodeId[] = [];
-  const count = _rangeNodes(0n, n, nodes);
+  const count = n <= SAFE ? _rangeNodes(NUM, 0, Number(n), nodes) : _rangeNodes(BIG, 0n, n, nodes);
   return {
     nodes,
     assemble(hashes) {

@@ -157,9 +157,9 @@ export function parseTilePath(path: string): TilePath {
   throw new MalformedError(`path: ${JSON.stringify(path.slice(0, MAX_PATH))} is not a canonical tile path tile/<L>/<N>[.p/<W>] or tile/entries/<N>[.p/<W>]`);
 }
 
-/** Stored nodes of tree level 8L in a tree of n leaves. */
+/** Stored nodes of tree level 8L in a tree of n leaves (none from tile level 8 up: n < 2^64). */
 function nodesAtTileLevel(level: number, n: bigint): bigint {
-  return n / _pow2(TILE_HEIGHT * level);
+  return level >= 8 ? 0n : n / _pow2(TILE_HEIGHT * level);
 }
 
 /**

@@ -8,7 +8,8 @@
  * other hash a proof needs lies on the right edge of a tree and is rebuilt
  * from a few stored nodes. Sizes and indices are bigints up to 2^63-1.
  */
-import { _bitLen, _hash, _pow2, _u63, MAX_SIZE } from './_check.js';
+import type { Arith } from './_arith.js';
+import { _hash, _pow2, _u63, MAX_SIZE } from './_check.js';
 import { _loadWords, _nodeWords, _storeWords } from './_sha256.js';
 import { EMPTY_ROOT, type Hash } from './hash.js';
 import { MalformedError } from '../src/errors.js';
@@ -59,14 +60,14 @@ export function _node(x: unknown, name: string): NodeId {
  * a multiple of a power of two at least as large as the range) the sizes
  * strictly decrease, so folding them from the right gives the range's MTH.
  */
-export function _rangeNodes(begin: bigint, end: bigint, out: NodeId[]): number {
+export function _rangeNodes<T extends number | bigint>(A: Arith<T>, begin: T, end: T, out: NodeId[]): number {
   let count = 0;
   while (begin < end) {
-    let level = _bitLen(end - begin) - 1;
-    while (begin % _pow2(level) !== 0n) level--;
-    const width = _pow2(level);
-    out.push({ level, index: begin / width });
-    begin += width;
+    let level = A.bitLen(A.sub(end, begin)) - 1;
+    while (A.mod(begin, A.pow2(level)) !== A.zero) level--;
+    const width = A.pow2(level);
+    out.push({ level, index: A.big(A.div(begin, width)) });
+    begin = A.add(begin, width);
     count++;
   }
   return count;

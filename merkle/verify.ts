@@ -6,13 +6,13 @@
  * step that prepends the first root (`prependFirstRoot: false`).
  *
  * The loops' control flow depends only on the sizes, never on hashes, so it
- * runs first on the binary digits of fn and sn (which works up to 2^63-1
+ * runs first, on fn and sn split into 32-bit halves (exact up to 2^63-1
  * without bitwise operators on sizes). That fixes the exact proof length,
  * checked before any hashing, and the side each element joins on. The hash
  * chain then runs on 32-bit words (./_sha256.ts) without allocating.
  */
 import { InvalidError, MalformedError } from '../src/errors.js';
-import { _hash, _hashes, _u63 } from './_check.js';
+import { _hash, _hashes, _u63pair } from './_check.js';
 import { _loadWords, _nodeWords, _storeWords, _wordsEqual } from './_sha256.js';
 import type { Hash } from './hash.js';
 
@@ -23,49 +23,69 @@ export class ProofError extends InvalidError {
   }
 }
 
+const TWO32 = 4294967296;
+const TWO31 = 2147483648;
+
 /**
- * fn and sn of the RFC 9162 loops as binary digit strings, shifted right by
- * `s`: the loops only test the low bit, compare them, compare with zero and
- * shift, which these answer exactly for any value up to 2^63-1.
+ * fn and sn of the RFC 9162 loops, each held as high and low 32-bit halves
+ * in Numbers: exact for any value up to 2^63-1 with plain arithmetic (no
+ * bitwise operators on sizes, no BigInt in the loop).
  */
 class ShiftPair {
-  private readonly fn: string;
-  private readonly fnLen: number;
-  private readonly snLen: number;
-  /** Highest bit position where fn and sn differ, -1 if equal. */
-  private readonly diff: number;
-  private s = 0;
+  private fh: number;
+  private fl: number;
+  private sh: number;
+  private sl: number;
 
-  constructor(fn: bigint, sn: bigint) {
-    const f = fn.toString(2);
-    const g = sn.toString(2);
-    this.fn = f;
-    this.fnLen = fn === 0n ? 0 : f.length;
-    this.snLen = sn === 0n ? 0 : g.length;
-    const width = Math.max(f.length, g.length);
-    const fp = f.padStart(width, '0');
-    const gp = g.padStart(width, '0');
-    let i = 0;
-    while (i < width && fp.charCodeAt(i) === gp.charCodeAt(i)) i++;
-    this.diff = width - 1 - i;
+  constructor(fn: number | bigint, sn: number | bigint) {
+    if (typeof fn === 'number') {
+      this.fh = Math.floor(fn / TWO32);
+      this.fl = fn - this.fh * TWO32;
+    } else {
+      this.fh = Number(fn / 4294967296n);
+      this.fl = Number(fn % 4294967296n);
+    }
+    if (typeof sn === 'number') {
+      this.sh = Math.floor(sn / TWO32);
+      this.sl = sn - this.sh * TWO32;
+    } else {
+      this.sh = Number(sn / 4294967296n);
+      this.sl = Number(sn % 4294967296n);
+    }
   }
+
+  // Parity and halving use Math.floor, not %: the halves exceed the int32
+  // range, where V8 compiles % to a slow floating-point library call.
 
   /** LSB(fn) is set. */
   lsb(): boolean {
-    return this.s < this.fnLen && this.fn.charCodeAt(this.fnLen - 1 - this.s) === 49;
+    return this.fl !== 2 * Math.floor(this.fl / 2);
   }
   fnZero(): boolean {
-    return this.s >= this.fnLen;
+    return this.fl === 0 && this.fh === 0;
   }
   snZero(): boolean {
-    return this.s >= this.snLen;
+    return this.sl === 0 && this.sh === 0;
   }
   equal(): boolean {
-    return this.s > this.diff;
+    return this.fl === this.sl && this.fh === this.sh;
   }
+  /** Right-shift both fn and sn one time. */
   shift(): void {
-    this.s++;
+    const fh = Math.floor(this.fh / 2);
+    this.fl = Math.floor(this.fl / 2) + (this.fh - 2 * fh) * TWO31;
+    this.fh = fh;
+    const sh = Math.floor(this.sh / 2);
+    this.sl = Math.floor(this.sl / 2) + (this.sh - 2 * sh) * TWO31;
+    this.sh = sh;
   }
+}
+
+/** x is an exact power of two (x ≥ 1). */
+function powerOfTwo(x: number | bigint): boolean {
+  if (typeof x === 'bigint') return /^10*$/.test(x.toString(2));
+  while (x > 1 && x === 2 * Math.floor(x / 2)) x /= 2;
+  return x === 1;
 }
 
 /** Side of each proof element: 1 = HASH(0x01 || p || r), 0 = HASH(0x01 || r || p). Reused: the verifiers are synchronous. */
@@ -79,9 +99,9 @@ const ACC = new Int32Array(24);
  * before sn reaches 0 (fewer fail "sn is 0 at the end", more fail "sn is 0
  * during iteration").
  */
-function inclusionSides(index: bigint, size: bigint): number {
+function inclusionSides(index: number | bigint, size: number | bigint): number {
   // 2. Set fn to leaf_index and sn to tree_size - 1.
-  const p = new ShiftPair(index, size - 1n);
+  const p = new ShiftPair(index, typeof size === 'number' ? size - 1 : size - 1n);
   let count = 0;
   // 4. For each value p in the inclusion_path array: (a) if sn is 0, fail.
   while (!p.snZero()) {
@@ -107,9 +127,9 @@ function inclusionSides(index: bigint, size: bigint): number {
  * on the left (1) or only the second root on the right (0); returns how
  * many elements follow the first.
  */
-function consistencySides(m: bigint, n: bigint): number {
+function consistencySides(m: number | bigint, n: number | bigint): number {
   // 3. Set fn to first - 1 and sn to second - 1.
-  const p = new ShiftPair(m - 1n, n - 1n);
+  const p = typeof m === 'number' && typeof n === 'number' ? new ShiftPair(m - 1, n - 1) : new ShiftPair(BigInt(m) - 1n, BigInt(n) - 1n);
   // 4. If LSB(fn) is set, then right-shift both fn and sn equally until LSB(fn) is not set.
   while (p.lsb()) p.shift();
   let count = 0;
@@ -131,21 +151,21 @@ function consistencySides(m: bigint, n: bigint): number {
   return count;
 }
 
-function checkLength(proof: readonly Hash[], want: number, what: string): void {
-  if (proof.length !== want) throw new MalformedError(`proof: ${what} takes exactly ${want} hashes, got ${proof.length}`);
+/** `what` describes the proof; a function, so that the message is built only on failure. */
+function checkLength(proof: readonly Hash[], want: number, what: () => string): void {
+  if (proof.length !== want) throw new MalformedError(`proof: ${what()} takes exactly ${want} hashes, got ${proof.length}`);
 }
 
 /** Runs the §2.1.3.2 hash chain; leaves r in ACC[0..7]. */
 function inclusionChain(leafHash: Hash, index: unknown, size: unknown, proof: unknown): void {
   _hash(leafHash, 'leafHash');
-  const i = _u63(index, 'index');
-  const n = _u63(size, 'size');
+  const [i, n] = _u63pair(index, 'index', size, 'size');
   _hashes(proof, 'proof');
   const path = proof as readonly Hash[];
   // 1. Compare leaf_index against tree_size. If leaf_index >= tree_size, fail.
   if (i >= n) throw new MalformedError(`index: ${i} is not below size ${n}`);
   const count = inclusionSides(i, n);
-  checkLength(path, count, `leaf ${i} of a tree of ${n}`);
+  checkLength(path, count, () => `leaf ${i} of a tree of ${n}`);
   // 3. Set r to hash.
   _loadWords(leafHash, ACC, 0);
   for (let k = 0; k < count; k++) {
@@ -198,28 +218,26 @@ export interface ConsistencyRootsOptions {
  * length.
  */
 export function consistencyRoots(m: number | bigint, n: number | bigint, proof: readonly Hash[], opts: ConsistencyRootsOptions = {}): { rootM: Hash; rootN: Hash } {
-  const first = _u63(m, 'm');
-  const second = _u63(n, 'n');
+  const [first, second] = _u63pair(m, 'm', n, 'n');
   _hashes(proof, 'proof');
   if (typeof opts !== 'object' || opts === null) throw new TypeError('opts: expected an object');
   const prepend = opts.prependFirstRoot ?? true;
   if (typeof prepend !== 'boolean') throw new TypeError('opts.prependFirstRoot: expected a boolean');
   if (opts.rootM !== undefined) _hash(opts.rootM, 'opts.rootM');
-  if (first === 0n) throw new MalformedError('m: a consistency proof from the empty tree does not exist (m must be at least 1)');
+  if (first === 0 || first === 0n) throw new MalformedError('m: a consistency proof from the empty tree does not exist (m must be at least 1)');
   if (first > second) throw new MalformedError(`m: ${first} is larger than n ${second}`);
   const path = proof;
   if (first === second) {
-    checkLength(path, 0, 'equal sizes');
+    checkLength(path, 0, () => 'equal sizes');
     if (opts.rootM === undefined) throw new TypeError('opts.rootM: required when m == n');
     return { rootM: opts.rootM.slice(), rootN: opts.rootM.slice() };
   }
   // 2. If first is an exact power of 2, then prepend first_hash to the consistency_path array.
-  const powerOfTwo = /^10*$/.test(first.toString(2));
-  const seeded = powerOfTwo && prepend;
+  const seeded = prepend && powerOfTwo(first);
   if (seeded && opts.rootM === undefined) throw new TypeError('opts.rootM: required when m is a power of two (the proof omits it)');
   const count = consistencySides(first, second);
   // 1. If consistency_path is an empty array, stop and fail (the length check covers it: count ≥ 1).
-  checkLength(path, seeded ? count : count + 1, `a consistency proof from ${first} to ${second}`);
+  checkLength(path, seeded ? count : count + 1, () => `a consistency proof from ${first} to ${second}`);
   // 5. Set both fr and sr to the first value in the consistency_path array.
   const seed = seeded ? opts.rootM! : path[0]!;
   _loadWords(seed, ACC, 0);
