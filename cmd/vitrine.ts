@@ -13,8 +13,9 @@ import { register as verify } from './verify.js';
 import { register as verifyEvidence } from './verify-evidence.js';
 import { register as serve } from './serve.js';
 import { register as submit } from './submit.js';
+import { register as monitor } from './monitor.js';
 
-const commands: Register[] = [keygen, sign, verify, verifyEvidence, serve, submit];
+const commands: Register[] = [keygen, sign, verify, verifyEvidence, serve, submit, monitor];
 
 const program = new Command('vitrine')
   .description('Vitrine: a binary transparency log for software releases.')

@@ -384,6 +384,6 @@ export class LogAuditor {
       throw new Error(`internal: the rebuilt tree of size ${range.size} does not have the signed root`);
     }
     this.#commit({ ...update, verified: target }, alerts);
-    this.#o.log('verified', { origin: this.origin, size: target.size, audited });
+    this.#o.log('verified', { origin: this.origin, size: target.size });
   }
 }

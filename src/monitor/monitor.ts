@@ -50,7 +50,7 @@ export interface MonitorOptions {
   webhook?: string;
   exec?: string;
   stdout?: (text: string) => void;
-  /** Audit worker threads (default: one per core; 0 = in the main thread). */
+  /** Audit worker threads (default: one per core, none for treeOnly; 0 = in the main thread). */
   workers?: number;
   treeOnly?: boolean;
   chunkBundles?: number;
@@ -190,7 +190,8 @@ export class Monitor {
       onDelivered: (sink, ok) => this.metrics.deliveries.inc({ sink, outcome: ok ? 'delivered' : 'failed' }),
     });
     state.setSinks(this.#delivery.sinks);
-    this.#pool = createPool(opts.workers);
+    // Tree-only work is two hashes per entry: handing it to threads costs about what it saves.
+    this.#pool = createPool(opts.workers ?? (opts.treeOnly ? 0 : undefined));
     this.#auditors = opts.logs.map((l) => {
       const origin = l.logKey.name;
       const http = client(l.url, opts.clientOptions);

@@ -21,7 +21,7 @@
  * the only way to a new state is `create` (--init), which never overwrites.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CompactRange, EMPTY_ROOT, type Hash } from '../../merkle/index.js';
@@ -388,6 +388,15 @@ export class MonitorState {
     if (!existsSync(path)) {
       throw new StateError(`no monitor state at ${path}. The monitor never starts from scratch on its own: use --init to create a new state (it audits each log from its first entry)`);
     }
+    // SQLite would take an empty file for a new database and write one: check the header first.
+    const header = Buffer.alloc(16);
+    const fd = openSync(path, 'r');
+    try {
+      readSync(fd, header, 0, 16, 0);
+    } finally {
+      closeSync(fd);
+    }
+    if (header.toString('latin1') !== 'SQLite format 3\0') throw bad(path, 'not an SQLite database (empty, truncated or overwritten header)');
     let db: Database.Database | undefined;
     try {
       db = new Database(path, { fileMustExist: true });

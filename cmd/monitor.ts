@@ -1,0 +1,287 @@
+/**
+ * `vitrine monitor`: audits one or more logs from a state directory and
+ * alerts on anything wrong. The guide is docs/monitoring.md; the formats
+ * are FORMATS.md §11 (policy), §12 (alerts) and §13 (HTTP API).
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { dirname, resolve } from 'node:path';
+import { Option, type Command } from 'commander';
+import { VitrineError } from '../src/errors.js';
+import { createMonitorApp } from '../src/http/monitor-app.js';
+import { MonitorMetrics } from '../src/monitor/metrics.js';
+import { addLogs, initState, Monitor, MonitorConfigError, type FollowedLog } from '../src/monitor/monitor.js';
+import { PolicyError, PolicyFile } from '../src/monitor/policy.js';
+import { ProgressReporter } from '../src/monitor/progress.js';
+import { StateError } from '../src/monitor/state.js';
+import { parseVerifier, TYPE_ED25519, type Verifier } from '../src/note/index.js';
+import { jsonLogger, type Logger } from '../src/util/logger.js';
+import { action, CliError, collect, EXIT_FAIL, EXIT_OK, EXIT_USAGE, intOption, UsageError } from './common.js';
+import { parseListen } from './serve.js';
+
+interface MonitorFlags {
+  state: string;
+  log: string[];
+  logKey: string[];
+  config?: string;
+  policy?: string;
+  interval: number;
+  once?: boolean;
+  init?: boolean;
+  add?: boolean;
+  fromCheckpoint: string[];
+  webhook?: string;
+  exec?: string;
+  listen?: string;
+  maxLag: number;
+  workers?: number;
+  treeOnly?: boolean;
+  chunkBundles?: number;
+  paceMs?: number;
+  deliveryTimeout: number;
+  retryBaseMs?: number;
+}
+
+const MAX_SMALL_FILE = 1 << 20;
+
+function readSmall(path: string, what: string): string {
+  try {
+    if (statSync(path).size > MAX_SMALL_FILE) throw new UsageError(`${what}: ${path} is larger than 1 MiB`);
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`${what}: cannot read ${path}: ${(err as Error).message}`);
+  }
+}
+
+/** A log key given as a vkey, or as the path of a file holding one. */
+function readLogKey(value: string, where: string): Verifier {
+  let v: Verifier;
+  try {
+    v = parseVerifier(value);
+  } catch (direct) {
+    let text: string;
+    try {
+      text = readSmall(value, where);
+    } catch {
+      throw new UsageError(`${where}: ${JSON.stringify(value.slice(0, 100))} is neither a valid vkey (${(direct as Error).message}) nor a readable key file`);
+    }
+    try {
+      v = parseVerifier(text.trim());
+    } catch (err) {
+      throw new UsageError(`${where}: ${value} does not hold a valid vkey: ${(err as Error).message}`);
+    }
+  }
+  if (v.type !== TYPE_ED25519) throw new UsageError(`${where}: must be an Ed25519 (type 0x01) log key`);
+  return v;
+}
+
+function checkUrl(url: string, where: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new UsageError(`${where}: ${JSON.stringify(url)} is not a URL`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new UsageError(`${where}: must be an http or https URL`);
+  return url;
+}
+
+/** The config file: {"logs": [{"url": "...", "key": "<vkey or key file>"}], "policy": "<file>"}, paths relative to it. */
+function readConfig(path: string): { logs: FollowedLog[]; policy?: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(readSmall(path, '--config'));
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`--config: ${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  const o = value as Record<string, unknown>;
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new UsageError(`--config: ${path} must hold a JSON object`);
+  for (const k of Object.keys(o)) if (k !== 'logs' && k !== 'policy') throw new UsageError(`--config: unknown field ${JSON.stringify(k)} (allowed: logs, policy)`);
+  const base = dirname(resolve(path));
+  if (!Array.isArray(o['logs'])) throw new UsageError('--config: "logs" must be an array of {"url", "key"}');
+  const logs = (o['logs'] as unknown[]).map((l, i) => {
+    const e = l as Record<string, unknown>;
+    const where = `--config logs[${i}]`;
+    if (typeof e !== 'object' || e === null || typeof e['url'] !== 'string' || typeof e['key'] !== 'string' || Object.keys(e).some((k) => k !== 'url' && k !== 'key')) {
+      throw new UsageError(`${where}: must be {"url": "...", "key": "<vkey or key file>"}`);
+    }
+    const key = e['key'] as string;
+    const logKey = key.includes('+') ? readLogKey(key, where) : readLogKey(resolve(base, key), where);
+    return { url: checkUrl(e['url'] as string, where), logKey };
+  });
+  const policy = o['policy'];
+  if (policy !== undefined && typeof policy !== 'string') throw new UsageError('--config: "policy" must be a file path');
+  return policy === undefined ? { logs } : { logs, policy: resolve(base, policy) };
+}
+
+function followed(flags: MonitorFlags): { logs: FollowedLog[]; policy?: string } {
+  if (flags.log.length !== flags.logKey.length) throw new UsageError(`give one --log-key per --log (got ${flags.log.length} --log and ${flags.logKey.length} --log-key)`);
+  const fromConfig = flags.config !== undefined ? readConfig(flags.config) : { logs: [] as FollowedLog[] };
+  const logs = [
+    ...fromConfig.logs,
+    ...flags.log.map((url, i) => ({ url: checkUrl(url, '--log'), logKey: readLogKey(flags.logKey[i]!, '--log-key') })),
+  ];
+  if (logs.length === 0) throw new UsageError('no log to follow: give --log URL --log-key VKEY (repeat for more logs), or --config FILE');
+  const policy = flags.policy ?? fromConfig.policy;
+  return policy === undefined ? { logs } : { logs, policy };
+}
+
+/** Start-up problems that are the operator's to fix: exit 2 with the message. */
+function asStartupError(err: unknown): unknown {
+  if (err instanceof StateError || err instanceof MonitorConfigError || err instanceof PolicyError) return new CliError(err.message, EXIT_USAGE);
+  return err;
+}
+
+async function listen(value: string, monitor: Monitor, log: Logger): Promise<Server> {
+  const { host, port } = parseListen(value);
+  const app = createMonitorApp({ checkpoint: (h) => monitor.state.checkpointFor(h), registry: monitor.metrics.registry, log });
+  const server = createServer(app);
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolveListen());
+  });
+  const address = server.address();
+  log('listen', { listen: `${host}:${typeof address === 'object' && address ? address.port : port}` });
+  return server;
+}
+
+async function run(flags: MonitorFlags): Promise<void> {
+  if (flags.init && flags.add) throw new UsageError('--init creates a new state and --add extends an existing one: give only one');
+  if (flags.fromCheckpoint.length > 0 && !flags.init && !flags.add) throw new UsageError('--from-checkpoint applies when a log is first added: use it with --init or --add');
+  const { logs, policy: policyPath } = followed(flags);
+  const tty = process.stderr.isTTY === true;
+  const baseLog = jsonLogger();
+  const reporter = new ProgressReporter({ tty, log: baseLog });
+  // A log line first ends an open progress line.
+  const log: Logger = (event, fields) => {
+    reporter.end();
+    baseLog(event, fields);
+  };
+  const fromNotes = flags.fromCheckpoint.map((f) => readSmall(f, '--from-checkpoint'));
+  try {
+    if (flags.init) {
+      await initState(flags.state, logs, fromNotes);
+      log('state-created', { state: flags.state, logs: logs.map((l) => l.logKey.name), fromCheckpoint: fromNotes.length > 0 });
+    } else if (flags.add) {
+      const added = await addLogs(flags.state, logs, fromNotes);
+      log('logs-added', { state: flags.state, logs: added });
+    }
+  } catch (err) {
+    throw asStartupError(err);
+  }
+
+  const controller = new AbortController();
+  let monitor: Monitor;
+  try {
+    monitor = Monitor.open({
+      dir: flags.state,
+      logs,
+      ...(policyPath !== undefined ? { policy: new PolicyFile(policyPath) } : {}),
+      log,
+      metrics: new MonitorMetrics({ processMetrics: true }),
+      ...(flags.webhook !== undefined ? { webhook: checkUrl(flags.webhook, '--webhook') } : {}),
+      ...(flags.exec !== undefined ? { exec: flags.exec } : {}),
+      ...(flags.workers !== undefined ? { workers: flags.workers } : {}),
+      treeOnly: flags.treeOnly === true,
+      ...(flags.chunkBundles !== undefined ? { chunkBundles: flags.chunkBundles } : {}),
+      ...(flags.paceMs !== undefined ? { paceMs: flags.paceMs } : {}),
+      ...(flags.retryBaseMs !== undefined ? { retryBaseMs: flags.retryBaseMs } : {}),
+      maxLagSeconds: flags.maxLag,
+      once: flags.once === true,
+      onProgress: (p) => reporter.update(p),
+      signal: controller.signal,
+    });
+  } catch (err) {
+    throw asStartupError(err);
+  }
+  let server: Server | undefined;
+  let signalled = false;
+  const stop = (signal: string) => {
+    if (signalled) return;
+    signalled = true;
+    log('stopping', { signal });
+    controller.abort();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  let code = EXIT_OK;
+  try {
+    if (flags.listen !== undefined) server = await listen(flags.listen, monitor, log);
+    log('monitor-start', { state: flags.state, logs: logs.map((l) => ({ origin: l.logKey.name, url: l.url })), policy: policyPath, once: flags.once === true, pid: process.pid });
+    if (flags.once) {
+      const summary = await monitor.runOnce();
+      const left = await monitor.drain(Date.now() + flags.deliveryTimeout * 1000);
+      if (left > 0) log('deliveries-pending', { count: left, message: `${left} webhook/exec deliveries are still pending; the next run retries them` });
+      code = summary.security > 0 ? EXIT_FAIL : summary.operational > 0 || left > 0 || signalled ? EXIT_USAGE : EXIT_OK;
+      log('done', { security: summary.security, operational: summary.operational, audited: summary.audited, undelivered: left, exitCode: code });
+    } else {
+      await monitor.runForever(flags.interval, controller.signal);
+    }
+  } catch (err) {
+    if (err instanceof PolicyError) {
+      log('policy-error', { message: err.message });
+      throw new CliError(`stopping: ${err.message}`, EXIT_USAGE);
+    }
+    throw err;
+  } finally {
+    reporter.end();
+    server?.closeAllConnections();
+    server?.close();
+    await monitor.close();
+  }
+  process.exit(code);
+}
+
+export function register(program: Command): void {
+  program
+    .command('monitor')
+    .description('audit transparency logs: consistency from tiles, every entry and signature, a signer policy; alert on anything wrong')
+    .requiredOption('--state <dir>', 'state directory (state.db, alerts.jsonl); created only with --init')
+    .option('--log <url>', 'a log to follow (repeat for several, each with its --log-key)', collect, [])
+    .option('--log-key <vkey>', "the log's verifier key, or a file holding it (one per --log, in order)", collect, [])
+    .option('--config <file>', 'JSON file listing logs: {"logs": [{"url": "...", "key": "..."}], "policy": "..."}')
+    .option('--policy <file>', 'signer policy (FORMATS.md §11); re-read when it changes')
+    .option('--interval <seconds>', 'seconds between polls', intOption('--interval', 1, 86_400), 30)
+    .option('--once', 'audit up to each log\'s current checkpoint, deliver alerts, exit (0 clean, 1 security alert, 2 operational failure)')
+    .option('--init', 'create a new state (refuses to overwrite one); each log is audited from its first entry')
+    .option('--add', 'add the configured logs an existing state does not follow yet')
+    .option('--from-checkpoint <file>', 'with --init/--add: start that log at this signed checkpoint; earlier entries are NOT audited (recorded in the state)', collect, [])
+    .option('--webhook <url>', 'POST each alert (JSON) here; retried with backoff until delivered')
+    .option('--exec <command>', 'run this shell command for each alert, with VITRINE_ALERT_* variables')
+    .option('--listen <host:port>', 'serve /healthz, /metrics and /<hex sha256(origin)>/checkpoint')
+    .option('--max-lag <seconds>', 'raise falling-behind when catching up takes longer than this', intOption('--max-lag', 1, 7 * 86_400), 300)
+    .addOption(new Option('--workers <n>', 'signature-verification worker threads (default: one per core)').argParser(intOption('--workers', 0, 64)).hideHelp())
+    .addOption(new Option('--tree-only', 'benchmark: rebuild the tree without checking entries (recorded as not audited)').hideHelp())
+    .addOption(new Option('--chunk-bundles <n>', 'entry bundles per commit').argParser(intOption('--chunk-bundles', 1, 4096)).hideHelp())
+    .addOption(new Option('--pace-ms <ms>', 'test hook: pause after each commit').argParser(intOption('--pace-ms', 0, 60_000)).hideHelp())
+    .addOption(new Option('--delivery-timeout <seconds>', 'with --once: how long to keep retrying webhook/exec deliveries').argParser(intOption('--delivery-timeout', 0, 3600)).default(30).hideHelp())
+    .addOption(new Option('--retry-base-ms <ms>', 'first webhook/exec retry delay').argParser(intOption('--retry-base-ms', 1, 3_600_000)).hideHelp())
+    .addHelpText(
+      'after',
+      `
+Examples:
+  vitrine monitor --state ./mon --init --log https://log.example.com --log-key log.vkey --policy policy.json
+  vitrine monitor --state ./mon --log https://log.example.com --log-key log.vkey --policy policy.json --once
+  vitrine monitor --state ./mon --log https://log.example.com --log-key log.vkey --webhook https://hooks.example/x --listen 127.0.0.1:9100
+
+Alerts are JSON lines on stdout and in STATE/alerts.jsonl; logs are JSON lines on stderr.
+See docs/monitoring.md.`,
+    )
+    .action(
+      action(async (flags: MonitorFlags) => {
+        try {
+          await run(flags);
+        } catch (err) {
+          if (err instanceof CliError || err instanceof UsageError) throw err;
+          const startup = asStartupError(err);
+          if (startup instanceof CliError) throw startup;
+          // Exit 1 means "a security alert" to CI: anything unexpected is a failure of the monitor itself.
+          const message = err instanceof VitrineError || err instanceof Error ? err.message : String(err);
+          if (process.env['VITRINE_DEBUG'] && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+          throw new CliError(err instanceof VitrineError ? message : `internal error: ${message}`, EXIT_USAGE);
+        }
+      }),
+    );
+}

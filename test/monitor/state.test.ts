@@ -1,0 +1,139 @@
+/**
+ * Fail-closed state (ARCHITECTURE.md, monitor invariant 2), through the
+ * real CLI: a missing, truncated or corrupted state.db stops the monitor
+ * with exit 2 and a message that says what to do; --init never overwrites
+ * an existing state. Plus the checks behind it, on the library: row
+ * checksums, stored checkpoints re-verified, the lock against a second
+ * monitor, and alert dedupe.
+ */
+import t from 'tap';
+import { copyFileSync, existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { makeAlert } from '../../src/monitor/alert.js';
+import { MonitorState, StateError } from '../../src/monitor/state.js';
+import { removeDir, tempDir } from '../log/harness.js';
+import { entry, FakeLog, signerA } from './fake-log.js';
+import { BIN, cli, readState } from './helpers.js';
+
+const entries = Array.from({ length: 40 }, (_, i) => entry(signerA, `pkg:generic/s@${i}`));
+
+t.test('state problems through the CLI', async (t) => {
+  t.ok(existsSync(BIN), 'the CLI is built (npm test builds it first)');
+  const log = await new FakeLog('state.example/log', entries).start();
+  t.teardown(() => log.close());
+  const args = (dir: string, ...more: string[]) => ['monitor', '--state', dir, '--log', log.url, '--log-key', log.vkey, '--once', '--workers', '0', ...more];
+
+  // One state audited up to the log's checkpoint and closed cleanly; each case damages a copy.
+  const good = tempDir('vitrine-state-');
+  t.teardown(() => removeDir(good));
+  const made = await cli(args(good, '--init'));
+  t.equal(made.status, 0, made.status === 0 ? '--init --once on a fresh directory exits 0' : `--init --once exits 0 (stderr: ${made.stderr.slice(-300)})`);
+  t.notOk(existsSync(join(good, 'state.db-wal')), 'a clean exit leaves no WAL behind');
+  async function goodState(): Promise<string> {
+    const dir = tempDir('vitrine-state-');
+    t.teardown(() => removeDir(dir));
+    copyFileSync(join(good, 'state.db'), join(dir, 'state.db'));
+    return dir;
+  }
+
+  t.test('missing', async (t) => {
+    const dir = tempDir('vitrine-state-');
+    t.teardown(() => removeDir(dir));
+    const r = await cli(args(dir));
+    t.equal(r.status, 2, 'exit 2');
+    t.match(r.stderr, /no monitor state at .*state\.db.*--init/s, 'the message says there is no state and names --init');
+    t.notOk(existsSync(join(dir, 'state.db')), 'nothing was created');
+  });
+
+  t.test('--init on an existing state refuses and leaves it alone', async (t) => {
+    const dir = await goodState();
+    const before = readFileSync(join(dir, 'state.db'));
+    const r = await cli(args(dir, '--init'));
+    t.equal(r.status, 2, 'exit 2');
+    t.match(r.stderr, /already exists.*refusing to overwrite/, 'says it will not overwrite');
+    t.same(readFileSync(join(dir, 'state.db')), before, 'the state is unchanged');
+    const again = await cli(args(dir));
+    t.equal(again.status, 0, 'and still opens');
+  });
+
+  for (const [name, damage, pattern] of [
+    ['truncated to half', (p: string) => truncateSync(p, Math.floor(statSync(p).size / 2)), /corrupt/],
+    ['truncated to nothing', (p: string) => truncateSync(p, 0), /corrupt.*not an SQLite database/],
+    ['header overwritten', (p: string) => overwrite(p, 0, 16), /corrupt/],
+    ['a b-tree page overwritten', (p: string) => overwrite(p, 4096, 100), /corrupt/],
+    ['a stored checkpoint altered', (p: string) => flipAll(p, rootOf(log.checkpoint)), /corrupt/],
+  ] as const) {
+    t.test(name, async (t) => {
+      const dir = await goodState();
+      damage(join(dir, 'state.db'));
+      const r = await cli(args(dir));
+      t.equal(r.status, 2, `exit 2 (stderr: ${r.stderr.trim().slice(-200)})`);
+      t.match(r.stderr, pattern, 'the message says the state is corrupt');
+      t.match(r.stderr, /--init|backup/, 'and what to do');
+      t.notMatch(r.stderr, /"event":"audit-start"/, 'no audit started');
+      t.equal(r.stdout, '', 'no alerts printed');
+    });
+  }
+});
+
+function overwrite(path: string, at: number, n: number): void {
+  const b = readFileSync(path);
+  b.fill(0xa5, at, at + n);
+  writeFileSync(path, b);
+}
+
+/** Flips a byte in every copy of `needle` in the file (live row and any stale copy). */
+function flipAll(path: string, needle: string): void {
+  const b = readFileSync(path);
+  let found = 0;
+  for (let i = b.indexOf(needle); i >= 0; i = b.indexOf(needle, i + 1)) {
+    b[i + 5]! ^= 0x01;
+    found++;
+  }
+  if (found === 0) throw new Error('needle not in the file');
+  writeFileSync(path, b);
+}
+
+function rootOf(note: string): string {
+  return note.split('\n')[2]!;
+}
+
+t.test('library checks', async (t) => {
+  const log = new FakeLog('lib.example/log', entries.slice(0, 3));
+  const dir = tempDir('vitrine-state-');
+  t.teardown(() => removeDir(dir));
+  const s = MonitorState.create(dir, [{ origin: log.origin, vkey: log.vkey, url: 'http://127.0.0.1:1' }]);
+  t.throws(() => MonitorState.open(dir), StateError, 'a second monitor on the same state is refused while the first holds it');
+  try {
+    MonitorState.open(dir);
+  } catch (err) {
+    t.match((err as Error).message, /in use by another monitor/, 'with a clear message');
+  }
+  const a = makeAlert('k1', { kind: 'revoked-key', origin: log.origin, index: 1, message: 'm.' });
+  t.equal(s.commit(log.origin, {}, [a]).length, 1, 'a new alert is stored');
+  t.equal(s.commit(log.origin, {}, [a]).length, 0, 'the same key is dropped (dedupe)');
+  s.close();
+
+  t.throws(() => MonitorState.create(dir, []), /already exists/, 'create refuses an existing state');
+
+  const db = new Database(join(dir, 'state.db'));
+  db.prepare('UPDATE logs SET audited = audited + 1').run();
+  db.close();
+  t.throws(() => MonitorState.open(dir), /fails its checksum/, 'a row changed behind the monitor\'s back fails its checksum');
+});
+
+t.test('the state reopens to the same content', async (t) => {
+  const log = await new FakeLog('reopen.example/log', entries).start();
+  const dir = tempDir('vitrine-state-');
+  t.teardown(async () => {
+    await log.close();
+    removeDir(dir);
+  });
+  const r = await cli(['monitor', '--state', dir, '--init', '--once', '--workers', '0', '--log', log.url, '--log-key', log.vkey]);
+  t.equal(r.status, 0, 'audited');
+  const st = readState(dir);
+  t.equal(st.logs[0]!.verified.note, log.checkpoint, 'the verified note is stored whole');
+  t.equal(st.logs[0]!.position, 40, 'the position');
+  t.equal(st.logs[0]!.audited, 40, 'the audited count');
+});
