@@ -4,8 +4,9 @@
  * are FORMATS.md §11 (policy), §12 (alerts) and §13 (HTTP API).
  */
 import { readFileSync, statSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { createServer, type Server } from 'node:http';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { VitrineError } from '../src/errors.js';
 import { createMonitorApp } from '../src/http/monitor-app.js';
@@ -14,7 +15,10 @@ import { addLogs, initState, Monitor, MonitorConfigError, type FollowedLog } fro
 import { PolicyError, PolicyFile } from '../src/monitor/policy.js';
 import { ProgressReporter } from '../src/monitor/progress.js';
 import { StateError } from '../src/monitor/state.js';
-import { parseVerifier, TYPE_ED25519, type Verifier } from '../src/note/index.js';
+import { nodeEd25519 } from '../src/crypto/ed25519-node.js';
+import { cosignerVerifier, formatVerifier, parseSigner, parseVerifier, TYPE_ED25519, type Signer, type Verifier } from '../src/note/index.js';
+import { SqliteWitnessStore } from '../src/witness/sqlite-store.js';
+import { Witness } from '../src/witness/witness.js';
 import { jsonLogger, type Logger } from '../src/util/logger.js';
 import { action, CliError, collect, EXIT_FAIL, EXIT_OK, EXIT_USAGE, intOption, UsageError } from './common.js';
 import { parseListen } from './serve.js';
@@ -40,6 +44,9 @@ interface MonitorFlags {
   paceMs?: number;
   deliveryTimeout: number;
   retryBaseMs?: number;
+  witnessKey?: string;
+  peer: string[];
+  peerTimeout: number;
 }
 
 const MAX_SMALL_FILE = 1 << 20;
@@ -134,9 +141,53 @@ function asStartupError(err: unknown): unknown {
   return err;
 }
 
-async function listen(value: string, monitor: Monitor, log: Logger): Promise<Server> {
+/** The witness skey: a file of mode 0600 (refused if group or others can read it), holding one Ed25519 skey. */
+function readWitnessKey(path: string): Signer {
+  let mode: number;
+  try {
+    mode = statSync(path).mode;
+  } catch (err) {
+    throw new UsageError(`--witness-key: cannot read ${path}: ${(err as Error).message}`);
+  }
+  if ((mode & 0o077) !== 0) throw new CliError(`refusing to start: the witness key ${path} is readable by group or others (mode ${(mode & 0o777).toString(8)}); run chmod 600 ${path}`, EXIT_USAGE);
+  try {
+    return parseSigner(readSmall(path, '--witness-key').trim(), nodeEd25519);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`--witness-key: ${path} does not hold a valid skey: ${(err as Error).message}`);
+  }
+}
+
+interface WitnessMode {
+  witness: Witness;
+  store: SqliteWitnessStore;
+  db: Database.Database;
+}
+
+/** DIR/witness.db, apart from the checksummed state.db (WAL, synchronous=FULL: cosigned means on disk). */
+function openWitness(dir: string, signer: Signer, logs: readonly FollowedLog[]): WitnessMode {
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(join(dir, 'witness.db'));
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    const store = new SqliteWitnessStore(db);
+    return { witness: new Witness({ signer, logs: logs.map((l) => l.logKey), store, ed: nodeEd25519 }), store, db };
+  } catch (err) {
+    db?.close();
+    throw new CliError(`cannot open the witness database ${join(dir, 'witness.db')}: ${(err as Error).message}`, EXIT_USAGE);
+  }
+}
+
+async function listen(value: string, monitor: Monitor, log: Logger, witness: Witness | undefined): Promise<Server> {
   const { host, port } = parseListen(value);
-  const app = createMonitorApp({ checkpoint: (h) => monitor.state.checkpointFor(h), registry: monitor.metrics.registry, log });
+  const app = createMonitorApp({
+    checkpoint: (h) => monitor.state.checkpointFor(h),
+    registry: monitor.metrics.registry,
+    log,
+    gossip: monitor.gossip,
+    ...(witness ? { witness } : {}),
+  });
   const server = createServer(app);
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
@@ -151,6 +202,9 @@ async function run(flags: MonitorFlags): Promise<void> {
   if (flags.init && flags.add) throw new UsageError('--init creates a new state and --add extends an existing one: give only one');
   if (flags.fromCheckpoint.length > 0 && !flags.init && !flags.add) throw new UsageError('--from-checkpoint applies when a log is first added: use it with --init or --add');
   const { logs, policy: policyPath } = followed(flags);
+  if (flags.witnessKey !== undefined && flags.listen === undefined) throw new UsageError('--witness-key needs --listen: the witness answers POST /add-checkpoint there');
+  const peers = flags.peer.map((p) => checkUrl(p, '--peer'));
+  const witnessSigner = flags.witnessKey !== undefined ? readWitnessKey(flags.witnessKey) : undefined;
   const tty = process.stderr.isTTY === true;
   const baseLog = jsonLogger();
   const reporter = new ProgressReporter({ tty, log: baseLog });
@@ -172,6 +226,15 @@ async function run(flags: MonitorFlags): Promise<void> {
     throw asStartupError(err);
   }
 
+  let wm: WitnessMode | undefined;
+  if (witnessSigner !== undefined) {
+    wm = openWitness(flags.state, witnessSigner, logs);
+    const vkey = formatVerifier(cosignerVerifier(witnessSigner));
+    log('witness-key', { name: witnessSigner.name, vkey, message: `this monitor cosigns as ${vkey}; give that vkey to log operators (serve --witness URL=VKEY) and verifiers (verify --witness VKEY)` });
+  }
+  const witnessStore = wm?.store;
+  const self = flags.listen !== undefined ? `monitor ${witnessSigner?.name ?? flags.listen}` : 'monitor';
+
   const controller = new AbortController();
   let monitor: Monitor;
   try {
@@ -192,8 +255,18 @@ async function run(flags: MonitorFlags): Promise<void> {
       once: flags.once === true,
       onProgress: (p) => reporter.update(p),
       signal: controller.signal,
+      peers,
+      self,
+      peerTimeoutMs: flags.peerTimeout * 1000,
+      ...(witnessStore
+        ? {
+            cosigned: (origin: string) => witnessStore.latest(origin)?.note,
+            recordWitnessConflict: (origin: string, note: string, reason: string) => witnessStore.recordConflict(origin, note, reason),
+          }
+        : {}),
     });
   } catch (err) {
+    wm?.db.close();
     throw asStartupError(err);
   }
   let server: Server | undefined;
@@ -208,8 +281,8 @@ async function run(flags: MonitorFlags): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   let code = EXIT_OK;
   try {
-    if (flags.listen !== undefined) server = await listen(flags.listen, monitor, log);
-    log('monitor-start', { state: flags.state, logs: logs.map((l) => ({ origin: l.logKey.name, url: l.url })), policy: policyPath, once: flags.once === true, pid: process.pid });
+    if (flags.listen !== undefined) server = await listen(flags.listen, monitor, log, wm?.witness);
+    log('monitor-start', { state: flags.state, logs: logs.map((l) => ({ origin: l.logKey.name, url: l.url })), policy: policyPath, once: flags.once === true, peers, witness: wm !== undefined, pid: process.pid });
     if (flags.once) {
       const summary = await monitor.runOnce();
       const left = await monitor.drain(Date.now() + flags.deliveryTimeout * 1000);
@@ -230,6 +303,10 @@ async function run(flags: MonitorFlags): Promise<void> {
     server?.closeAllConnections();
     server?.close();
     await monitor.close();
+    if (wm) {
+      await wm.store.durable().catch(() => {});
+      wm.db.close();
+    }
   }
   process.exit(code);
 }
@@ -250,7 +327,10 @@ export function register(program: Command): void {
     .option('--from-checkpoint <file>', 'with --init/--add: start that log at this signed checkpoint; earlier entries are NOT audited (recorded in the state)', collect, [])
     .option('--webhook <url>', 'POST each alert (JSON) here; retried with backoff until delivered')
     .option('--exec <command>', 'run this shell command for each alert, with VITRINE_ALERT_* variables')
-    .option('--listen <host:port>', 'serve /healthz, /metrics and /<hex sha256(origin)>/checkpoint')
+    .option('--listen <host:port>', 'serve /healthz, /metrics, /<hex sha256(origin)>/checkpoint, POST /v1/gossip, GET /v1/evidence')
+    .option('--witness-key <file>', 'act as a c2sp.org/tlog-witness witness for every followed log with this skey (mode 0600; needs --listen); cosignatures in STATE/witness.db')
+    .option('--peer <url>', 'a peer monitor to gossip checkpoints with (repeatable): push ours to <url>/v1/gossip, pull theirs each --interval', collect, [])
+    .addOption(new Option('--peer-timeout <seconds>', 'timeout of one gossip request').argParser(intOption('--peer-timeout', 1, 600)).default(10).hideHelp())
     .option('--max-lag <seconds>', 'raise falling-behind when catching up takes longer than this', intOption('--max-lag', 1, 7 * 86_400), 300)
     .addOption(new Option('--workers <n>', 'signature-verification worker threads (default: one per core)').argParser(intOption('--workers', 0, 64)).hideHelp())
     .addOption(new Option('--tree-only', 'benchmark: rebuild the tree without checking entries (recorded as not audited)').hideHelp())
@@ -265,9 +345,11 @@ Examples:
   vitrine monitor --state ./mon --init --log https://log.example.com --log-key log.vkey --policy policy.json
   vitrine monitor --state ./mon --log https://log.example.com --log-key log.vkey --policy policy.json --once
   vitrine monitor --state ./mon --log https://log.example.com --log-key log.vkey --webhook https://hooks.example/x --listen 127.0.0.1:9100
+  vitrine monitor --state ./mon --log https://log.example.com --log-key log.vkey --listen 0.0.0.0:9100 \
+      --witness-key witness.key --peer https://monitor2.example:9100
 
 Alerts are JSON lines on stdout and in STATE/alerts.jsonl; logs are JSON lines on stderr.
-See docs/monitoring.md.`,
+See docs/monitoring.md and docs/witnessing.md.`,
     )
     .action(
       action(async (flags: MonitorFlags) => {

@@ -27,6 +27,7 @@ import { AlertDelivery } from './sinks.js';
 import { MonitorState, StateError, type NewLog, type StoredAlert } from './state.js';
 import { HttpGet, type HttpGetOptions } from './http-get.js';
 import { TileSource, type SignedCheckpoint } from './tiles.js';
+import { Gossip, type GossipLog } from './gossip.js';
 
 /** A log on the command line or in the config file. */
 export interface FollowedLog {
@@ -66,6 +67,16 @@ export interface MonitorOptions {
   onProgress?: (p: AuditProgress) => void;
   /** Stops a catch-up at its next commit (shutdown). */
   signal?: AbortSignal;
+  /** Gossip peers (monitor URLs): each round pushes our checkpoints and pulls theirs. */
+  peers?: readonly string[];
+  /** How this monitor names itself in evidence `observed` entries (default "monitor"). */
+  self?: string;
+  /** Witness mode: the latest checkpoint the witness cosigned for an origin. */
+  cosigned?: (origin: string) => string | undefined;
+  /** Witness mode: keep a conflicting checkpoint in the witness store too. */
+  recordWitnessConflict?: (origin: string, note: string, reason: string) => void;
+  /** Timeout of one gossip request (default 10 s). */
+  peerTimeoutMs?: number;
 }
 
 export interface RunSummary {
@@ -171,6 +182,7 @@ export class Monitor {
   readonly #delivery: AlertDelivery;
   readonly #auditors: LogAuditor[];
   readonly #clients: HttpGet[] = [];
+  readonly gossip: Gossip;
   #policyVersion = -1;
   #security = 0;
 
@@ -192,6 +204,7 @@ export class Monitor {
     state.setSinks(this.#delivery.sinks);
     // Tree-only work is two hashes per entry: handing it to threads costs about what it saves.
     this.#pool = createPool(opts.workers ?? (opts.treeOnly ? 0 : undefined));
+    const gossipLogs = new Map<string, GossipLog>();
     this.#auditors = opts.logs.map((l) => {
       const origin = l.logKey.name;
       const http = client(l.url, opts.clientOptions);
@@ -200,6 +213,7 @@ export class Monitor {
         concurrency: opts.concurrency ?? 8,
         onFetchError: (reason) => this.metrics.fetchErrors.inc({ origin, reason }),
       });
+      gossipLogs.set(origin, { logKey: l.logKey, source });
       return new LogAuditor({
         state,
         origin,
@@ -216,6 +230,17 @@ export class Monitor {
         ...(opts.paceMs !== undefined ? { paceMs: opts.paceMs } : {}),
         ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
       });
+    });
+    this.gossip = new Gossip({
+      state,
+      logs: gossipLogs,
+      peers: opts.peers ?? [],
+      self: opts.self ?? 'monitor',
+      log: this.#log,
+      deliver: (alerts) => this.#deliver(alerts),
+      ...(opts.cosigned ? { cosigned: opts.cosigned } : {}),
+      ...(opts.recordWitnessConflict ? { recordWitnessConflict: opts.recordWitnessConflict } : {}),
+      ...(opts.peerTimeoutMs !== undefined ? { timeoutMs: opts.peerTimeoutMs } : {}),
     });
   }
 
@@ -289,6 +314,14 @@ export class Monitor {
       summary.security += r.security;
       summary.operational += r.operational;
       summary.audited += r.audited;
+    }
+    // Gossip after the audit: peers get our newest verified checkpoints; peer failures never stop the audit.
+    if (!this.#o.signal?.aborted) {
+      try {
+        await this.gossip.round(this.#o.signal);
+      } catch (err) {
+        this.#log('gossip-failed', { message: (err as Error).message });
+      }
     }
     summary.security += this.#security;
     this.#security = 0;
