@@ -108,7 +108,7 @@ async function sign(artifact: string, opts: SignOptions): Promise<void> {
 }
 
 /** `k=v` pairs, split at the first '='; a repeated key is a mistake, never "last one wins". */
-function parseAnnotations(pairs: readonly string[]): Annotations | undefined {
+export function parseAnnotations(pairs: readonly string[]): Annotations | undefined {
   if (pairs.length === 0) return undefined;
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const pair of pairs) {
@@ -127,7 +127,7 @@ function flagMessage(message: string): string {
   return message.replace(/^entry\.name\b/, '--name').replace(/^entry\.annotations\b/, '--annotate');
 }
 
-async function readSigner(path: string): Promise<Signer> {
+export async function readSigner(path: string): Promise<Signer> {
   let text: string;
   try {
     const info = await stat(path);

@@ -11,21 +11,9 @@ import { hexEncode } from '../src/encoding.js';
 import { MAX_ENTRY_SIZE, decodeEntry, encodeEntry, entryLeafHash, signEntry } from '../src/entry/index.js';
 import { digestFile } from '../src/entry/digest.js';
 import { submitEntry } from '../src/client/submit.js';
-import { parseSigner, parseVerifier, parseCosignerVerifier } from '../src/note/index.js';
+import { parseVerifier, parseCosignerVerifier } from '../src/note/index.js';
+import { parseAnnotations, readSigner } from './sign.js';
 import { action, CliError, collect, intOption, UsageError } from './common.js';
-
-export function parseAnnotations(pairs: readonly string[]): Record<string, string> | undefined {
-  if (pairs.length === 0) return undefined;
-  const out: Record<string, string> = {};
-  for (const p of pairs) {
-    const eq = p.indexOf('=');
-    if (eq <= 0) throw new UsageError(`--annotate: ${JSON.stringify(p)} is not key=value`);
-    const k = p.slice(0, eq);
-    if (Object.hasOwn(out, k)) throw new UsageError(`--annotate: key ${JSON.stringify(k)} is given twice`);
-    out[k] = p.slice(eq + 1);
-  }
-  return out;
-}
 
 async function readSmallFile(path: string, max: number, what: string): Promise<Uint8Array> {
   let data: Buffer;
@@ -111,8 +99,7 @@ Retries when the log answers 503 or 429, honouring Retry-After.`,
         let artifactPath: string;
         if (opts.key !== undefined) {
           if (opts.name === undefined) throw new UsageError('--name is required with --key');
-          const skey = new TextDecoder().decode(await readSmallFile(opts.key, 4096, 'key file'));
-          const signer = parseSigner(skey, nodeEd25519);
+          const signer = await readSigner(opts.key);
           const digest = await digestFile(file);
           entry = encodeEntry(signEntry({ name: opts.name, digest, annotations: parseAnnotations(opts.annotate) }, signer.seed, nodeEd25519));
           artifactPath = file;
