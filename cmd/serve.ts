@@ -71,6 +71,7 @@ export function register(program: Command): void {
     .option('--rate <per-second>', 'per-client-IP submission rate limit (token bucket); off by default', intOption('--rate', 1))
     .option('--allow-signers <file>', 'only accept entries by these signer vkeys (one per line)')
     .option('--key <file>', 'use this skey instead of DIR/log.key; its name must equal the origin')
+    .option('--verify-workers <n>', 'worker threads checking submission signatures; 0 checks them on the HTTP thread', intOption('--verify-workers', 0, 64), 0)
     .option('--witness <url=vkey>', 'ask this witness to cosign every checkpoint (c2sp.org/tlog-witness); repeatable', collect, [])
     .option('--quorum <k>', 'cosignatures a checkpoint needs before /checkpoint serves it and submitters are answered', intOption('--quorum', 0, 64), 0)
     .option('--witness-timeout <ms>', 'how long a submission waits for the quorum before 503', intOption('--witness-timeout', 1, 600_000), 10_000)
@@ -91,7 +92,7 @@ and prints the log's verifier key on stdout. Give that key to verifiers.`,
       action(async (opts: {
         data: string; origin: string; listen: string; batchInterval: number; batchSize: number; poolSize: number;
         maxEntryBytes: number; rate?: number; allowSigners?: string; key?: string;
-        witness: string[]; quorum: number; witnessTimeout: number;
+        witness: string[]; quorum: number; witnessTimeout: number; verifyWorkers: number;
       }) => {
         const witnesses = opts.witness.map(parseWitnessFlag);
         if (opts.quorum > witnesses.length) throw new UsageError(`--quorum ${opts.quorum} is more than the ${witnesses.length} --witness given`);
@@ -120,6 +121,7 @@ and prints the log's verifier key on stdout. Give that key to verifiers.`,
             maxEntryBytes: opts.maxEntryBytes,
             allowSigners,
             witnesses,
+            verifyWorkers: opts.verifyWorkers,
             quorum: opts.quorum,
             witnessTimeoutMs: opts.witnessTimeout,
             witnessMetrics: metrics.witness,

@@ -17,6 +17,7 @@ import { nodeEd25519 } from '../crypto/ed25519-node.js';
 import { formatSigner, formatVerifier, generateSigner, parseSigner, verifierFromSigner, type Signer } from '../note/index.js';
 import type { Logger } from '../util/logger.js';
 import { Sequencer, StartupError, type SequencerOptions } from './sequencer.js';
+import { VerifyPool } from './verify-pool.js';
 import { Witnessing, type WitnessMetrics, type WitnessTarget } from './witnesses.js';
 import { LogService } from './service.js';
 import { SqliteStorage, type SqliteOptions } from './sqlite.js';
@@ -45,6 +46,13 @@ export interface OpenLogOptions {
   log?: Logger;
   onBatch?: SequencerOptions['onBatch'];
   onError?: SequencerOptions['onError'];
+  /**
+   * Worker threads verifying submission signatures (default 0: inline). On
+   * the 2-core benchmark machine, with the load generator on the same cores,
+   * a worker did not raise throughput (docs/performance.md); on a server
+   * with spare cores it moves Ed25519 off the HTTP thread.
+   */
+  verifyWorkers?: number;
   /** Test hooks for fault injection in storage. */
   storage?: SqliteOptions;
 }
@@ -126,6 +134,7 @@ export function openLog(o: OpenLogOptions): OpenedLog {
       onCommit: (cp) => witnessing?.offer(cp),
     });
     const verifierKey = formatVerifier(verifier);
+    const verifyPool = (o.verifyWorkers ?? 0) > 0 ? new VerifyPool(o.verifyWorkers) : undefined;
     service = new LogService({
       storage,
       sequencer,
@@ -135,6 +144,7 @@ export function openLog(o: OpenLogOptions): OpenedLog {
       allowSigners: o.allowSigners,
       witnesses: o.witnesses?.map((w) => formatVerifier(w.verifier)),
       witnessing,
+      verifyPool,
       ed: nodeEd25519,
     });
     sequencer.start();
@@ -151,6 +161,7 @@ export function openLog(o: OpenLogOptions): OpenedLog {
         closed = true;
         await sequencer.close();
         witnessing?.close();
+        await verifyPool?.close();
         db.close();
         release();
       },

@@ -9,9 +9,10 @@ import { consistencyProof, inclusionProof } from '../../merkle/index.js';
 import type { Ed25519 } from '../crypto/ed25519.js';
 import { b64encode, hexDecode } from '../encoding.js';
 import { InvalidError, MalformedError, NotFoundError, PushbackError, TooLargeError } from '../errors.js';
-import { decodeEntry, encodeEntry, entryLeafHash, entryToJson, keyHash, parseEntryJson, verifyEntrySignature, type EntryJson } from '../entry/index.js';
+import { decodeEntry, encodeEntry, entryLeafHash, entrySignedMessage, entryToJson, keyHash, parseEntryJson, verifyEntrySignature, type EntryJson } from '../entry/index.js';
 import { formatBundle } from '../proof/index.js';
 import type { Accepted } from './pool.js';
+import type { VerifyPool } from './verify-pool.js';
 import type { Witnessing } from './witnesses.js';
 import type { Receipt, Sequencer } from './sequencer.js';
 import { TILE_WIDTH } from './sequencer.js';
@@ -30,6 +31,8 @@ export interface LogServiceOptions {
   witnesses?: readonly string[];
   /** The witness client, when the log has witnesses. */
   witnessing?: Witnessing;
+  /** Worker threads for submission signatures; without it, `ed` verifies on the calling thread. */
+  verifyPool?: VerifyPool;
   ed: Ed25519;
 }
 
@@ -59,12 +62,15 @@ export class LogService {
   }
 
   /** Decodes and checks a submission in canonical CBOR form. Throws a typed error and changes nothing on failure. */
-  accept(data: Uint8Array): Accepted {
+  async accept(data: Uint8Array): Promise<Accepted> {
     if (data.length > this.#o.maxEntryBytes) {
       throw new TooLargeError(`entry is ${data.length} bytes, more than the limit of ${this.#o.maxEntryBytes}`);
     }
+    // decodeEntry enforces every field rule, including a canonical large-order key.
     const entry = decodeEntry(data);
-    if (!verifyEntrySignature(entry, this.#o.ed)) {
+    const pool = this.#o.verifyPool;
+    const valid = pool ? await pool.verify(entry.key, entrySignedMessage(entry), entry.sig) : verifyEntrySignature(entry, this.#o.ed);
+    if (!valid) {
       throw new InvalidError('entry signature does not verify with its key', 'bad-signature');
     }
     const kh = keyHash(entry.key);
@@ -75,7 +81,7 @@ export class LogService {
   }
 
   /** Parses a JSON-form submission strictly (no duplicate members), converts it to canonical bytes, then accepts it. */
-  acceptJson(body: Uint8Array): Accepted {
+  acceptJson(body: Uint8Array): Promise<Accepted> {
     return this.accept(encodeEntry(parseEntryJson(body)));
   }
 

@@ -56,10 +56,10 @@ function httpCall(agent: Agent, url: URL, method: string, body?: Buffer): Promis
   });
 }
 
-async function writes(CLIENTS: number, bound: number): Promise<void> {
+async function writes(CLIENTS: number, bound: number, extra: string[] = []): Promise<void> {
   const pregenerated = entries(Math.max(20_000, Math.ceil(SECONDS * 14_000)));
   const dir = join(tmpdir(), `vitrine-bench-serve-${process.pid}`);
-  const served = await startServe(dir, 'bench.example/log', ['--batch-interval', String(BATCH_INTERVAL)]);
+  const served = await startServe(dir, 'bench.example/log', ['--batch-interval', String(BATCH_INTERVAL), ...extra]);
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
   const url = new URL(`${served.url}/v1/entries`);
   const ceiling = CLIENTS / (BATCH_INTERVAL / 1000);
@@ -97,7 +97,7 @@ async function writes(CLIENTS: number, bound: number): Promise<void> {
   clearInterval(sampler);
   latencies.sort((a, b) => a - b);
   const perSecond = counted / elapsed;
-  console.log(`writes: ${CLIENTS} clients, ${SECONDS}s, batch interval ${BATCH_INTERVAL} ms, durability on (WAL, synchronous=FULL)`);
+  console.log(`writes: ${CLIENTS} clients, ${SECONDS}s, batch interval ${BATCH_INTERVAL} ms, durability on (WAL, synchronous=FULL)${extra.length ? `, ${extra.join(' ')}` : ', signatures on the HTTP thread (default)'}`);
   console.log(`  sustained: ${fmt(perSecond)} entries/s   (target ≥ 8,000; Little's-law ceiling ${fmt(ceiling)}/s for ${CLIENTS} clients; bound ${fmt(bound)} Ed25519 verifications/s on one core, ratio ${fmt(perSecond / bound, 2)})`);
   console.log(`  latency: p50 ${fmt(percentile(latencies, 50), 1)} ms, p99 ${fmt(percentile(latencies, 99), 1)} ms, max ${fmt(latencies[latencies.length - 1] ?? NaN, 1)} ms   (target p99 ≤ ${3 * BATCH_INTERVAL} ms)`);
   console.log(`  server RSS peak during load: ${fmt(peakRss)} MiB; pushback (503): ${pushback}; errors: ${errors}`);
@@ -163,4 +163,6 @@ const bound = ed25519VerifyRate(2);
 console.log(`machine: ${machine()}`);
 console.log(`bound: node:crypto Ed25519 verify on one core: ${fmt(bound)} /s`);
 for (const clients of CLIENT_RUNS) await writes(clients, bound);
+// The same load with signatures verified on a worker thread, to show what it buys here.
+await writes(Math.max(...CLIENT_RUNS), bound, ['--verify-workers', '1']);
 await reads();
