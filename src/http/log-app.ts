@@ -226,7 +226,7 @@ async function submit(deps: LogAppDeps, req: IncomingMessage, res: ServerRespons
   }
   let accepted;
   try {
-    accepted = type === 'application/cbor' ? service.accept(data) : service.acceptJson(data);
+    accepted = await (type === 'application/cbor' ? service.accept(data) : service.acceptJson(data));
   } catch (err) {
     if (err instanceof VitrineError) return reject(err, 'rejected');
     throw err;
