@@ -9,7 +9,8 @@
  *   BENCH_SECONDS=20 BENCH_CLIENTS=64 BENCH_FILL=1000000 npm run bench -- serve
  */
 import { createPrivateKey, sign as nodeSign, createHash } from 'node:crypto';
-import { Agent, request } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -140,6 +141,17 @@ async function reads(): Promise<void> {
     const r = done / ((performance.now() - start) / 1000);
     console.log(`  ${label}: ${fmt(r)} /s   (${target}; non-200: ${bad})`);
   };
+  // The ceiling of this measurement: the same client against a raw node:http
+  // server that answers every request with a constant 8 KiB body.
+  const blob = Buffer.alloc(8192, 1);
+  const raw = createServer((_req, res) => {
+    res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': blob.length });
+    res.end(blob);
+  });
+  await new Promise<void>((r) => raw.listen(0, '127.0.0.1', r));
+  const rawUrl = `http://127.0.0.1:${(raw.address() as AddressInfo).port}`;
+  await timed('loopback ceiling: same client, constant 8 KiB answers', 'the bound for the two read figures below', () => new URL(`${rawUrl}/tile/0/000`));
+  raw.close();
   await timed('hash tiles (random full level-0 tiles)', 'target ≥ 20,000', () => new URL(`${served.url}/tile/0/${tilePath(Math.floor(Math.random() * fullTiles))}`));
   const leaves: string[] = [];
   // Leaf hashes come from the entry bundles so that the lookups hit real entries.
