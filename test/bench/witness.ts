@@ -23,8 +23,7 @@ import { formatCheckpoint, formatVerifier, generateSigner, signNote, verifierFro
 import { fmt, machine, rate } from './_util.js';
 
 const SECONDS = Number(process.env['BENCH_WITNESS_SECONDS'] ?? 5);
-const LOGS = Number(process.env['BENCH_WITNESS_LOGS'] ?? 16);
-const PER_LOG = 20_000;
+const LOGS = Number(process.env['BENCH_WITNESS_LOGS'] ?? 64);
 
 /** Pre-computes `count` successive add-checkpoint bodies for one log, growing by 1..4 leaves each. */
 function bodies(signer: Signer, count: number): string[] {
@@ -65,7 +64,9 @@ console.log('published for comparison: Sigsum witness 146–296 requests/s on x8
 
 const signers = Array.from({ length: LOGS }, (_, i) => generateSigner(`bench-log-${i}.example/log`, nodeEd25519));
 const t0 = performance.now();
-const prepared = signers.map((s) => bodies(s, PER_LOG / Math.min(LOGS, 4)));
+// Enough requests for SECONDS at a few thousand per second: the first log
+// alone runs first (sequential), then all logs share the parallel run.
+const prepared = signers.map((s, i) => bodies(s, i === 0 ? SECONDS * 2_000 : Math.ceil((SECONDS * 6_000) / LOGS)));
 console.log(`prepared ${fmt(prepared.reduce((a, b) => a + b.length, 0))} checkpoints in ${fmt((performance.now() - t0) / 1000, 1)} s`);
 
 const dbPath = join(tmpdir(), `vitrine-bench-witness-${process.pid}.db`);
