@@ -9,7 +9,8 @@
 # Ports: LOG_PORT (default 18080), MON_A_PORT (18081), MON_B_PORT (18082).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-vitrine() { node "$here/dist/cmd/vitrine.js" "$@"; }
+bin="$here/dist/cmd/vitrine.js"
+vitrine() { node "$bin" "$@"; }
 LOG_PORT=${LOG_PORT:-18080}
 MON_A_PORT=${MON_A_PORT:-18081}
 MON_B_PORT=${MON_B_PORT:-18082}
@@ -18,7 +19,7 @@ work=$(mktemp -d)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -40,7 +41,8 @@ step "two monitors: each audits the log, cosigns its checkpoints as a witness, a
 for m in a b; do
   port=$MON_A_PORT; peer=$MON_B_PORT
   [ "$m" = b ] && { port=$MON_B_PORT; peer=$MON_A_PORT; }
-  vitrine monitor --state "mon-$m" --init --log "http://127.0.0.1:$LOG_PORT" --log-key "$LOG_VKEY" \
+  # node itself runs in the background (not a shell function), so $! is its pid and cleanup can stop it.
+  node "$bin" monitor --state "mon-$m" --init --log "http://127.0.0.1:$LOG_PORT" --log-key "$LOG_VKEY" \
     --witness-key "w$m.key" --listen "127.0.0.1:$port" --peer "http://127.0.0.1:$peer" --interval 1 \
     > "mon-$m.alerts" 2> "mon-$m.log" &
   pids+=($!)
@@ -49,7 +51,7 @@ wait_http "http://127.0.0.1:$MON_A_PORT/healthz"
 wait_http "http://127.0.0.1:$MON_B_PORT/healthz"
 
 step "the log: every checkpoint needs both witnesses' cosignatures (quorum 2)"
-vitrine serve --data log-data --key log.key --origin "$ORIGIN" --listen "127.0.0.1:$LOG_PORT" --batch-interval 50 \
+node "$bin" serve --data log-data --key log.key --origin "$ORIGIN" --listen "127.0.0.1:$LOG_PORT" --batch-interval 50 \
   --witness "http://127.0.0.1:$MON_A_PORT=$W_A" --witness "http://127.0.0.1:$MON_B_PORT=$W_B" --quorum 2 \
   > log.out 2> log.log &
 pids+=($!)

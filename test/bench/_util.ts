@@ -54,10 +54,19 @@ export interface Served {
   startupMs: number;
 }
 
+const children = new Set<ChildProcess>();
+// A benchmark that dies (Ctrl-C, a closed pipe) must not leave servers behind.
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGPIPE', 'SIGHUP'] as const) process.on(sig, () => process.exit(1));
+
 /** Starts `vitrine serve` on 127.0.0.1:0 and resolves when it logs "start". */
 export function startServe(dir: string, origin: string, extra: string[] = []): Promise<Served> {
   const t0 = performance.now();
   const child = spawn(process.execPath, [BIN, 'serve', '--data', dir, '--origin', origin, '--listen', '127.0.0.1:0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
   let out = '';
   let err = '';
   child.stdout!.on('data', (d) => (out += d));
