@@ -219,10 +219,11 @@ export class Sequencer {
   #commit(batch: Waiter[]): BatchResult[] {
     const { storage } = this.#o;
     const fromSize = this.#checkpoint.size;
-    const range = new CompactRange(BigInt(fromSize), this.#range.hashes());
+    const edge = this.#range.hashes();
+    const range = new CompactRange(BigInt(fromSize), edge);
     // Nodes this batch's proofs may need: the old right edge and everything new.
     const known = new Map<string, Uint8Array>();
-    CompactRange.edgeNodes(BigInt(fromSize)).forEach((id, i) => known.set(key(id.level, id.index), this.#range.hashes()[i]!));
+    CompactRange.edgeNodes(BigInt(fromSize)).forEach((id, i) => known.set(key(id.level, id.index), edge[i]!));
     const nodes: StoredNode[] = [];
     const tiles: TileRecord[] = [];
     const entries = batch.map((w, i) => {
