@@ -83,3 +83,37 @@ export function startServe(dir: string, origin: string, extra: string[] = []): P
 export function fmt(n: number, digits = 0): string {
   return n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
+
+/**
+ * Best rates of `fn` and of its bound, measured in alternating rounds so
+ * that both see the same machine state (other load, frequency scaling).
+ */
+export function alternatingRates(
+  fn: () => unknown,
+  bound: () => unknown,
+  o: { rounds: number; roundMs: number; batch: number; warmup: number },
+): [number, number] {
+  const round = (f: () => unknown): number => {
+    let n = 0;
+    const start = process.hrtime.bigint();
+    const deadline = start + BigInt(o.roundMs) * 1_000_000n;
+    let now = start;
+    while (now < deadline) {
+      for (let i = 0; i < o.batch; i++) f();
+      n += o.batch;
+      now = process.hrtime.bigint();
+    }
+    return n / (Number(now - start) / 1e9);
+  };
+  for (let i = 0; i < o.warmup; i++) {
+    fn();
+    bound();
+  }
+  let a = 0;
+  let b = 0;
+  for (let r = 0; r < o.rounds; r++) {
+    a = Math.max(a, round(fn));
+    b = Math.max(b, round(bound));
+  }
+  return [a, b];
+}

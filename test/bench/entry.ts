@@ -12,6 +12,7 @@
  * operation alternating rounds with its bound.
  */
 import { createHash } from 'node:crypto';
+import { alternatingRates } from './_util.js';
 import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,36 +33,8 @@ import {
 const ROUNDS = 5;
 const ROUND_MS = 300;
 
-/** Operations per second of one ~ROUND_MS round of `fn`. */
-function round(fn: () => unknown): number {
-  let n = 0;
-  const start = process.hrtime.bigint();
-  const deadline = start + BigInt(ROUND_MS) * 1_000_000n;
-  let now = start;
-  while (now < deadline) {
-    for (let i = 0; i < 16; i++) fn();
-    n += 16;
-    now = process.hrtime.bigint();
-  }
-  return n / (Number(now - start) / 1e9);
-}
-
-/**
- * Best rates of `fn` and of its bound, measured in alternating rounds so
- * that both see the same machine state (other load, frequency scaling).
- */
 function rates(fn: () => unknown, bound: () => unknown): [number, number] {
-  for (let i = 0; i < 50; i++) {
-    fn();
-    bound();
-  }
-  let a = 0;
-  let b = 0;
-  for (let r = 0; r < ROUNDS; r++) {
-    a = Math.max(a, round(fn));
-    b = Math.max(b, round(bound));
-  }
-  return [a, b];
+  return alternatingRates(fn, bound, { rounds: ROUNDS, roundMs: ROUND_MS, batch: 16, warmup: 50 });
 }
 
 /** Rate (1/s) of one run of `fn`. */

@@ -14,6 +14,7 @@
  * rate is the best of 7 rounds of ~300 ms, alternating with its bound.
  */
 import { cpus, loadavg } from 'node:os';
+import { alternatingRates } from './_util.js';
 import { sha256 } from '../../merkle/index.js';
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
 import { nobleEd25519, type Ed25519 } from '../../src/crypto/ed25519.js';
@@ -24,31 +25,8 @@ import { noteVectors, proofVectors, utf8 } from '../proof/_helpers.js';
 const ROUNDS = 7;
 const ROUND_MS = 300;
 
-function round(fn: () => unknown): number {
-  let n = 0;
-  const start = process.hrtime.bigint();
-  const deadline = start + BigInt(ROUND_MS) * 1_000_000n;
-  let now = start;
-  while (now < deadline) {
-    for (let i = 0; i < 4; i++) fn();
-    n += 4;
-    now = process.hrtime.bigint();
-  }
-  return n / (Number(now - start) / 1e9);
-}
-
 function rates(fn: () => unknown, bound: () => unknown): [number, number] {
-  for (let i = 0; i < 30; i++) {
-    fn();
-    bound();
-  }
-  let a = 0;
-  let b = 0;
-  for (let r = 0; r < ROUNDS; r++) {
-    a = Math.max(a, round(fn));
-    b = Math.max(b, round(bound));
-  }
-  return [a, b];
+  return alternatingRates(fn, bound, { rounds: ROUNDS, roundMs: ROUND_MS, batch: 4, warmup: 30 });
 }
 
 const fmt = (n: number): string => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1));
