@@ -3,7 +3,8 @@
  *
  *   DIR/log.key    the log's skey (mode 0600), unless --key points elsewhere
  *   DIR/log.db     SQLite database (+ log.db-wal, log.db-shm while running)
- *   DIR/serve.pid  the running server's pid; a stale one (dead pid) is taken over
+ *   DIR/serve.lock the single-writer lock (a kernel lock, see lockDir)
+ *   DIR/serve.pid  the running server's pid, to name it when the lock is refused
  *
  * `openLog` refuses to start, with a message that says what to do, when the
  * directory belongs to another origin, when the key file is readable by
@@ -11,7 +12,8 @@
  * server holds the directory, or when the stored tree does not match the
  * last signed checkpoint.
  */
-import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeEd25519 } from '../crypto/ed25519-node.js';
 import { formatSigner, formatVerifier, generateSigner, parseSigner, verifierFromSigner, type Signer } from '../note/index.js';
@@ -205,39 +207,46 @@ function loadOrCreateKey(path: string, origin: string, create: boolean): { signe
   return { signer, created };
 }
 
-/** Takes DIR/serve.pid, or refuses if a live process holds it. Returns the release function. */
+/**
+ * Takes the directory's kernel lock, or refuses if another process (or
+ * another open in this process) holds it. The lock is SQLite's exclusive
+ * lock on DIR/serve.lock, a POSIX record lock: the kernel drops it when the
+ * holder exits, kill -9 included, so a crash never leaves a stale lock and
+ * a reused pid never blocks a start. DIR/serve.pid only names the holder in
+ * the refusal message. Returns the release function.
+ */
 function lockDir(dir: string): () => void {
-  const path = join(dir, 'serve.pid');
-  for (let tries = 0; tries < 2; tries++) {
-    try {
-      const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      return () => {
-        try {
-          unlinkSync(path);
-        } catch {
-          // Already gone; nothing to release.
-        }
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number(readFileSync(path, 'utf8').trim());
-      if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) {
-        throw new StartupError(`data directory ${dir} is in use by process ${pid}`);
-      }
-      // A stale lock left by a crash (kill -9): take it over.
-      unlinkSync(path);
-    }
-  }
-  throw new StartupError(`cannot lock data directory ${dir}`);
-}
-
-function isAlive(pid: number): boolean {
+  const path = join(dir, 'serve.lock');
+  const pidPath = join(dir, 'serve.pid');
+  let db: Database.Database | undefined;
   try {
-    process.kill(pid, 0);
-    return true;
+    db = new Database(path, { timeout: 0 });
+    db.pragma('locking_mode = EXCLUSIVE');
+    // The first write transaction takes the exclusive lock, and in this
+    // locking mode it is held until the connection closes.
+    db.exec('BEGIN EXCLUSIVE; COMMIT');
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    db?.close();
+    if ((err as { code?: unknown }).code === 'SQLITE_BUSY') {
+      let holder = 'another process';
+      try {
+        const pid = Number(readFileSync(pidPath, 'utf8').trim());
+        if (Number.isSafeInteger(pid) && pid > 0) holder = `process ${pid}`;
+      } catch {
+        // No pid file (yet): the holder is still unnamed.
+      }
+      throw new StartupError(`data directory ${dir} is in use by ${holder}; stop that server first (the lock is ${path}, held by the kernel until its holder exits)`);
+    }
+    throw new StartupError(`cannot lock data directory ${dir} (${path}): ${(err as Error).message}`);
   }
+  writeFileSync(pidPath, `${process.pid}\n`, { mode: 0o600 });
+  const held = db;
+  return () => {
+    try {
+      unlinkSync(pidPath);
+    } catch {
+      // Already gone; the pid file is informational only.
+    }
+    held.close();
+  };
 }

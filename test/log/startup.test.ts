@@ -5,7 +5,7 @@
  */
 import t, { type Test } from 'tap';
 import Database from 'better-sqlite3';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
@@ -88,17 +88,57 @@ t.test('a key without its database is not a new log', async (t) => {
   refuses(t, base(dir), /exists but the database is new/, 'DIR/log.key with a new database');
 });
 
-t.test('lock: a live holder refuses, a stale one is taken over', async (t) => {
+const BIN = join(process.cwd(), 'dist/cmd/vitrine.js');
+
+/** Starts `vitrine serve` on dir in a child process and resolves once it listens. */
+function serveChild(dir: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--data', dir, '--origin', ORIGIN, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 15_000);
+    child.stderr!.on('data', (d) => {
+      err += d;
+      if (err.includes('"event":"start"')) {
+        clearTimeout(timer);
+        resolve(child);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}: ${err}`));
+    });
+  });
+}
+
+t.test('lock: a second open in this process is refused until the first closes', async (t) => {
   const dir = await logWithEntries(1);
   t.teardown(() => removeDir(dir));
+  const first = openLog(base(dir));
+  refuses(t, base(dir), new RegExp(`in use by process ${process.pid}`), 'a second open while the first holds the directory');
+  t.equal(first.sequencer.size, 1, 'the refused open did not disturb the holder');
+  await first.close();
+  t.notOk(existsSync(join(dir, 'serve.pid')), 'closing removes the pid file');
+  const again = openLog(base(dir));
+  t.equal(again.sequencer.size, 1, 'after close the directory opens again');
+  await again.close();
+});
+
+t.test('lock: a live server refuses; after its kill -9 the lock is gone; a reused pid blocks nothing', async (t) => {
+  t.ok(existsSync(BIN), 'the CLI is built (npm test builds it first)');
+  const dir = await logWithEntries(1);
+  t.teardown(() => removeDir(dir));
+  const server = await serveChild(dir);
+  t.teardown(() => server.kill('SIGKILL'));
+  refuses(t, base(dir), new RegExp(`in use by process ${server.pid}`), 'a directory held by a running vitrine serve');
+  server.kill('SIGKILL');
+  await new Promise((r) => (server.exitCode !== null || server.signalCode !== null ? r(null) : server.once('exit', r)));
+  t.ok(existsSync(join(dir, 'serve.pid')), 'kill -9 left the pid file behind');
+  // The pid file now names a live, unrelated process (as after a reboot
+  // that reused the pid): it is information, not the lock.
   const sleeper = spawn('sleep', ['30']);
   t.teardown(() => sleeper.kill('SIGKILL'));
   writeFileSync(join(dir, 'serve.pid'), `${sleeper.pid}\n`);
-  refuses(t, base(dir), new RegExp(`in use by process ${sleeper.pid}`), 'a directory held by a live process');
-  sleeper.kill('SIGKILL');
-  await new Promise((r) => sleeper.once('exit', r));
   const log = openLog(base(dir));
-  t.equal(log.sequencer.size, 1, 'a stale lock (dead pid) is taken over');
+  t.equal(log.sequencer.size, 1, 'the kernel released the lock with the killed server; the log opens without repair');
   await log.close();
-  t.notOk(existsSync(join(dir, 'serve.pid')), 'closing releases the lock');
 });
