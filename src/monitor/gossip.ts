@@ -15,15 +15,16 @@
  *   served at GET /v1/evidence, and raised as one `split-view` alert per
  *   pair of checkpoints (dedupe key from the two checkpoint bodies, in
  *   either order).
- * - undecided (theirs is larger than any tree we hold): kept in memory
- *   (bounded) and re-checked at each gossip round once our verified tree
- *   has reached its size. The peer holding the larger tree can decide at
+ * - undecided (theirs is larger than any tree we hold): kept in the state
+ *   (bounded, so it survives a restart) and re-checked at each gossip round
+ *   once our verified tree has reached its size. The peer holding the larger tree can decide at
  *   once; it answers our push with 409 and the evidence, which we verify
  *   with verifyEvidence and record as ours.
  *
  * Peers failing (unreachable, 5xx, garbage) are operational
- * `peer-unreachable` alerts, once per episode per peer (kept in memory: a
- * restart starts a new episode), and never stop the audit.
+ * `peer-unreachable` alerts, once per episode per peer (the episode is kept
+ * in the state, so a restart during it raises nothing new), and never stop
+ * the audit.
  */
 import { createHash } from 'node:crypto';
 import { tileHashReader, type ReadHashesAsync } from '../../merkle/index.js';
@@ -68,13 +69,6 @@ export type CheckOutcome =
   | { status: 'split-view'; evidence: Evidence; alerted: boolean }
   | { status: 'bad-hashes'; message: string };
 
-interface Pending {
-  note: string;
-  from: string;
-  at: string;
-  size: bigint;
-}
-
 const sha256hex = (s: string) => createHash('sha256').update(s).digest('hex');
 const textOf = (note: string) => parseNote(note).text;
 
@@ -86,9 +80,6 @@ export function pairKey(a: string, b: string): string {
 
 export class Gossip {
   readonly #o: GossipOptions;
-  readonly #pending = new Map<string, Map<string, Pending>>();
-  /** Peer URL → start of its current failure episode. */
-  readonly #peerDown = new Map<string, string>();
   /** Security alerts this object raised (split-view, root-mismatch). */
   securityRaised = 0;
 
@@ -159,7 +150,7 @@ export class Gossip {
       if (result.kind === 'undecided') undecided = true;
     }
     if (undecided) {
-      this.#keep(origin, { note, from, at, size: cp.size });
+      this.#o.state.pendingAdd(origin, { body: cp.text, note, from, at, size: cp.size }, MAX_PENDING);
       return { status: 'undecided' };
     }
     return { status: 'consistent' };
@@ -228,12 +219,10 @@ export class Gossip {
   }
 
   async #recheck(origin: string): Promise<void> {
-    const pend = this.#pending.get(origin);
-    if (pend === undefined || pend.size === 0) return;
     const size = BigInt(this.#o.state.log(origin).verified.size);
-    for (const [k, p] of [...pend]) {
+    for (const p of this.#o.state.pending(origin)) {
       if (p.size > size) continue;
-      pend.delete(k);
+      this.#o.state.pendingDelete(origin, p.body);
       try {
         await this.check(p.note, p.from);
       } catch (err) {
@@ -303,32 +292,22 @@ export class Gossip {
 
   #peerFailed(peer: string, origin: string, message: string): void {
     this.#o.log('peer-unreachable', { peer, origin, message });
-    if (this.#peerDown.has(peer)) return;
+    if (this.#o.state.peerDownSince(peer) !== undefined) return;
     const since = new Date().toISOString();
-    this.#peerDown.set(peer, since);
     const alert = makeAlert(alertKeys.subject(origin, 'peer-unreachable', `${peer}|since|${since}`), {
       kind: 'peer-unreachable',
       origin,
       message: `Gossip with peer ${peer} failed: ${message.replace(/\.$/, '')}.`,
     });
-    const created = this.#o.state.commit(origin, {}, [alert]);
+    const created = this.#o.state.peerDown(origin, peer, since, [alert]);
     if (created.length > 0) this.#o.deliver(created);
   }
 
   #peerUp(peer: string): void {
-    const since = this.#peerDown.get(peer);
+    const since = this.#o.state.peerDownSince(peer);
     if (since === undefined) return;
-    this.#peerDown.delete(peer);
+    this.#o.state.peerUp(peer);
     this.#o.log('peer-recovered', { peer, since });
-  }
-
-  #keep(origin: string, p: Pending): void {
-    let m = this.#pending.get(origin);
-    if (m === undefined) this.#pending.set(origin, (m = new Map()));
-    const k = textOf(p.note);
-    if (m.has(k)) return;
-    m.set(k, p);
-    while (m.size > MAX_PENDING) m.delete(m.keys().next().value as string);
   }
 
   #reader(log: GossipLog, ours: OpenedCheckpoint, note: string): ReadHashesAsync {

@@ -42,6 +42,29 @@ const MAGIC = 'vitrine-monitor-state';
 const VERSION = '1';
 export const STATE_FILE = 'state.db';
 
+/**
+ * Gossip memory, added within version 1 (created on open when missing):
+ * checkpoints met that could not be decided yet (larger than any tree held),
+ * and the peers in a failure episode. Rows here are never trusted: a
+ * pending checkpoint is opened with the log key again when rechecked.
+ */
+const GOSSIP_SCHEMA = `
+CREATE TABLE IF NOT EXISTS pending (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  origin TEXT NOT NULL,
+  body TEXT NOT NULL,
+  note TEXT NOT NULL,
+  source TEXT NOT NULL,
+  seen_at TEXT NOT NULL,
+  size TEXT NOT NULL,
+  UNIQUE (origin, body)
+) STRICT;
+CREATE TABLE IF NOT EXISTS peers_down (
+  peer TEXT PRIMARY KEY,
+  since TEXT NOT NULL
+) STRICT;
+`;
+
 const SCHEMA = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
 CREATE TABLE logs (
@@ -98,7 +121,7 @@ CREATE TABLE gaps (
   reason TEXT NOT NULL,
   at TEXT NOT NULL
 ) STRICT;
-`;
+${GOSSIP_SCHEMA}`;
 
 /** Open operational conditions, so that each fires once per episode, across restarts too. */
 export interface Episodes {
@@ -406,6 +429,7 @@ export class MonitorState {
       db.pragma('foreign_keys = ON');
       // Take the exclusive lock now: a second monitor on this state fails here.
       db.exec('BEGIN IMMEDIATE; COMMIT');
+      db.exec(GOSSIP_SCHEMA);
       const check = db.pragma('integrity_check') as Array<{ integrity_check: string }>;
       if (check.length !== 1 || check[0]!.integrity_check !== 'ok') throw bad(path, `integrity check failed: ${check.map((c) => c.integrity_check).slice(0, 3).join('; ')}`);
       const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((r) => r.name));
@@ -576,9 +600,57 @@ export class MonitorState {
     }));
   }
 
+  /** Keeps an undecided checkpoint (one row per checkpoint body); at most `max` per log, the oldest dropped. */
+  pendingAdd(origin: string, p: PendingCheckpoint, max: number): void {
+    this.#db.transaction(() => {
+      this.#db.prepare('INSERT OR IGNORE INTO pending (origin, body, note, source, seen_at, size) VALUES (?, ?, ?, ?, ?, ?)').run(origin, p.body, p.note, p.from, p.at, p.size.toString());
+      this.#db.prepare('DELETE FROM pending WHERE origin = ? AND id NOT IN (SELECT id FROM pending WHERE origin = ? ORDER BY id DESC LIMIT ?)').run(origin, origin, max);
+    })();
+  }
+
+  /** Undecided checkpoints of a log, oldest first. */
+  pending(origin: string): PendingCheckpoint[] {
+    const rows = this.#db.prepare('SELECT body, note, source, seen_at, size FROM pending WHERE origin = ? ORDER BY id').all(origin) as Array<{ body: string; note: string; source: string; seen_at: string; size: string }>;
+    return rows.flatMap((r) => (/^(0|[1-9][0-9]{0,18})$/.test(r.size) ? [{ body: r.body, note: r.note, from: r.source, at: r.seen_at, size: BigInt(r.size) }] : []));
+  }
+
+  pendingDelete(origin: string, body: string): void {
+    this.#db.prepare('DELETE FROM pending WHERE origin = ? AND body = ?').run(origin, body);
+  }
+
+  /** Start of a peer's open failure episode, if any. */
+  peerDownSince(peer: string): string | undefined {
+    return (this.#db.prepare('SELECT since FROM peers_down WHERE peer = ?').get(peer) as { since: string } | undefined)?.since;
+  }
+
+  /**
+   * Opens a peer's failure episode and raises its alert in one transaction,
+   * so that across restarts each episode alerts once. Returns the new alerts.
+   */
+  peerDown(origin: string, peer: string, since: string, alerts: readonly PendingAlert[]): StoredAlert[] {
+    return this.#db.transaction(() => {
+      this.#db.prepare('INSERT OR IGNORE INTO peers_down (peer, since) VALUES (?, ?)').run(peer, since);
+      return this.commit(origin, {}, alerts);
+    })();
+  }
+
+  peerUp(peer: string): void {
+    this.#db.prepare('DELETE FROM peers_down WHERE peer = ?').run(peer);
+  }
+
   close(): void {
     if (this.#db.open) this.#db.close();
   }
+}
+
+/** A checkpoint met in gossip that no tree this monitor holds can decide yet. */
+export interface PendingCheckpoint {
+  /** The checkpoint body (the note's text), which names it. */
+  body: string;
+  note: string;
+  from: string;
+  at: string;
+  size: bigint;
 }
 
 function insertLog(db: Database.Database, l: NewLog, now: string): void {

@@ -137,3 +137,30 @@ t.test('the state reopens to the same content', async (t) => {
   t.equal(st.logs[0]!.position, 40, 'the position');
   t.equal(st.logs[0]!.audited, 40, 'the audited count');
 });
+
+t.test('gossip memory: bounded pending checkpoints, peer episodes, and states made before it existed', async (t) => {
+  const log = new FakeLog('gossip-mem.example/log', entries.slice(0, 1));
+  const dir = tempDir('vitrine-state-');
+  t.teardown(() => removeDir(dir));
+  MonitorState.create(dir, [{ origin: log.origin, vkey: log.vkey, url: 'http://127.0.0.1:1' }]).close();
+  // A version-1 state from before the gossip tables: they are added on open.
+  const db = new Database(join(dir, 'state.db'));
+  db.exec('DROP TABLE pending; DROP TABLE peers_down');
+  db.close();
+  let s = MonitorState.open(dir);
+  for (let i = 0; i < 5; i++) s.pendingAdd(log.origin, { body: `body ${i}\n`, note: `note ${i}`, from: 'peer', at: 'now', size: BigInt(10 + i) }, 3);
+  s.pendingAdd(log.origin, { body: 'body 4\n', note: 'note 4 again', from: 'peer', at: 'now', size: 14n }, 3);
+  t.same(s.pending(log.origin).map((p) => p.body), ['body 2\n', 'body 3\n', 'body 4\n'], 'at most 3 kept, the oldest dropped, each body once');
+  t.equal(s.pending(log.origin)[2]!.size, 14n, 'sizes come back as BigInt');
+  s.pendingDelete(log.origin, 'body 3\n');
+  const a = makeAlert('peer-down-1', { kind: 'peer-unreachable', origin: log.origin, message: 'm.' });
+  t.equal(s.peerDown(log.origin, 'http://peer', '2026-01-01T00:00:00Z', [a]).length, 1, 'a peer episode opens with its alert');
+  t.equal(s.peerDownSince('http://unrelated'), undefined, 'other peers are not down');
+  s.close();
+  s = MonitorState.open(dir);
+  t.same(s.pending(log.origin).map((p) => p.body), ['body 2\n', 'body 4\n'], 'pending checkpoints survive a reopen');
+  t.equal(s.peerDownSince('http://peer'), '2026-01-01T00:00:00Z', 'so does the open episode');
+  s.peerUp('http://peer');
+  t.equal(s.peerDownSince('http://peer'), undefined, 'recovery closes it');
+  s.close();
+});
