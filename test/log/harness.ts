@@ -29,8 +29,17 @@ export interface TestLog {
   close(): Promise<void>;
 }
 
+const madeDirs: string[] = [];
+// Whatever a test forgot (or could not, after a failure) is removed when its process ends.
+process.once('exit', () => {
+  for (const d of madeDirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** A new directory under the system temp dir, removed when the test process exits. */
 export function tempDir(prefix = 'vitrine-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  madeDirs.push(dir);
+  return dir;
 }
 
 export async function startLog(opts: Partial<OpenLogOptions> & { dir?: string; rateLimiter?: RateLimiter } = {}): Promise<TestLog> {
