@@ -68,6 +68,12 @@ export interface OpenedLog {
   createdKey: boolean;
   /** Stops intake, commits the batch in flight, closes the database and releases the directory. */
   close(): Promise<void>;
+  /**
+   * Closes the database and releases the directory at once, answering no
+   * one and committing nothing, as if the process had died. For crash tests
+   * that run in one process; a real server never calls it.
+   */
+  abandon(): void;
 }
 
 export function openLog(o: OpenLogOptions): OpenedLog {
@@ -164,6 +170,12 @@ export function openLog(o: OpenLogOptions): OpenedLog {
         await sequencer.close();
         witnessing?.close();
         await verifyPool?.close();
+        db.close();
+        release();
+      },
+      abandon() {
+        if (closed) return;
+        closed = true;
         db.close();
         release();
       },

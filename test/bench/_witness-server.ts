@@ -23,7 +23,8 @@ const db = new Database(process.argv[2] ?? ':memory:');
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = FULL');
 const signer = generateSigner('bench-witness.example', nodeEd25519);
-const witness = new Witness({ signer, logs, store: new SqliteWitnessStore(db), ed: nodeEd25519 });
+const store = new SqliteWitnessStore(db);
+const witness = new Witness({ signer, logs, store, ed: nodeEd25519 });
 const app = express();
 app.disable('x-powered-by');
 mountWitness(app, witness);
@@ -32,4 +33,12 @@ const server = createServer(app);
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => {
   process.stdout.write(`${(server.address() as AddressInfo).port} ${formatVerifier(cosignerVerifier(signer))}\n`);
+});
+// Exit normally on SIGTERM, so that `--cpu-prof` profiles get written.
+process.on('SIGTERM', () => {
+  server.close();
+  void store.durable().finally(() => {
+    db.close();
+    process.exit(0);
+  });
 });

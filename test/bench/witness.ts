@@ -70,7 +70,7 @@ const prepared = signers.map((s, i) => bodies(s, i === 0 ? SECONDS * 2_000 : Mat
 console.log(`prepared ${fmt(prepared.reduce((a, b) => a + b.length, 0))} checkpoints in ${fmt((performance.now() - t0) / 1000, 1)} s`);
 
 const dbPath = join(tmpdir(), `vitrine-bench-witness-${process.pid}.db`);
-const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '_witness-server.ts'), dbPath], { stdio: ['pipe', 'pipe', 'inherit'] });
+const child = spawn(process.execPath, [...(process.env['BENCH_PROF'] ? ['--cpu-prof', '--cpu-prof-dir', process.env['BENCH_PROF']] : []), '--import', 'tsx', join(import.meta.dirname, '_witness-server.ts'), dbPath], { stdio: ['pipe', 'pipe', 'inherit'] });
 child.stdin.end(signers.map((s) => formatVerifier(verifierFromSigner(s))).join('\n'));
 const port = await new Promise<number>((resolve) => {
   let out = '';

@@ -65,7 +65,7 @@ t.test('scripted scenario with injected commit failures', async (t) => {
   t.equal(lost.status, 503, 'step 5: the crashed batch was not acknowledged');
   log.server.closeAllConnections();
   log.server.close();
-  log.opened.storage.close();
+  log.opened.abandon();
   log = await startLog({ dir, batchInterval: 10 });
   t.teardown(() => log.close());
   const r = await check('after a crash mid-batch');

@@ -33,7 +33,11 @@ t.test('SIGTERM commits and answers the batch in flight', async (t) => {
   const pending = Array.from({ length: 3 }, () =>
     fetch(`${url}/v1/entries`, { method: 'POST', headers: { 'Content-Type': 'application/cbor' }, body: makeEntry() }).then(async (r) => ({ status: r.status, body: (await r.json()) as { index: number } })),
   );
-  await new Promise((r) => setTimeout(r, 300));
+  // Wait until all three are in the pool (the gauge is refreshed every second).
+  for (let tries = 0; !/^vitrine_pool_depth 3$/m.test(await (await fetch(`${url}/metrics`)).text()); tries++) {
+    if (tries > 100) throw new Error('the three submissions never reached the pool');
+    await new Promise((r) => setTimeout(r, 100));
+  }
   const exited = new Promise<number | null>((r) => s.child.once('exit', (code) => r(code)));
   s.child.kill('SIGTERM');
   const answers = await Promise.all(pending);

@@ -117,8 +117,10 @@ t.test('--webhook retries with backoff and survives a SIGKILL between failures',
   await post(log.url, makeEntry(revoked, 'pkg:generic/hook@1'));
   const args = ['monitor', '--state', join(dir, 'st'), '--log', log.url, '--log-key', log.opened.verifierKey, '--policy', policy, '--webhook', url, '--once', '--retry-base-ms', '500'];
 
-  // First run: the first attempt fails; kill the monitor before it retries.
-  const child = spawn(process.execPath, [BIN, ...args, '--init'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // First run: the first attempt fails; kill the monitor before it retries
+  // (a longer backoff here, so that a stalled test process still kills it in time).
+  const firstArgs = [...args.slice(0, -1), '3000', '--init'];
+  const child = spawn(process.execPath, [BIN, ...firstArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   child.stdout.on('data', (d) => (stdout += d));
   const exited = new Promise<void>((r) => child.on('exit', () => r()));

@@ -61,11 +61,15 @@ export function readState(dir: string): { logs: ReturnType<MonitorState['logs']>
   }
 }
 
-/** The alerts in DIR/alerts.jsonl. */
+/**
+ * The alerts in DIR/alerts.jsonl: complete lines only, since a running
+ * monitor may be halfway through appending (or was killed there).
+ */
 export function jsonlAlerts(dir: string): Alert[] {
   const path = join(dir, 'alerts.jsonl');
   if (!existsSync(path)) return [];
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Alert);
+  const text = readFileSync(path, 'utf8');
+  return text.slice(0, text.lastIndexOf('\n') + 1).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Alert);
 }
 
 export interface CliResult {

@@ -49,7 +49,7 @@ t.test('a log witnessed by two monitors, quorum 2', async (t) => {
   }
   const serve = startProc([
     'serve', '--data', join(dir, 'data'), '--origin', ORIGIN, '--key', logKeyFile, '--listen', `127.0.0.1:${logPort}`, '--batch-interval', '10',
-    '--witness', `${wurl[0]}=${wvkeys[0]}`, '--witness', `${wurl[1]}=${wvkeys[1]}`, '--quorum', '2', '--witness-timeout', '2000',
+    '--witness', `${wurl[0]}=${wvkeys[0]}`, '--witness', `${wurl[1]}=${wvkeys[1]}`, '--quorum', '2', '--witness-timeout', '10000',
   ]);
   procs.push(serve);
   await serve.waitEvent('start');

@@ -52,7 +52,7 @@ t.test('quorum 2 with two witnesses, one stopped and restarted', async (t) => {
   const targets = witnesses.map((w) => ({ url: `http://127.0.0.1:${w.port}`, verifier: cosignerVerifier(w.signer) }));
   const witnessVkeys = targets.map((x) => formatVerifier(x.verifier));
 
-  const log = await startLog({ dir, keyFile, witnesses: targets, quorum: 2, witnessTimeoutMs: 1500, witnessRetryMs: 200 });
+  const log = await startLog({ dir, keyFile, witnesses: targets, quorum: 2, witnessTimeoutMs: 8000, witnessRetryMs: 200 });
   t.teardown(() => log.close());
   const vkey = log.opened.verifierKey;
   t.same(JSON.parse((await get(`${log.url}/v1/log`)).text).witnesses, witnessVkeys, '/v1/log lists the witness vkeys');
