@@ -71,6 +71,7 @@ export function register(program: Command): void {
     .option('--rate <per-second>', 'per-client-IP submission rate limit (token bucket); off by default', intOption('--rate', 1))
     .option('--allow-signers <file>', 'only accept entries by these signer vkeys (one per line)')
     .option('--key <file>', 'use this skey instead of DIR/log.key; its name must equal the origin')
+    .option('--read-cache-mb <n>', 'MiB of full tiles and entry bundles kept in memory (they never change); 0 turns the cache off', intOption('--read-cache-mb', 0, 65536), 64)
     .option('--verify-workers <n>', 'worker threads checking submission signatures; 0 checks them on the HTTP thread', intOption('--verify-workers', 0, 64), 0)
     .option('--witness <url=vkey>', 'ask this witness to cosign every checkpoint (c2sp.org/tlog-witness); repeatable', collect, [])
     .option('--quorum <k>', 'cosignatures a checkpoint needs before /checkpoint serves it and submitters are answered', intOption('--quorum', 0, 64), 0)
@@ -92,7 +93,7 @@ and prints the log's verifier key on stdout. Give that key to verifiers.`,
       action(async (opts: {
         data: string; origin: string; listen: string; batchInterval: number; batchSize: number; poolSize: number;
         maxEntryBytes: number; rate?: number; allowSigners?: string; key?: string;
-        witness: string[]; quorum: number; witnessTimeout: number; verifyWorkers: number;
+        witness: string[]; quorum: number; witnessTimeout: number; verifyWorkers: number; readCacheMb: number;
       }) => {
         const witnesses = opts.witness.map(parseWitnessFlag);
         if (opts.quorum > witnesses.length) throw new UsageError(`--quorum ${opts.quorum} is more than the ${witnesses.length} --witness given`);
@@ -122,6 +123,7 @@ and prints the log's verifier key on stdout. Give that key to verifiers.`,
             allowSigners,
             witnesses,
             verifyWorkers: opts.verifyWorkers,
+            readCacheBytes: opts.readCacheMb * 1024 * 1024,
             quorum: opts.quorum,
             witnessTimeoutMs: opts.witnessTimeout,
             witnessMetrics: metrics.witness,
@@ -140,6 +142,7 @@ and prints the log's verifier key on stdout. Give that key to verifiers.`,
         }
         const { service, sequencer } = opened;
         metrics.treeSize.set(sequencer.size);
+        metrics.watchReadCache(service.readCache);
         const poll = setInterval(() => metrics.poolDepth.set(sequencer.poolDepth), 1000);
         poll.unref();
         if (opened.createdKey) process.stdout.write(`${opened.verifierKey}\n`);

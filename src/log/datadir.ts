@@ -55,6 +55,8 @@ export interface OpenLogOptions {
    * with spare cores it moves Ed25519 off the HTTP thread.
    */
   verifyWorkers?: number;
+  /** Bytes of full tiles and entry bundles cached in memory (default 0: none). */
+  readCacheBytes?: number;
   /** Test hooks for fault injection in storage. */
   storage?: SqliteOptions;
 }
@@ -154,6 +156,7 @@ export function openLog(o: OpenLogOptions): OpenedLog {
       witnessing,
       verifyPool,
       ed: nodeEd25519,
+      readCacheBytes: o.readCacheBytes,
     });
     sequencer.start();
     witnessing?.offer(sequencer.checkpoint);

@@ -37,6 +37,34 @@ export class LogMetrics {
     help: 'Validated submissions waiting for the next batch.',
     registers: [this.registry],
   });
+  #readCache: { bytes: number; hits: number; misses: number } | undefined;
+  #counted = { hits: 0, misses: 0 };
+  readonly readCacheBytes = new Gauge({
+    name: 'vitrine_read_cache_bytes',
+    help: 'Bytes of full tiles and entry bundles held in the read cache (--read-cache-mb).',
+    registers: [this.registry],
+    collect: () => {
+      if (this.#readCache) this.readCacheBytes.set(this.#readCache.bytes);
+    },
+  });
+  readonly readCacheLookups = new Counter({
+    name: 'vitrine_read_cache_lookups_total',
+    help: 'Read-cache lookups for full tiles and entry bundles, by result (hit, miss).',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+    collect: () => {
+      const c = this.#readCache;
+      if (c === undefined) return;
+      this.readCacheLookups.inc({ result: 'hit' }, c.hits - this.#counted.hits);
+      this.readCacheLookups.inc({ result: 'miss' }, c.misses - this.#counted.misses);
+      this.#counted = { hits: c.hits, misses: c.misses };
+    },
+  });
+
+  /** Reports this cache in the two read-cache metrics. */
+  watchReadCache(cache: { bytes: number; hits: number; misses: number }): void {
+    this.#readCache = cache;
+  }
   readonly requestSeconds = new Histogram({
     name: 'vitrine_http_request_duration_seconds',
     help: 'HTTP request latency by route and status.',

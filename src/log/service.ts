@@ -17,6 +17,7 @@ import type { Witnessing } from './witnesses.js';
 import type { Receipt, Sequencer } from './sequencer.js';
 import { TILE_WIDTH } from './sequencer.js';
 import type { LogStorage, LookupField } from './storage.js';
+import { ByteLru } from '../util/lru.js';
 
 export interface LogServiceOptions {
   storage: LogStorage;
@@ -34,6 +35,11 @@ export interface LogServiceOptions {
   /** Worker threads for submission signatures; without it, `ed` verifies on the calling thread. */
   verifyPool?: VerifyPool;
   ed: Ed25519;
+  /**
+   * Bytes of full tiles and full entry bundles kept in memory (LRU). They
+   * never change once complete, so a hit is always right. 0 disables it.
+   */
+  readCacheBytes?: number;
 }
 
 export interface SubmitAnswer {
@@ -52,9 +58,12 @@ export type EntryView = EntryJson & { index: number; leafHash: string; keyHash: 
 
 export class LogService {
   readonly #o: LogServiceOptions;
+  /** Full tiles (keyed "L/N") and full entry bundles ("e/N"): immutable once complete. */
+  readonly readCache: ByteLru<string>;
 
   constructor(o: LogServiceOptions) {
     this.#o = o;
+    this.readCache = new ByteLru(o.readCacheBytes ?? 0);
   }
 
   get origin(): string {
@@ -138,9 +147,11 @@ export class LogService {
     const start = index * TILE_WIDTH;
     if (width === TILE_WIDTH) {
       if (start + TILE_WIDTH > available) throw new NotFoundError(`tile ${tileLevel}/${index} is not complete yet`);
-      const full = this.#o.storage.fullTile(tileLevel, index);
-      if (full === undefined) throw new NotFoundError(`tile ${tileLevel}/${index} is not stored`);
-      return full;
+      return this.readCache.through(`${tileLevel}/${index}`, () => {
+        const full = this.#o.storage.fullTile(tileLevel, index);
+        if (full === undefined) throw new NotFoundError(`tile ${tileLevel}/${index} is not stored`);
+        return full;
+      });
     }
     if (start + width > available) throw new NotFoundError(`tile ${tileLevel}/${index}.p/${width} is beyond the tree`);
     const hashes = this.#o.storage.readLevel(level, start, width);
@@ -154,6 +165,11 @@ export class LogService {
     const count = width;
     const start = index * TILE_WIDTH;
     if (start + count > this.size) throw new NotFoundError(`entry bundle ${index}${width < TILE_WIDTH ? `.p/${width}` : ''} is beyond the tree`);
+    if (width === TILE_WIDTH) return this.readCache.through(`e/${index}`, () => this.#bundle(start, count));
+    return this.#bundle(start, count);
+  }
+
+  #bundle(start: number, count: number): Uint8Array {
     const entries = this.#o.storage.entryRange(start, count);
     let len = 0;
     for (const e of entries) len += 2 + e.length;

@@ -83,6 +83,12 @@ t.test('submit, read back and verify everything', async (t) => {
   t.equal((await get(`${log.url}/tile/0/001.p/46`)).status, 200, 'the right-edge partial tile is served');
   t.equal((await get(`${log.url}/tile/0/001.p/47`)).status, 404, 'a partial tile beyond the tree is not found');
   t.equal((await get(`${log.url}/tile/entries/000`)).headers.get('cache-control'), 'public, max-age=31536000, immutable', 'entry bundles are immutable');
+  // Full tiles and bundles come from the read cache after the first request: the same bytes as stored.
+  const hitsBefore = log.opened.service.readCache.hits;
+  t.same((await get(`${log.url}/tile/0/000`)).body, new Uint8Array(log.opened.storage.fullTile(0, 0)!), 'a cached tile is the stored tile');
+  t.same((await get(`${log.url}/tile/entries/000`)).body, new Uint8Array(log.opened.service.entryBundle(0)), 'a cached bundle is the stored bundle');
+  t.ok(log.opened.service.readCache.hits >= hitsBefore + 2, 'both came from the read cache');
+  t.ok(log.opened.service.readCache.bytes <= 64 * 1024, 'which stays within its bound');
 
   const inc = JSON.parse((await get(`${log.url}/v1/proof/inclusion?leaf=${hexEncode(refLeaf(second))}&size=302`)).text);
   t.equal(inc.index, 1, 'inclusion proof by hex leaf hash');
@@ -122,6 +128,8 @@ t.test('submit, read back and verify everything', async (t) => {
     t.match(metrics, name, `/metrics exposes ${name}`);
   }
   t.match(metrics, /vitrine_submissions_total\{outcome="new"\} 302/, 'new submissions are counted');
+  t.match(metrics, /vitrine_read_cache_lookups_total\{result="hit"\} [1-9]/, 'read-cache hits are counted');
+  t.match(metrics, /vitrine_read_cache_bytes [1-9]/, 'and the bytes it holds');
 });
 
 t.test('restart keeps every entry and serves the same checkpoint', async (t) => {

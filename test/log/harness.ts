@@ -53,8 +53,11 @@ export async function startLog(opts: Partial<OpenLogOptions> & { dir?: string; r
     poolSize: 65536,
     maxEntryBytes: 8192,
     witnessMetrics: metrics.witness,
+    // A small read cache (8 full tiles' worth), so tests also go through its evictions.
+    readCacheBytes: 64 * 1024,
     ...opts,
   });
+  metrics.watchReadCache(opened.service.readCache);
   const app = createLogHandler({ service: opened.service, metrics, log: silentLogger, maxEntryBytes: opts.maxEntryBytes ?? 8192, rateLimiter: opts.rateLimiter });
   const server = createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
