@@ -157,7 +157,11 @@ and prints the log's verifier key on stdout. Give that key to verifiers.`,
         server.keepAliveTimeout = 65_000;
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
-          server.listen(port, host, () => resolve());
+          // A deep accept queue (Node's default is 511): a burst of new
+          // connections waits to be accepted instead of having its
+          // handshakes dropped and retried seconds later. The kernel caps
+          // it at net.core.somaxconn.
+          server.listen({ port, host, backlog: 4096 }, () => resolve());
         });
         const address = server.address();
         const actualPort = typeof address === 'object' && address ? address.port : port;

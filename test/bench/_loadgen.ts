@@ -19,8 +19,15 @@ export interface LoadResult {
 
 const HEADER_END = Buffer.from('\r\n\r\n');
 
-/** One keep-alive connection that sends GETs one after another until `end`. */
-function runConnection(port: number, nextPath: () => string, end: number, check: ((body: Buffer) => boolean) | undefined, r: LoadResult): Promise<void> {
+/** What a connection reports for each answer. */
+export type OnAnswer = (status: number, body: Buffer, latencyMs: number) => void;
+
+/**
+ * One keep-alive connection that sends requests one after another until
+ * `end` or until `next` returns undefined. `next` gives a whole request
+ * (request line, headers and body) as bytes.
+ */
+function runConnection(port: number, next: () => Buffer | undefined, end: () => number, ready: Promise<void>, onWarm: () => void, onAnswer: OnAnswer): Promise<void> {
   return new Promise((resolve, reject) => {
     const sock: Socket = connect(port, '127.0.0.1');
     sock.setNoDelay(true);
@@ -28,55 +35,91 @@ function runConnection(port: number, nextPath: () => string, end: number, check:
     let need = -1; // bytes of the current response (headers + body), once known
     let status = 0;
     let headerLen = 0;
+    let sentAt = 0;
     const send = () => {
-      if (performance.now() >= end) {
+      const req = performance.now() < end() ? next() : undefined;
+      if (req === undefined) {
         sock.end();
         resolve();
         return;
       }
-      sock.write(`GET ${nextPath()} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+      sentAt = performance.now();
+      sock.write(req);
     };
-    sock.on('connect', send);
+    // Each connection first proves it was accepted (GET /healthz answered),
+    // then waits for the start signal, so that the timed load never
+    // includes connection set-up.
+    let warm = true;
+    sock.on('connect', () => sock.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'));
     sock.on('error', reject);
     sock.on('data', (chunk: Buffer) => {
       buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
-      for (;;) {
-        if (need < 0) {
-          const at = buf.indexOf(HEADER_END);
-          if (at < 0) return;
-          const head = buf.subarray(0, at).toString('latin1');
-          status = Number(head.slice(9, 12));
-          const m = /\r\ncontent-length: *(\d+)/i.exec(head);
-          if (m === null) {
-            reject(new Error(`answer without Content-Length: ${head.slice(0, 200)}`));
-            sock.destroy();
-            return;
-          }
-          headerLen = at + 4;
-          need = headerLen + Number(m[1]);
+      if (need < 0) {
+        const at = buf.indexOf(HEADER_END);
+        if (at < 0) return;
+        const head = buf.subarray(0, at).toString('latin1');
+        status = Number(head.slice(9, 12));
+        const m = /\r\ncontent-length: *(\d+)/i.exec(head);
+        if (m === null) {
+          reject(new Error(`answer without Content-Length: ${head.slice(0, 200)}`));
+          sock.destroy();
+          return;
         }
-        if (buf.length < need) return;
-        const body = buf.subarray(headerLen, need);
-        if (status === 200) {
-          r.ok++;
-          if (check !== undefined && !check(body)) r.bad++;
-        } else r.other++;
-        buf = buf.subarray(need);
+        headerLen = at + 4;
+        need = headerLen + Number(m[1]);
+      }
+      if (buf.length < need) return;
+      if (warm) {
+        warm = false;
+        buf = Buffer.alloc(0);
         need = -1;
-        if (buf.length === 0) buf = Buffer.alloc(0);
-        send();
+        onWarm();
+        void ready.then(send);
         return;
       }
+      onAnswer(status, buf.subarray(headerLen, need), performance.now() - sentAt);
+      buf = Buffer.alloc(0); // one request in flight: nothing follows the answer
+      need = -1;
+      send();
     });
   });
+}
+
+/**
+ * Opens `connections` keep-alive connections, waits until the server has
+ * answered a GET /healthz on each, then drives them all until `seconds`
+ * pass or `next` runs out. Returns the seconds the timed part took.
+ */
+export async function drive(port: number, connections: number, seconds: number, next: () => Buffer | undefined, onAnswer: OnAnswer): Promise<number> {
+  let start = 0;
+  let warm = 0;
+  let go!: () => void;
+  const ready = new Promise<void>((r) => (go = r));
+  const onWarm = () => {
+    if (++warm === connections) {
+      start = performance.now();
+      go();
+    }
+  };
+  await Promise.all(Array.from({ length: connections }, () => runConnection(port, next, () => start + seconds * 1000, ready, onWarm, onAnswer)));
+  return (performance.now() - start) / 1000;
+}
+
+/** A whole POST request with a body, as bytes. */
+export function postRequest(path: string, contentType: string, body: Uint8Array): Buffer {
+  return Buffer.concat([Buffer.from(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: ${contentType}\r\nContent-Length: ${body.length}\r\n\r\n`, 'latin1'), body]);
 }
 
 /** Drives `connections` keep-alive connections for `seconds`; `nextPath` gives each request's path. */
 export async function loadGet(port: number, connections: number, seconds: number, nextPath: () => string, check?: (body: Buffer) => boolean): Promise<LoadResult> {
   const r: LoadResult = { perSecond: 0, ok: 0, other: 0, bad: 0 };
-  const start = performance.now();
-  const end = start + seconds * 1000;
-  await Promise.all(Array.from({ length: connections }, () => runConnection(port, nextPath, end, check, r)));
-  r.perSecond = r.ok / ((performance.now() - start) / 1000);
+  const elapsed = await drive(port, connections, seconds, () => Buffer.from(`GET ${nextPath()} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`, 'latin1'), (status, body) => {
+    if (status !== 200) r.other++;
+    else {
+      r.ok++;
+      if (check !== undefined && !check(body)) r.bad++;
+    }
+  });
+  r.perSecond = r.ok / elapsed;
   return r;
 }
