@@ -1,6 +1,6 @@
 /**
  * Catch-up progress. On a terminal (stderr is a TTY) one line, rewritten in
- * place: entries audited, rate, ETA. Otherwise a JSON log line every
+ * place: a bar, entries audited, rate, ETA. Otherwise a JSON log line every
  * `everyMs` (default 10 s), so logs stay machine-readable.
  */
 import type { Logger } from '../util/logger.js';
@@ -11,6 +11,15 @@ function duration(s: number): string {
   if (s < 60) return `${Math.round(s)}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+const BAR = 24;
+
+/** A fixed-width text bar for `fraction` (0..1) of the work. */
+export function bar(fraction: number): string {
+  const f = Math.min(1, Math.max(0, Number.isFinite(fraction) ? fraction : 0));
+  const full = Math.floor(f * BAR);
+  return `[${'#'.repeat(full)}${'.'.repeat(BAR - full)}]`;
 }
 
 export class ProgressReporter {
@@ -39,8 +48,9 @@ export class ProgressReporter {
     const rate = done / seconds;
     const eta = rate > 0 ? (total - done) / rate : Infinity;
     if (this.#tty) {
-      const pct = total > 0 ? ((100 * done) / total).toFixed(1) : '100.0';
-      this.#write(`\r\x1b[K${p.origin}: audited ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} entries (${pct}%), ${Math.round(rate).toLocaleString('en-US')}/s, ETA ${duration(eta)}`);
+      const fraction = total > 0 ? done / total : 1;
+      const pct = (100 * fraction).toFixed(1);
+      this.#write(`\r\x1b[K${p.origin} ${bar(fraction)} audited ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')} entries (${pct}%), ${Math.round(rate).toLocaleString('en-US')}/s, ETA ${duration(eta)}`);
       this.#open = !finished;
       if (finished) this.#write('\n');
     } else if (!finished) {
