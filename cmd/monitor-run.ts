@@ -8,7 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { createServer, type Server } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
-import { createMonitorApp } from '../src/http/monitor-app.js';
+import { createMonitorHandler } from '../src/http/monitor-app.js';
 import { MonitorMetrics } from '../src/monitor/metrics.js';
 import { addLogs, initState, Monitor, MonitorConfigError, type FollowedLog } from '../src/monitor/monitor.js';
 import { PolicyError, PolicyFile } from '../src/monitor/policy.js';
@@ -180,7 +180,7 @@ function openWitness(dir: string, signer: Signer, logs: readonly FollowedLog[]):
 
 async function listen(value: string, monitor: Monitor, log: Logger, witness: Witness | undefined): Promise<Server> {
   const { host, port } = parseListen(value);
-  const app = createMonitorApp({
+  const app = createMonitorHandler({
     checkpoint: (h) => monitor.state.checkpointFor(h),
     registry: monitor.metrics.registry,
     log,

@@ -13,6 +13,7 @@ import type { LogMetrics, SubmissionOutcome } from '../log/metrics.js';
 import type { LogService } from '../log/service.js';
 import type { Logger } from '../util/logger.js';
 import type { RateLimiter } from '../util/ratelimit.js';
+import { readBody } from './body.js';
 import { errorAnswer, errorMiddleware, sendAnswer, type Answer } from './errors.js';
 
 export interface LogAppDeps {
@@ -240,37 +241,6 @@ async function submit(deps: LogAppDeps, req: IncomingMessage, res: ServerRespons
     reject(typed, typed instanceof PushbackError && typed.message.includes('pool') ? 'pool_full' : 'unavailable');
     if (!(err instanceof VitrineError)) deps.log('internal-error', { message: (err as Error).message, stack: (err as Error).stack });
   }
-}
-
-/** Reads a request body of at most `limit` bytes; TooLargeError beyond it. */
-function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    req.on('data', (chunk: Buffer) => {
-      if (done) return;
-      size += chunk.length;
-      if (size > limit) {
-        done = true;
-        reject(new TooLargeError(`request body exceeds the limit of ${limit} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (done) return;
-      done = true;
-      const buf = Buffer.concat(chunks);
-      resolve(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength));
-    });
-    req.on('error', (err) => {
-      if (!done) {
-        done = true;
-        reject(err);
-      }
-    });
-  });
 }
 
 /** Query parameters from a raw query string, with the same rules as `query` below. */

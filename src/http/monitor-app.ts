@@ -6,8 +6,9 @@
  * this monitor verified; POST /v1/gossip and GET /v1/evidence (gossip,
  * src/monitor/gossip.ts); and tlog-witness POST /add-checkpoint, where each
  * checkpoint is first checked against the monitor's own view.
- * `createMonitorApp` never listens: cmd/ does, tests use port 0.
+ * `createMonitorHandler` never listens: cmd/ does, tests use port 0.
  */
+import type { RequestListener } from 'node:http';
 import express from 'express';
 import type { Registry } from 'prom-client';
 import { InvalidError, NotFoundError } from '../errors.js';
@@ -15,9 +16,9 @@ import type { CheckOutcome } from '../monitor/gossip.js';
 import { MAX_GOSSIP_BYTES } from '../monitor/gossip.js';
 import type { Evidence } from '../proof/index.js';
 import type { Logger } from '../util/logger.js';
-import { MAX_ADD_CHECKPOINT_BYTES, parseAddCheckpoint, type Witness } from '../witness/witness.js';
+import { parseAddCheckpoint, type Witness } from '../witness/witness.js';
 import { errorMiddleware } from './errors.js';
-import { mountWitness } from './witness-routes.js';
+import { withAddCheckpoint } from './witness-routes.js';
 
 export interface MonitorAppDeps {
   /** The latest verified checkpoint note of the log whose origin hashes to `originHash`, if any. */
@@ -96,28 +97,37 @@ export function createMonitorApp(deps: MonitorAppDeps): express.Express {
     });
   }
 
-  if (deps.witness) {
-    // Every validly signed checkpoint sent to add-checkpoint is also checked against our own view first:
-    // one that forks from what we verified or cosigned is kept as evidence and refused (422).
-    if (deps.gossip) {
-      const gossip = deps.gossip;
-      app.post('/add-checkpoint', express.raw({ type: () => true, limit: MAX_ADD_CHECKPOINT_BYTES, inflate: false }), async (req, _res, next) => {
-        const body: unknown = req.body;
-        let outcome: CheckOutcome | undefined;
-        try {
-          const note = parseAddCheckpoint(Buffer.isBuffer(body) ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : new Uint8Array(0)).checkpoint;
-          outcome = await gossip.check(note, `add-checkpoint from ${remote(req)}`);
-        } catch {
-          // Malformed, unknown or unsigned: the witness answers with the right status.
-        }
-        if (outcome?.status === 'split-view') throw new InvalidError('the checkpoint forks from a checkpoint of this log that this monitor verified or cosigned; evidence recorded', 'split-view');
-        next();
-      });
-    }
-    mountWitness(app, deps.witness);
-  }
-
   app.use((_req, _res, next) => next(new NotFoundError('no such path')));
   app.use(errorMiddleware(deps.log));
   return app;
+}
+
+/**
+ * The monitor's request listener: the Express app above, with tlog-witness
+ * POST /add-checkpoint on its raw path in witness mode. Every validly signed
+ * checkpoint sent there is first checked against the monitor's own view:
+ * one that forks from what it verified or cosigned is kept as evidence and
+ * refused (422 split-view).
+ */
+export function createMonitorHandler(deps: MonitorAppDeps): RequestListener {
+  const app = createMonitorApp(deps);
+  if (!deps.witness) return app;
+  const gossip = deps.gossip;
+  return withAddCheckpoint(app, {
+    witness: deps.witness,
+    log: deps.log,
+    ...(gossip
+      ? {
+          precheck: async (body: Uint8Array, from: string) => {
+            let outcome: CheckOutcome | undefined;
+            try {
+              outcome = await gossip.check(parseAddCheckpoint(body).checkpoint, `add-checkpoint from ${from}`);
+            } catch {
+              // Malformed, unknown or unsigned: the witness answers with the right status.
+            }
+            if (outcome?.status === 'split-view') throw new InvalidError('the checkpoint forks from a checkpoint of this log that this monitor verified or cosigned; evidence recorded', 'split-view');
+          },
+        }
+      : {}),
+  });
 }

@@ -88,9 +88,11 @@ function runConnection(port: number, next: () => Buffer | undefined, end: () => 
 /**
  * Opens `connections` keep-alive connections, waits until the server has
  * answered a GET /healthz on each, then drives them all until `seconds`
- * pass or `next` runs out. Returns the seconds the timed part took.
+ * pass or `next` runs out. `next(c)` gives connection c's next request, so
+ * a connection can carry its own ordered stream. Returns the seconds the
+ * timed part took.
  */
-export async function drive(port: number, connections: number, seconds: number, next: () => Buffer | undefined, onAnswer: OnAnswer): Promise<number> {
+export async function drive(port: number, connections: number, seconds: number, next: (connection: number) => Buffer | undefined, onAnswer: OnAnswer): Promise<number> {
   let start = 0;
   let warm = 0;
   let go!: () => void;
@@ -101,7 +103,7 @@ export async function drive(port: number, connections: number, seconds: number, 
       go();
     }
   };
-  await Promise.all(Array.from({ length: connections }, () => runConnection(port, next, () => start + seconds * 1000, ready, onWarm, onAnswer)));
+  await Promise.all(Array.from({ length: connections }, (_, c) => runConnection(port, () => next(c), () => start + seconds * 1000, ready, onWarm, onAnswer)));
   return (performance.now() - start) / 1000;
 }
 

@@ -10,7 +10,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
 import { errorMiddleware } from '../../src/http/errors.js';
-import { mountWitness } from '../../src/http/witness-routes.js';
+import { mountWitnessCheckpoint, withAddCheckpoint } from '../../src/http/witness-routes.js';
 import { cosignerVerifier, formatVerifier, generateSigner, parseVerifier } from '../../src/note/index.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { SqliteWitnessStore } from '../../src/witness/sqlite-store.js';
@@ -27,9 +27,12 @@ const store = new SqliteWitnessStore(db);
 const witness = new Witness({ signer, logs, store, ed: nodeEd25519 });
 const app = express();
 app.disable('x-powered-by');
-mountWitness(app, witness);
+app.get('/healthz', (_req, res) => {
+  res.type('text/plain').send('ok');
+});
+mountWitnessCheckpoint(app, witness);
 app.use(errorMiddleware(silentLogger));
-const server = createServer(app);
+const server = createServer(withAddCheckpoint(app, { witness, log: silentLogger }));
 server.keepAliveTimeout = 60_000;
 server.listen(0, '127.0.0.1', () => {
   process.stdout.write(`${(server.address() as AddressInfo).port} ${formatVerifier(cosignerVerifier(signer))}\n`);

@@ -14,7 +14,7 @@ import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
 import { b64decode } from '../../src/encoding.js';
 import { decodeEntry } from '../../src/entry/index.js';
 import { errorMiddleware } from '../../src/http/errors.js';
-import { mountWitness } from '../../src/http/witness-routes.js';
+import { mountWitnessCheckpoint, withAddCheckpoint } from '../../src/http/witness-routes.js';
 import { cosignerVerifier, formatVerifier, generateSigner, verifierFromSigner, verifyCosignatures } from '../../src/note/index.js';
 import { verifyBundle } from '../../src/proof/index.js';
 import { silentLogger } from '../../src/util/logger.js';
@@ -44,9 +44,10 @@ t.test('quorum 2 with two witnesses, one stopped and restarted', async (t) => {
     const signer = generateSigner(name, nodeEd25519);
     const witness = new Witness({ signer, logs: [logKey], store: new SqliteWitnessStore(new Database(':memory:')), ed: nodeEd25519 });
     const app = express();
-    mountWitness(app, witness);
+    mountWitnessCheckpoint(app, witness);
     app.use(errorMiddleware(silentLogger));
-    return { name, signer, app, server: createServer(app), port: 0 };
+    const handler = withAddCheckpoint(app, { witness, log: silentLogger });
+    return { name, signer, handler, server: createServer(handler), port: 0 };
   });
   for (const w of witnesses) w.port = await listen(w.server);
   const targets = witnesses.map((w) => ({ url: `http://127.0.0.1:${w.port}`, verifier: cosignerVerifier(w.signer) }));
@@ -82,7 +83,7 @@ t.test('quorum 2 with two witnesses, one stopped and restarted', async (t) => {
   t.equal(JSON.parse((await get(`${log.url}/v1/log`)).text).size, 13, '/v1/log shows the sequenced size');
 
   // Witness 2 comes back on the same port.
-  w2.server = createServer(w2.app);
+  w2.server = createServer(w2.handler);
   await listen(w2.server, w2.port);
   t.teardown(() => {
     w2.server.closeAllConnections();

@@ -13,7 +13,7 @@ import { CompactRange, consistencyProof, leafHash, sha256, type NodeId } from '.
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
 import { b64encode, hexEncode, utf8 } from '../../src/encoding.js';
 import { errorMiddleware } from '../../src/http/errors.js';
-import { mountWitness } from '../../src/http/witness-routes.js';
+import { mountWitnessCheckpoint, withAddCheckpoint } from '../../src/http/witness-routes.js';
 import { cosignerVerifier, formatCheckpoint, generateSigner, signNote, verifierFromSigner, verifyCosignatures, type Signer } from '../../src/note/index.js';
 import { silentLogger } from '../../src/util/logger.js';
 import { SqliteWitnessStore } from '../../src/witness/sqlite-store.js';
@@ -51,9 +51,9 @@ t.test('add-checkpoint statuses and the monitoring path', async (t) => {
   const other = generateSigner('other.example/log', nodeEd25519);
   const witness = new Witness({ signer: witnessSigner, logs: [verifierFromSigner(logSigner), verifierFromSigner(other)], store, ed: nodeEd25519, now: () => 1_700_000_000 });
   const app = express();
-  mountWitness(app, witness);
+  mountWitnessCheckpoint(app, witness);
   app.use(errorMiddleware(silentLogger));
-  const server = createServer(app);
+  const server = createServer(withAddCheckpoint(app, { witness, log: silentLogger }));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.teardown(() => server.close());
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -94,12 +94,18 @@ t.test('add-checkpoint statuses and the monitoring path', async (t) => {
     { name: 'proof line not 32 bytes', body: `old 5\n${b64encode(new Uint8Array(31))}\n\n${cp8}`, status: 400 },
     { name: '64 proof lines', body: `old 5\n${`${b64encode(new Uint8Array(32))}\n`.repeat(64)}\n${cp8}`, status: 400 },
     { name: 'not UTF-8', body: Uint8Array.of(0x6f, 0x6c, 0x64, 0x20, 0xff, 0x0a, 0x0a), status: 400 },
+    { name: 'a body over 64 KiB', body: `old 0\n\n${'x'.repeat(64 * 1024)}`, status: 413 },
+    { name: 'an empty body', body: '', status: 400 },
     { name: 'non-empty proof with old 0 (new origin)', body: body(0, [new Uint8Array(32)], signNote(formatCheckpoint({ origin: other.name, size: 2n, rootHash: sha256(utf8('y')) }), [other], nodeEd25519)), status: 422 },
     { name: 'old 5 to 8 with a valid proof', body: body(5, log.proof(5, 8), cp8), status: 200 },
   ];
   for (const c of cases) {
     const r = await add(c.body);
     t.equal(r.status, c.status, `${c.name}: ${c.status}`);
+    if (c.status >= 400 && c.status !== 409) {
+      t.equal(r.type, 'application/json; charset=utf-8', `${c.name}: a JSON error body`);
+      t.match(JSON.parse(r.text), { error: /^[a-z-]+$/, message: /./ }, `${c.name}: with an error code and a message`);
+    }
     if (c.status === 409) {
       t.equal(r.type, 'text/x.tlog.size', `${c.name}: Content-Type is exactly text/x.tlog.size`);
       t.equal(r.text, c.text, `${c.name}: body is the latest size and a newline`);
