@@ -64,7 +64,7 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGPIPE', 'SIGHUP'] as const) process.o
 /** Starts `vitrine serve` on 127.0.0.1:0 and resolves when it logs "start". */
 export function startServe(dir: string, origin: string, extra: string[] = []): Promise<Served> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [BIN, 'serve', '--data', dir, '--origin', origin, '--listen', '127.0.0.1:0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(process.env['BENCH_SERVE_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== ''), BIN, 'serve', '--data', dir, '--origin', origin, '--listen', '127.0.0.1:0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   child.on('exit', () => children.delete(child));
   let out = '';
