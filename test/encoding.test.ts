@@ -8,11 +8,13 @@ import fc from 'fast-check';
 import {
   b64decode,
   b64encode,
+  b64encodeJs,
   bytesEqual,
   concatBytes,
   fromUtf8,
   hexDecode,
   hexEncode,
+  hexEncodeJs,
   MAX_INT63,
   parseDecimal,
   parseSafeDecimal,
@@ -36,6 +38,7 @@ t.test('b64encode matches Buffer for every length 0..70', async (t) => {
     const bytes = new Uint8Array(n).map((_, i) => (i * 37 + n * 11) & 0xff);
     const want = Buffer.from(bytes).toString('base64');
     t.equal(b64encode(bytes), want, `encode ${n} bytes`);
+    t.equal(b64encodeJs(bytes), want, `encode ${n} bytes (pure-JS path, as in browsers)`);
     t.ok(bytesEqual(b64decode(want, 'x'), bytes), `decode ${n} bytes`);
   }
 });
@@ -158,4 +161,20 @@ t.test('UTF-8 and byte helpers', async (t) => {
   t.notOk(bytesEqual(new Uint8Array([1, 2]), new Uint8Array([1, 3])), 'different bytes');
   t.notOk(bytesEqual(new Uint8Array([1]), new Uint8Array([1, 0])), 'different lengths');
   t.same(concatBytes(new Uint8Array([1]), new Uint8Array(0), new Uint8Array([2, 3])), new Uint8Array([1, 2, 3]), 'concatenation');
+});
+
+t.test('the Buffer and pure-JS encoders agree, on views into larger buffers too', async (t) => {
+  fc.assert(
+    fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(20), fc.nat(20), (bytes, head, tail) => {
+      // The same bytes as a view at an offset into a larger buffer.
+      const big = new Uint8Array(head + bytes.length + tail).fill(0xee);
+      big.set(bytes, head);
+      const view = big.subarray(head, head + bytes.length);
+      const b64 = Buffer.from(bytes).toString('base64');
+      const hex = Buffer.from(bytes).toString('hex');
+      return b64encode(view) === b64 && b64encodeJs(view) === b64 && hexEncode(view) === hex && hexEncodeJs(view) === hex;
+    }),
+    { numRuns: 1000 },
+  );
+  t.pass('1000 random inputs encode the same on both paths');
 });
