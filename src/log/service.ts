@@ -112,13 +112,14 @@ export class LogService {
         proof: this.#o.sequencer.inclusionProof(receipt.index, witnessed.size),
       };
     }
-    return { status: receipt.fresh ? 201 : 200, body: this.#answer(item.data, receipt) };
+    return { status: receipt.fresh ? 201 : 200, body: this.#answer(item, receipt) };
   }
 
-  #answer(data: Uint8Array, r: Receipt): SubmitAnswer['body'] {
+  #answer(item: Accepted, r: Receipt): SubmitAnswer['body'] {
+    const data = item.data;
     return {
       index: r.index,
-      leafHash: b64encode(entryLeafHash(data)),
+      leafHash: b64encode(item.leafHash),
       entry: b64encode(data),
       checkpoint: r.checkpoint.note,
       inclusionProof: r.proof.map(b64encode),
