@@ -5,7 +5,7 @@
  * entry bundles, proofs, lookups). Routes in src/http/log-app.ts call one
  * of these each; errors are typed (src/errors.ts).
  */
-import { consistencyProof, inclusionProof } from '../../merkle/index.js';
+import { consistencyProof, inclusionProof, nodeHash } from '../../merkle/index.js';
 import type { Ed25519 } from '../crypto/ed25519.js';
 import { b64encode, hexDecode } from '../encoding.js';
 import { InvalidError, MalformedError, NotFoundError, PushbackError, TooLargeError } from '../errors.js';
@@ -53,6 +53,11 @@ export interface SubmitAnswer {
     bundle: string;
   };
 }
+
+const TILE_HEIGHT = 8;
+/** Where each level 0..7 starts in a tile's subtree, in hashes: 0, 256, 384, ..., 510. */
+const SUBTREE_OFFSET = Array.from({ length: TILE_HEIGHT + 1 }, (_, level) => 2 * TILE_WIDTH - (2 * TILE_WIDTH) / 2 ** level);
+const SUBTREE_NODES = SUBTREE_OFFSET[TILE_HEIGHT]!;
 
 export type EntryView = EntryJson & { index: number; leafHash: string; keyHash: string };
 
@@ -207,8 +212,54 @@ export class LogService {
     return { from, to, proof: proof.map(b64encode) };
   }
 
+  /**
+   * Reads proof nodes. A node below level 8 inside a complete 256-leaf tile
+   * comes from that tile's subtree (#subtree), kept in the read cache, so a
+   * proof at a hot tile costs no node reads below level 8; the rest come
+   * from storage (which caches the high levels).
+   */
   #read(ids: ReadonlyArray<{ level: number; index: bigint }>): Uint8Array[] {
-    return this.#o.storage.readNodes(ids.map((id) => ({ level: id.level, index: Number(id.index) })));
+    const out: Uint8Array[] = new Array<Uint8Array>(ids.length);
+    const rest: Array<{ level: number; index: number }> = [];
+    const restAt: number[] = [];
+    const fullTiles = Math.floor(this.size / TILE_WIDTH);
+    ids.forEach((id, i) => {
+      const index = Number(id.index);
+      if (id.level < TILE_HEIGHT && this.readCache.maxBytes > 0) {
+        const k = Math.floor(index / 2 ** (TILE_HEIGHT - id.level));
+        if (k < fullTiles) {
+          const sub = this.#subtree(k);
+          const at = SUBTREE_OFFSET[id.level]! + (index - k * (TILE_WIDTH >>> id.level));
+          out[i] = sub.subarray(at * 32, at * 32 + 32);
+          return;
+        }
+      }
+      rest.push({ level: id.level, index });
+      restAt.push(i);
+    });
+    if (rest.length > 0) this.#o.storage.readNodes(rest).forEach((h, j) => (out[restAt[j]!] = h));
+    return out;
+  }
+
+  /**
+   * Levels 0 to 7 of the complete subtree under full level-0 tile k, level
+   * by level (256 + 128 + ... + 2 = 510 hashes, 16 KiB), computed once from
+   * the tile and cached: it never changes.
+   */
+  #subtree(k: number): Uint8Array {
+    return this.readCache.through(`s/${k}`, () => {
+      const out = new Uint8Array(SUBTREE_NODES * 32);
+      out.set(this.tile(0, k), 0);
+      for (let level = 1; level < TILE_HEIGHT; level++) {
+        const below = SUBTREE_OFFSET[level - 1]! * 32;
+        const here = SUBTREE_OFFSET[level]! * 32;
+        for (let i = 0; i < TILE_WIDTH >>> level; i++) {
+          const l = below + 2 * i * 32;
+          out.set(nodeHash(out.subarray(l, l + 32), out.subarray(l + 32, l + 64)), here + i * 32);
+        }
+      }
+      return out;
+    });
   }
 
   entry(index: number): EntryView {

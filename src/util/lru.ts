@@ -16,6 +16,11 @@ export class ByteLru<K> {
     this.#max = maxBytes;
   }
 
+  /** The bound; 0 when the cache is off. */
+  get maxBytes(): number {
+    return this.#max;
+  }
+
   get bytes(): number {
     return this.#bytes;
   }
