@@ -10,7 +10,7 @@
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Express } from 'express';
-import { ConflictError, TooLargeError, VitrineError } from '../errors.js';
+import { ConflictError, TooLargeError, UnsupportedMediaTypeError, VitrineError } from '../errors.js';
 import type { Logger } from '../util/logger.js';
 import { MAX_ADD_CHECKPOINT_BYTES, type Witness } from '../witness/witness.js';
 import { readBody } from './body.js';
@@ -35,7 +35,7 @@ export interface AddCheckpointOptions {
  */
 export function withAddCheckpoint(app: Express | RequestListener, o: AddCheckpointOptions): RequestListener {
   return (req, res) => {
-    if (req.method === 'POST' && req.url === '/add-checkpoint') {
+    if (req.method === 'POST' && (req.url ?? '').split('?')[0] === '/add-checkpoint') {
       addCheckpoint(o, req, res).catch((err: unknown) => {
         o.log('internal-error', { message: (err as Error).message, stack: (err as Error).stack });
         if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' }).end('{"error":"internal","message":"internal error"}');
@@ -53,6 +53,12 @@ async function addCheckpoint(o: AddCheckpointOptions, req: IncomingMessage, res:
     res.end(body);
     o.onResult?.(a.status);
   };
+  const encoding = req.headers['content-encoding'];
+  if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
+    send(errorAnswer(new UnsupportedMediaTypeError(`unsupported Content-Encoding ${JSON.stringify(encoding.slice(0, 40))}`)), true);
+    req.resume();
+    return;
+  }
   const declared = Number(req.headers['content-length'] ?? '0');
   if (declared > MAX_ADD_CHECKPOINT_BYTES) {
     send(errorAnswer(new TooLargeError(`request body exceeds the limit of ${MAX_ADD_CHECKPOINT_BYTES} bytes`)), true);

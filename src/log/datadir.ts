@@ -170,11 +170,14 @@ export function openLog(o: OpenLogOptions): OpenedLog {
       async close() {
         if (closed) return;
         closed = true;
-        await sequencer.close();
-        witnessing?.close();
-        await verifyPool?.close();
-        db.close();
-        release();
+        try {
+          await sequencer.close();
+          witnessing?.close();
+          await verifyPool?.close();
+        } finally {
+          db.close();
+          release();
+        }
       },
       abandon() {
         if (closed) return;
@@ -254,8 +257,13 @@ function lockDir(dir: string): () => void {
     }
     throw new StartupError(`cannot lock data directory ${dir} (${path}): ${(err as Error).message}`);
   }
-  writeFileSync(pidPath, `${process.pid}\n`, { mode: 0o600 });
   const held = db;
+  try {
+    writeFileSync(pidPath, `${process.pid}\n`, { mode: 0o600 });
+  } catch (err) {
+    held.close();
+    throw new StartupError(`cannot write ${pidPath}: ${(err as Error).message}`);
+  }
   return () => {
     try {
       unlinkSync(pidPath);

@@ -41,7 +41,7 @@ export class LogMetrics {
   #counted = { hits: 0, misses: 0 };
   readonly readCacheBytes = new Gauge({
     name: 'vitrine_read_cache_bytes',
-    help: 'Bytes of full tiles and entry bundles held in the read cache (--read-cache-mb).',
+    help: 'Bytes of full tiles, entry bundles and tile subtrees held in the read cache (--read-cache-mb).',
     registers: [this.registry],
     collect: () => {
       if (this.#readCache) this.readCacheBytes.set(this.#readCache.bytes);
@@ -49,7 +49,7 @@ export class LogMetrics {
   });
   readonly readCacheLookups = new Counter({
     name: 'vitrine_read_cache_lookups_total',
-    help: 'Read-cache lookups for full tiles and entry bundles, by result (hit, miss).',
+    help: 'Read-cache lookups for full tiles, entry bundles and tile subtrees, by result (hit, miss).',
     labelNames: ['result'] as const,
     registers: [this.registry],
     collect: () => {

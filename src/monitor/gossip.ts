@@ -222,12 +222,17 @@ export class Gossip {
     const size = BigInt(this.#o.state.log(origin).verified.size);
     for (const p of this.#o.state.pending(origin)) {
       if (p.size > size) continue;
-      this.#o.state.pendingDelete(origin, p.body);
+      // The row goes only once the check has decided: a crash or a failure
+      // during the check (it may fetch tiles) keeps it for the next round.
+      let decided: boolean;
       try {
-        await this.check(p.note, p.from);
+        decided = (await this.check(p.note, p.from)).status !== 'undecided';
       } catch (err) {
         this.#o.log('gossip-recheck-failed', { origin, from: p.from, message: messageOf(err) });
+        // A typed error (malformed, unsigned, unknown origin) will not change; anything else may.
+        decided = err instanceof VitrineError;
       }
+      if (decided) this.#o.state.pendingDelete(origin, p.body);
     }
   }
 

@@ -429,7 +429,6 @@ export class MonitorState {
       db.pragma('foreign_keys = ON');
       // Take the exclusive lock now: a second monitor on this state fails here.
       db.exec('BEGIN IMMEDIATE; COMMIT');
-      db.exec(GOSSIP_SCHEMA);
       const check = db.pragma('integrity_check') as Array<{ integrity_check: string }>;
       if (check.length !== 1 || check[0]!.integrity_check !== 'ok') throw bad(path, `integrity check failed: ${check.map((c) => c.integrity_check).slice(0, 3).join('; ')}`);
       const tables = new Set((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as Array<{ name: string }>).map((r) => r.name));
@@ -437,6 +436,8 @@ export class MonitorState {
       const meta = new Map((db.prepare('SELECT key, value FROM meta').all() as Array<{ key: string; value: string }>).map((r) => [r.key, r.value]));
       if (meta.get('magic') !== MAGIC) throw bad(path, 'not a Vitrine monitor state');
       if (meta.get('version') !== VERSION) throw new StateError(`monitor state ${path} has version ${meta.get('version')}; this monitor reads version ${VERSION}`);
+      // Only now, in a state known to be ours: the gossip tables added within version 1.
+      db.exec(GOSSIP_SCHEMA);
       const state = new MonitorState(dir, path, db);
       for (const row of db.prepare('SELECT * FROM logs ORDER BY origin').all() as LogRow[]) state.#logs.set(row.origin, fromRow(path, row));
       for (const a of db.prepare('SELECT key, kind, class, json, local_done, sum FROM alerts').iterate() as IterableIterator<{ key: string; kind: string; class: string; json: string; local_done: number; sum: string }>) {

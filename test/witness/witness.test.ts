@@ -99,6 +99,8 @@ t.test('add-checkpoint statuses and the monitoring path', async (t) => {
     { name: 'non-empty proof with old 0 (new origin)', body: body(0, [new Uint8Array(32)], signNote(formatCheckpoint({ origin: other.name, size: 2n, rootHash: sha256(utf8('y')) }), [other], nodeEd25519)), status: 422 },
     { name: 'old 5 to 8 with a valid proof', body: body(5, log.proof(5, 8), cp8), status: 200 },
   ];
+  const gz = await fetch(`${url}/add-checkpoint`, { method: 'POST', headers: { 'Content-Encoding': 'gzip' }, body: body(0, [], cp3) });
+  t.equal(gz.status, 415, 'a compressed body is refused: 415');
   for (const c of cases) {
     const r = await add(c.body);
     t.equal(r.status, c.status, `${c.name}: ${c.status}`);
