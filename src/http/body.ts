@@ -1,13 +1,28 @@
 /**
- * Request bodies on the raw node:http fast paths: read whole, with a size
- * limit enforced while reading, so an oversized body is refused (413)
- * without being buffered.
+ * The raw node:http fast paths' shared plumbing: reading a request body
+ * within a limit, writing an Answer, and turning an unexpected error into a
+ * logged 500 without a stack trace.
  */
-import type { IncomingMessage } from 'node:http';
-import { TooLargeError } from '../errors.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { TooLargeError, UnsupportedMediaTypeError } from '../errors.js';
+import type { Logger } from '../util/logger.js';
+import type { Answer } from './errors.js';
 
-/** Reads a request body of at most `limit` bytes; TooLargeError beyond it. */
+/**
+ * Reads a whole request body of at most `limit` bytes. Refuses, with a typed
+ * error and before buffering anything, a Content-Encoding other than
+ * identity (415) and a declared Content-Length over the limit (413); a body
+ * that grows past the limit while streaming is refused too (413). Other
+ * (stream) errors are rethrown as they are.
+ */
 export function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array> {
+  const encoding = req.headers['content-encoding'];
+  if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
+    return Promise.reject(new UnsupportedMediaTypeError(`unsupported Content-Encoding ${JSON.stringify(encoding.slice(0, 40))}`));
+  }
+  if (Number(req.headers['content-length'] ?? '0') > limit) {
+    return Promise.reject(new TooLargeError(`request body exceeds the limit of ${limit} bytes`));
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -35,4 +50,24 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Uint8Arra
       }
     });
   });
+}
+
+/** Writes an Answer with its Content-Length; `close` ends the connection after it (for refused bodies). */
+export function writeAnswer(res: ServerResponse, a: Answer, close = false): void {
+  const body = typeof a.body === 'string' ? Buffer.from(a.body) : a.body;
+  res.writeHead(a.status, { ...a.headers, 'Content-Length': String(body.length), ...(close ? { Connection: 'close' } : {}) });
+  res.end(body);
+}
+
+/** Runs a raw route; an unexpected error is logged and answered 500, never with its stack. */
+export function guarded(log: Logger, res: ServerResponse, route: Promise<void>): void {
+  route.catch((err: unknown) => {
+    log('internal-error', { message: (err as Error).message, stack: (err as Error).stack });
+    if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' }).end('{"error":"internal","message":"internal error"}');
+  });
+}
+
+/** How a request's client is named in logs and evidence: address:port. */
+export function clientOf(req: IncomingMessage): string {
+  return `${req.socket.remoteAddress ?? 'unknown'}:${req.socket.remotePort ?? 0}`;
 }

@@ -8,12 +8,12 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { parseTilePath } from '../../merkle/index.js';
 import { b64decode, hexDecode, parseDecimal } from '../encoding.js';
-import { MalformedError, NotFoundError, PushbackError, TooLargeError, UnsupportedMediaTypeError, VitrineError } from '../errors.js';
+import { MalformedError, NotFoundError, PushbackError, UnsupportedMediaTypeError, VitrineError } from '../errors.js';
 import type { LogMetrics, SubmissionOutcome } from '../log/metrics.js';
 import type { LogService } from '../log/service.js';
 import type { Logger } from '../util/logger.js';
 import type { RateLimiter } from '../util/ratelimit.js';
-import { readBody } from './body.js';
+import { guarded, readBody, writeAnswer } from './body.js';
 import { errorAnswer, errorMiddleware, sendAnswer, type Answer } from './errors.js';
 
 export interface LogAppDeps {
@@ -145,10 +145,7 @@ export function createLogHandler(deps: LogAppDeps): RequestListener {
   return (req, res) => {
     const url = req.url ?? '';
     if (req.method === 'POST' && url === '/v1/entries') {
-      submit(deps, req, res).catch((err: unknown) => {
-        deps.log('internal-error', { message: (err as Error).message, stack: (err as Error).stack });
-        if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' }).end('{"error":"internal","message":"internal error"}');
-      });
+      guarded(deps.log, res, submit(deps, req, res));
       return;
     }
     if (req.method !== 'GET') return app(req, res);
@@ -176,9 +173,7 @@ export function createLogHandler(deps: LogAppDeps): RequestListener {
       if (!(err instanceof VitrineError)) return app(req, res);
       a = errorAnswer(err);
     }
-    const body = typeof a.body === 'string' ? Buffer.from(a.body) : a.body;
-    res.writeHead(a.status, { ...a.headers, 'Content-Length': String(body.length) });
-    res.end(body);
+    writeAnswer(res, a);
     end({ route, status: String(a.status) });
   };
 }
@@ -192,9 +187,7 @@ async function submit(deps: LogAppDeps, req: IncomingMessage, res: ServerRespons
   const { service, metrics } = deps;
   const end = metrics.requestSeconds.startTimer();
   const send = (a: Answer, close = false) => {
-    const body = typeof a.body === 'string' ? Buffer.from(a.body) : a.body;
-    res.writeHead(a.status, { ...a.headers, 'Content-Length': String(body.length), ...(close ? { Connection: 'close' } : {}) });
-    res.end(body);
+    writeAnswer(res, a, close);
     end({ route: 'submit', status: String(a.status) });
   };
   const reject = (err: VitrineError, outcome: SubmissionOutcome, close = false) => {
@@ -210,13 +203,7 @@ async function submit(deps: LogAppDeps, req: IncomingMessage, res: ServerRespons
   if (type !== 'application/cbor' && type !== 'application/json') {
     return reject(new UnsupportedMediaTypeError('Content-Type must be application/cbor or application/json'), 'rejected', true);
   }
-  const encoding = req.headers['content-encoding'];
-  if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
-    return reject(new UnsupportedMediaTypeError(`unsupported Content-Encoding ${JSON.stringify(encoding.slice(0, 40))}`), 'rejected', true);
-  }
   const limit = type === 'application/cbor' ? deps.maxEntryBytes : deps.maxEntryBytes * 4 + 1024;
-  const declared = Number(req.headers['content-length'] ?? '0');
-  if (declared > limit) return reject(new TooLargeError(`request body exceeds the limit of ${limit} bytes`), 'rejected', true);
   let data: Uint8Array;
   try {
     data = await readBody(req, limit);

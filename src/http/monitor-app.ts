@@ -17,6 +17,7 @@ import { MAX_GOSSIP_BYTES } from '../monitor/gossip.js';
 import type { Evidence } from '../proof/index.js';
 import type { Logger } from '../util/logger.js';
 import { parseAddCheckpoint, type Witness } from '../witness/witness.js';
+import { clientOf } from './body.js';
 import { errorMiddleware } from './errors.js';
 import { withAddCheckpoint } from './witness-routes.js';
 
@@ -32,10 +33,6 @@ export interface MonitorAppDeps {
   };
   /** Witness mode (--witness-key): add-checkpoint, and the monitoring path serves what it cosigned first. */
   witness?: Witness;
-}
-
-function remote(req: express.Request): string {
-  return `${req.socket.remoteAddress ?? 'unknown'}:${req.socket.remotePort ?? 0}`;
 }
 
 export function createMonitorApp(deps: MonitorAppDeps): express.Express {
@@ -83,7 +80,7 @@ export function createMonitorApp(deps: MonitorAppDeps): express.Express {
       } catch {
         note = '\uFFFD';
       }
-      const outcome = await gossip.check(note, `gossip from ${remote(req)}`);
+      const outcome = await gossip.check(note, `gossip from ${clientOf(req)}`);
       if (outcome.status === 'split-view') {
         res.status(409).set('Content-Type', 'application/json; charset=utf-8').send(JSON.stringify(outcome.evidence));
         return;

@@ -10,10 +10,10 @@
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Express } from 'express';
-import { ConflictError, TooLargeError, UnsupportedMediaTypeError, VitrineError } from '../errors.js';
+import { ConflictError, VitrineError } from '../errors.js';
 import type { Logger } from '../util/logger.js';
 import { MAX_ADD_CHECKPOINT_BYTES, type Witness } from '../witness/witness.js';
-import { readBody } from './body.js';
+import { clientOf, guarded, readBody, writeAnswer } from './body.js';
 import { errorAnswer, type Answer } from './errors.js';
 
 export interface AddCheckpointOptions {
@@ -36,10 +36,7 @@ export interface AddCheckpointOptions {
 export function withAddCheckpoint(app: Express | RequestListener, o: AddCheckpointOptions): RequestListener {
   return (req, res) => {
     if (req.method === 'POST' && (req.url ?? '').split('?')[0] === '/add-checkpoint') {
-      addCheckpoint(o, req, res).catch((err: unknown) => {
-        o.log('internal-error', { message: (err as Error).message, stack: (err as Error).stack });
-        if (!res.headersSent) res.writeHead(500, { 'Content-Type': 'application/json' }).end('{"error":"internal","message":"internal error"}');
-      });
+      guarded(o.log, res, addCheckpoint(o, req, res));
       return;
     }
     (app as RequestListener)(req, res);
@@ -48,23 +45,9 @@ export function withAddCheckpoint(app: Express | RequestListener, o: AddCheckpoi
 
 async function addCheckpoint(o: AddCheckpointOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const send = (a: Answer, close = false) => {
-    const body = typeof a.body === 'string' ? Buffer.from(a.body) : a.body;
-    res.writeHead(a.status, { ...a.headers, 'Content-Length': String(body.length), ...(close ? { Connection: 'close' } : {}) });
-    res.end(body);
+    writeAnswer(res, a, close);
     o.onResult?.(a.status);
   };
-  const encoding = req.headers['content-encoding'];
-  if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
-    send(errorAnswer(new UnsupportedMediaTypeError(`unsupported Content-Encoding ${JSON.stringify(encoding.slice(0, 40))}`)), true);
-    req.resume();
-    return;
-  }
-  const declared = Number(req.headers['content-length'] ?? '0');
-  if (declared > MAX_ADD_CHECKPOINT_BYTES) {
-    send(errorAnswer(new TooLargeError(`request body exceeds the limit of ${MAX_ADD_CHECKPOINT_BYTES} bytes`)), true);
-    req.resume();
-    return;
-  }
   let data: Uint8Array;
   try {
     data = await readBody(req, MAX_ADD_CHECKPOINT_BYTES);
@@ -78,7 +61,7 @@ async function addCheckpoint(o: AddCheckpointOptions, req: IncomingMessage, res:
     return;
   }
   try {
-    await o.precheck?.(data, `${req.socket.remoteAddress ?? 'unknown'}:${req.socket.remotePort ?? 0}`);
+    await o.precheck?.(data, clientOf(req));
     const lines = await o.witness.addCheckpoint(data);
     send({ status: 200, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: lines });
   } catch (err) {
