@@ -73,6 +73,11 @@ t.test('bad submissions are rejected and change nothing', async (t) => {
     if (code) t.equal(parsed.error, code, `${name}: error code ${code}`);
   }
 
+  // A compressed body (even of a good entry) is refused before it is read.
+  const gz = await fetch(`${log.url}/v1/entries`, { method: 'POST', headers: { 'Content-Type': 'application/cbor', 'Content-Encoding': 'gzip' }, body: makeEntry() });
+  t.equal(gz.status, 415, 'Content-Encoding gzip: answers 415');
+  t.equal(((await gz.json()) as { error: string }).error, 'unsupported-media-type', 'Content-Encoding gzip: error code');
+
   // Signed by a non-canonical or small-order key: rejected as invalid.
   const smallOrder = new Uint8Array(32);
   smallOrder[0] = 1; // the identity point
