@@ -5,13 +5,15 @@
  */
 import t, { type Test } from 'tap';
 import Database from 'better-sqlite3';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
 import { openLog, StartupError, type OpenLogOptions } from '../../src/log/datadir.js';
 import { formatSigner, generateSigner } from '../../src/note/index.js';
 import { makeEntry, ORIGIN, post, removeDir, startLog, tempDir } from './harness.js';
+import { BIN } from '../monitor/helpers.js';
+import { startProc } from '../monitor/procs.js';
 
 const base = (dir: string): OpenLogOptions => ({ dir, origin: ORIGIN, batchInterval: 10, batchSize: 100, poolSize: 100, maxEntryBytes: 8192 });
 
@@ -88,28 +90,6 @@ t.test('a key without its database is not a new log', async (t) => {
   refuses(t, base(dir), /exists but the database is new/, 'DIR/log.key with a new database');
 });
 
-const BIN = join(process.cwd(), 'dist/cmd/vitrine.js');
-
-/** Starts `vitrine serve` on dir in a child process and resolves once it listens. */
-function serveChild(dir: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--data', dir, '--origin', ORIGIN, '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 15_000);
-    child.stderr!.on('data', (d) => {
-      err += d;
-      if (err.includes('"event":"start"')) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}: ${err}`));
-    });
-  });
-}
-
 t.test('lock: a second open in this process is refused until the first closes', async (t) => {
   const dir = await logWithEntries(1);
   t.teardown(() => removeDir(dir));
@@ -127,11 +107,11 @@ t.test('lock: a live server refuses; after its kill -9 the lock is gone; a reuse
   t.ok(existsSync(BIN), 'the CLI is built (npm test builds it first)');
   const dir = await logWithEntries(1);
   t.teardown(() => removeDir(dir));
-  const server = await serveChild(dir);
-  t.teardown(() => server.kill('SIGKILL'));
-  refuses(t, base(dir), new RegExp(`in use by process ${server.pid}`), 'a directory held by a running vitrine serve');
-  server.kill('SIGKILL');
-  await new Promise((r) => (server.exitCode !== null || server.signalCode !== null ? r(null) : server.once('exit', r)));
+  const server = startProc(['serve', '--data', dir, '--origin', ORIGIN, '--listen', '127.0.0.1:0']);
+  t.teardown(() => server.stop('SIGKILL'));
+  await server.waitEvent('start');
+  refuses(t, base(dir), new RegExp(`in use by process ${server.child.pid}`), 'a directory held by a running vitrine serve');
+  await server.stop('SIGKILL');
   t.ok(existsSync(join(dir, 'serve.pid')), 'kill -9 left the pid file behind');
   // The pid file now names a live, unrelated process (as after a reboot
   // that reused the pid): it is information, not the lock.
