@@ -16,16 +16,13 @@
  * Start-up reads only the last checkpoint and the right edge of the tree,
  * and refuses to run if they disagree.
  */
-import { CompactRange, planInclusion, type NodeId } from '../../merkle/index.js';
+import { CompactRange, planInclusion, TILE_HEIGHT, TILE_WIDTH, type NodeId } from '../../merkle/index.js';
 import type { Ed25519 } from '../crypto/ed25519.js';
 import { bytesEqual, b64encode } from '../encoding.js';
 import { PushbackError } from '../errors.js';
 import { formatCheckpoint, openCheckpoint, signNote, type Signer, type Verifier } from '../note/index.js';
 import { Pool, type Accepted, type Waiter } from './pool.js';
 import { StartupError, type CheckpointRecord, type LogStorage, type StoredNode, type TileRecord } from './storage.js';
-
-export const TILE_HEIGHT = 8;
-export const TILE_WIDTH = 256;
 
 export interface SequencerOptions {
   storage: LogStorage;

@@ -5,7 +5,7 @@
  * entry bundles, proofs, lookups). Routes in src/http/log-app.ts call one
  * of these each; errors are typed (src/errors.ts).
  */
-import { consistencyProof, inclusionProof, nodeHash } from '../../merkle/index.js';
+import { consistencyProof, inclusionProof, nodeHash, TILE_HEIGHT, TILE_WIDTH } from '../../merkle/index.js';
 import type { Ed25519 } from '../crypto/ed25519.js';
 import { b64encode, hexDecode } from '../encoding.js';
 import { InvalidError, MalformedError, NotFoundError, PushbackError, TooLargeError } from '../errors.js';
@@ -15,7 +15,6 @@ import type { Accepted } from './pool.js';
 import type { VerifyPool } from './verify-pool.js';
 import type { Witnessing } from './witnesses.js';
 import type { Receipt, Sequencer } from './sequencer.js';
-import { TILE_WIDTH } from './sequencer.js';
 import type { LogStorage, LookupField } from './storage.js';
 import { ByteLru } from '../util/lru.js';
 
@@ -36,8 +35,9 @@ export interface LogServiceOptions {
   verifyPool?: VerifyPool;
   ed: Ed25519;
   /**
-   * Bytes of full tiles and full entry bundles kept in memory (LRU). They
-   * never change once complete, so a hit is always right. 0 disables it.
+   * Bytes of full tiles, full entry bundles and tile subtrees kept in
+   * memory (LRU). They never change once complete, so a hit is always
+   * right. 0 disables it.
    */
   readCacheBytes?: number;
 }
@@ -54,7 +54,6 @@ export interface SubmitAnswer {
   };
 }
 
-const TILE_HEIGHT = 8;
 /** Where each level 0..7 starts in a tile's subtree, in hashes: 0, 256, 384, ..., 510. */
 const SUBTREE_OFFSET = Array.from({ length: TILE_HEIGHT + 1 }, (_, level) => 2 * TILE_WIDTH - (2 * TILE_WIDTH) / 2 ** level);
 const SUBTREE_NODES = SUBTREE_OFFSET[TILE_HEIGHT]!;
@@ -63,7 +62,7 @@ export type EntryView = EntryJson & { index: number; leafHash: string; keyHash: 
 
 export class LogService {
   readonly #o: LogServiceOptions;
-  /** Full tiles (keyed "L/N") and full entry bundles ("e/N"): immutable once complete. */
+  /** Full tiles ("L/N"), full entry bundles ("e/N") and tile subtrees ("s/N"): immutable once complete. */
   readonly readCache: ByteLru<string>;
 
   constructor(o: LogServiceOptions) {
@@ -226,7 +225,7 @@ export class LogService {
     ids.forEach((id, i) => {
       const index = Number(id.index);
       if (id.level < TILE_HEIGHT && this.readCache.maxBytes > 0) {
-        const k = Math.floor(index / 2 ** (TILE_HEIGHT - id.level));
+        const k = Math.floor(index / (TILE_WIDTH >>> id.level));
         if (k < fullTiles) {
           const sub = this.#subtree(k);
           const at = SUBTREE_OFFSET[id.level]! + (index - k * (TILE_WIDTH >>> id.level));
