@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { CompactRange, EMPTY_ROOT, type Hash } from '../../merkle/index.js';
 import { nodeEd25519 } from '../crypto/ed25519-node.js';
-import { bytesEqual } from '../encoding.js';
+import { bytesEqual, parseDecimal } from '../encoding.js';
 import { VitrineError } from '../errors.js';
 import { openCheckpoint, parseVerifier } from '../note/index.js';
 import { alertJson, isAlertKind, type Alert, type PendingAlert } from './alert.js';
@@ -612,7 +612,15 @@ export class MonitorState {
   /** Undecided checkpoints of a log, oldest first. */
   pending(origin: string): PendingCheckpoint[] {
     const rows = this.#db.prepare('SELECT body, note, source, seen_at, size FROM pending WHERE origin = ? ORDER BY id').all(origin) as Array<{ body: string; note: string; source: string; seen_at: string; size: string }>;
-    return rows.flatMap((r) => (/^(0|[1-9][0-9]{0,18})$/.test(r.size) ? [{ body: r.body, note: r.note, from: r.source, at: r.seen_at, size: BigInt(r.size) }] : []));
+    return rows.flatMap((r) => {
+      let size: bigint;
+      try {
+        size = parseDecimal(r.size, 'pending checkpoint size');
+      } catch {
+        return []; // Never trusted anyway: a damaged row is skipped.
+      }
+      return [{ body: r.body, note: r.note, from: r.source, at: r.seen_at, size }];
+    });
   }
 
   pendingDelete(origin: string, body: string): void {
