@@ -6,13 +6,13 @@
  */
 import t, { type Test } from 'tap';
 import fc from 'fast-check';
+import { fuzzStrings, typedOnly } from '../fuzz-helpers.js';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nobleEd25519, type Ed25519 } from '../../src/crypto/ed25519.js';
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
 import { b64decode, fromUtf8, hexDecode, parseDecimal, utf8 } from '../../src/encoding.js';
-import { VitrineError } from '../../src/errors.js';
 import {
   openCheckpoint,
   openNote,
@@ -31,32 +31,9 @@ const ref = JSON.parse(readFileSync(join(dir, 'keys-and-checkpoint.json'), 'utf8
 const logV = parseVerifier(ref.log.vkey);
 const witnessV = parseCosignerVerifier(ref.witness.vkey);
 
-/** Runs fn; true if it returned or threw a VitrineError. Other exceptions propagate, failing the property. */
-function typedOnly(fn: () => unknown): boolean {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof VitrineError) return true;
-    throw err;
-  }
-  return true;
-}
-
 // Characters that matter to these grammars, plus troublemakers.
 const SPECIAL = ['+', '=', '/', '\n', '\n\n', '\r', '\u0000', '\t', ' ', '\u2014', '\u2014 ', '\u00a0', '\u3000', '\ud800', '\udc00', '\ufeff', '0', '9', 'a', 'f', 'A', 'Q', 'PRIVATE+KEY+', '-', '_', 'é', '🔑'];
-const special = fc.array(fc.oneof(fc.constantFrom(...SPECIAL), fc.string({ maxLength: 4 })), { maxLength: 60 }).map((a) => a.join(''));
-const anyString = fc.oneof(fc.string({ maxLength: 200 }), fc.string({ unit: 'binary', maxLength: 120 }), special);
-
-type Edit = { at: number; del: number; ins: string };
-const edits = fc.array(fc.record({ at: fc.nat(), del: fc.nat({ max: 4 }), ins: fc.oneof(fc.constantFrom('', ...SPECIAL), fc.string({ maxLength: 3 })) }), { minLength: 1, maxLength: 4 });
-function mutate(s: string, es: Edit[]): string {
-  for (const e of es) {
-    const at = s.length === 0 ? 0 : e.at % (s.length + 1);
-    s = s.slice(0, at) + e.ins + s.slice(at + e.del);
-  }
-  return s;
-}
-const mutated = (valid: string[]) => fc.tuple(fc.constantFrom(...valid), edits).map(([s, es]) => mutate(s, es));
+const { anyString, mutated } = fuzzStrings({ special: SPECIAL, pieces: 60, plainLength: 200, binaryLength: 120, maxDelete: 4 });
 
 const keys = [ref.log.vkey, ref.witness.vkey, ref.witness.vkeyEd25519, ref.goNoteExample.vkey];
 const skeys = [ref.log.skey, ref.goNoteExample.skey, `${ref.log.skey}\n`];

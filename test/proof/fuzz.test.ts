@@ -7,9 +7,9 @@
  */
 import t from 'tap';
 import fc from 'fast-check';
+import { fuzzStrings, typedOnly } from '../fuzz-helpers.js';
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
 import { nobleEd25519 } from '../../src/crypto/ed25519.js';
-import { VitrineError } from '../../src/errors.js';
 import { parseBundle, parseEvidence, verifyBundle, verifyEvidence, type BundlePolicy } from '../../src/proof/index.js';
 import { noteVectors, proofVectors, utf8 } from './_helpers.js';
 
@@ -19,16 +19,6 @@ const policy: BundlePolicy = { logKey: nv.log.vkey, witnesses: [nv.witness.vkey]
 const artifact = utf8(pv.bundleArtifact);
 
 /** True if fn returned or threw a VitrineError; any other exception propagates and fails the property. */
-function typedOnly(fn: () => unknown): boolean {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof VitrineError) return true;
-    throw err;
-  }
-  return true;
-}
-
 function neverThrows(fn: () => { ok: boolean }): boolean {
   const r = fn();
   if (typeof r.ok !== 'boolean') throw new Error('no result');
@@ -37,19 +27,7 @@ function neverThrows(fn: () => { ok: boolean }): boolean {
 
 // Pieces that matter to these grammars, plus troublemakers.
 const SPECIAL = ['\n', '\n\n', '\r\n', 'c2sp.org/tlog-proof@v1\n', 'extra ', 'index ', '0', '03', '=', '+', '/', ' ', '\u2014 ', '\u0000', '\ufeff', '\ud800', '{', '}', '[', ']', '"', ':', ',', 'null', '"proof"', '"checkpoints"', '\\u2014'];
-const special = fc.array(fc.oneof(fc.constantFrom(...SPECIAL), fc.string({ maxLength: 4 })), { maxLength: 80 }).map((a) => a.join(''));
-const anyString = fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 200 }), special);
-
-type Edit = { at: number; del: number; ins: string };
-const edits = fc.array(fc.record({ at: fc.nat(), del: fc.nat({ max: 6 }), ins: fc.oneof(fc.constantFrom('', ...SPECIAL), fc.string({ maxLength: 3 })) }), { minLength: 1, maxLength: 4 });
-function mutate(s: string, es: Edit[]): string {
-  for (const e of es) {
-    const at = s.length === 0 ? 0 : e.at % (s.length + 1);
-    s = s.slice(0, at) + e.ins + s.slice(at + e.del);
-  }
-  return s;
-}
-const mutated = (valid: string[]) => fc.tuple(fc.constantFrom(...valid), edits).map(([s, es]) => mutate(s, es));
+const { anyString, mutated } = fuzzStrings({ special: SPECIAL, pieces: 80, plainLength: 300, binaryLength: 200, maxDelete: 6 });
 const mutatedBytes = (valid: string) =>
   fc.tuple(fc.constant(utf8(valid)), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 })).map(([b, changes]) => {
     const out = b.slice();
