@@ -50,19 +50,24 @@ export interface SubmitResponse {
 
 const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 
+/** A log's base URL: absolute, http or https (MalformedError otherwise). */
+export function parseLogUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new MalformedError(`log URL ${JSON.stringify(text)} is not a valid URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new MalformedError('log URL must be http or https');
+  return url;
+}
+
 export class LogClient {
   readonly base: string;
   readonly #o: Required<Omit<LogClientOptions, 'onRetry'>> & Pick<LogClientOptions, 'onRetry'>;
 
   constructor(url: string, opts: LogClientOptions = {}) {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      throw new MalformedError(`log URL ${JSON.stringify(url)} is not a valid URL`);
-    }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new MalformedError('log URL must be http or https');
-    this.base = parsed.href.replace(/\/+$/, '');
+    this.base = parseLogUrl(url).href.replace(/\/+$/, '');
     this.#o = {
       maxTries: opts.maxTries ?? 5,
       maxWaitSeconds: opts.maxWaitSeconds ?? 30,

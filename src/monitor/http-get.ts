@@ -10,7 +10,7 @@
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { LogHttpError, UnreachableError } from '../client/log-client.js';
+import { LogHttpError, parseLogUrl, UnreachableError } from '../client/log-client.js';
 import { MalformedError, NotFoundError, PushbackError } from '../errors.js';
 
 const MAX_BODY = 16 * 1024 * 1024;
@@ -33,13 +33,7 @@ export class HttpGet {
   readonly #o: Required<HttpGetOptions>;
 
   constructor(base: string, opts: HttpGetOptions = {}) {
-    let url: URL;
-    try {
-      url = new URL(base);
-    } catch {
-      throw new MalformedError(`log URL ${JSON.stringify(base)} is not a valid URL`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new MalformedError('log URL must be http or https');
+    const url = parseLogUrl(base);
     this.#url = url;
     this.base = url.href.replace(/\/+$/, '');
     this.#o = { maxTries: 3, maxWaitSeconds: 10, timeoutMs: 30_000, maxSockets: 8, ...opts };
