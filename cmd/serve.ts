@@ -1,5 +1,7 @@
 /**
- * `vitrine serve`: runs a log on the embedded SQLite default. All flags are
+ * `vitrine serve`: runs a log on the embedded SQLite default, or on
+ * PostgreSQL (--storage postgres://...). This file builds the storage and
+ * hands it to the log (src/log/datadir.ts), which never knows the backend. All flags are
  * documented in docs/operations.md; the HTTP API in docs/api.md.
  */
 import { readFileSync } from 'node:fs';
@@ -61,7 +63,8 @@ export function register(program: Command): void {
   program
     .command('serve')
     .description('run a transparency log (SQLite storage, tlog-tiles read API, batched sequencer)')
-    .requiredOption('--data <dir>', 'data directory (created on first start)')
+    .option('--data <dir>', 'data directory (created on first start); the same as --storage sqlite:DIR')
+    .option('--storage <spec>', 'sqlite:DIR, or postgres://USER@HOST:PORT/DB (PG* environment variables apply; needs --key)')
     .requiredOption('--origin <origin>', 'the log origin, e.g. log.example.com/vitrine; also the key name')
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:8080')
     .option('--batch-interval <ms>', 'longest wait before a batch is committed', intOption('--batch-interval', 1, 60_000), 100)
@@ -91,13 +94,23 @@ and prints the log's verifier key on stdout. Give that key to verifiers.`,
     )
     .action(
       action(async (opts: {
-        data: string; origin: string; listen: string; batchInterval: number; batchSize: number; poolSize: number;
+        data?: string; storage?: string; origin: string; listen: string; batchInterval: number; batchSize: number; poolSize: number;
         maxEntryBytes: number; rate?: number; allowSigners?: string; key?: string;
         witness: string[]; quorum: number; witnessTimeout: number; verifyWorkers: number; readCacheMb: number;
       }) => {
         const witnesses = opts.witness.map(parseWitnessFlag);
         if (opts.quorum > witnesses.length) throw new UsageError(`--quorum ${opts.quorum} is more than the ${witnesses.length} --witness given`);
         const { host, port } = parseListen(opts.listen);
+        if (opts.data !== undefined && opts.storage !== undefined) throw new UsageError('give --data DIR or --storage SPEC, not both');
+        if (opts.data === undefined && opts.storage === undefined) throw new UsageError('give --data DIR (or --storage sqlite:DIR / postgres://...)');
+        const { parseStorageSpec, redactStorage } = await import('../src/log/storage/open.js');
+        let spec;
+        try {
+          spec = opts.storage === undefined ? { kind: 'sqlite' as const, dir: opts.data! } : parseStorageSpec(opts.storage);
+        } catch (err) {
+          throw new UsageError((err as Error).message);
+        }
+        if (spec.kind === 'postgres' && opts.key === undefined) throw new UsageError('--storage postgres://... needs --key FILE');
         // The server's dependencies (express, SQLite, prom-client) load only
         // for `serve`, so the offline commands start fast.
         const [{ createLogHandler }, { openLog, StartupError }, { LogMetrics }, { jsonLogger }, { RateLimiter }] = await Promise.all([
@@ -112,8 +125,10 @@ and prints the log's verifier key on stdout. Give that key to verifiers.`,
         const allowSigners = opts.allowSigners ? readAllowSigners(opts.allowSigners) : undefined;
         let opened;
         try {
-          opened = openLog({
-            dir: opts.data,
+          const store = spec.kind === 'postgres' ? await (await import('../src/log/storage/postgres.js')).openPostgres(spec.url, { log }) : undefined;
+          opened = await openLog({
+            dir: spec.kind === 'sqlite' ? spec.dir : '',
+            store,
             origin: opts.origin,
             keyFile: opts.key,
             batchInterval: opts.batchInterval,
@@ -138,6 +153,7 @@ and prints the log's verifier key on stdout. Give that key to verifiers.`,
           });
         } catch (err) {
           if (err instanceof StartupError) throw new CliError(`refusing to start: ${err.message}`);
+          if (spec.kind === 'postgres') throw new CliError(`refusing to start: cannot use the database ${redactStorage(spec.url)}: ${(err as Error).message}`);
           throw err;
         }
         const { service, sequencer } = opened;
@@ -165,7 +181,7 @@ and prints the log's verifier key on stdout. Give that key to verifiers.`,
         });
         const address = server.address();
         const actualPort = typeof address === 'object' && address ? address.port : port;
-        log('start', { origin: opts.origin, listen: `${host}:${actualPort}`, size: sequencer.size, verifierKey: opened.verifierKey, pid: process.pid });
+        log('start', { origin: opts.origin, listen: `${host}:${actualPort}`, size: sequencer.size, verifierKey: opened.verifierKey, storage: opts.storage === undefined ? `sqlite:${opts.data}` : redactStorage(opts.storage), pid: process.pid });
         let stopping = false;
         const stop = async (signal: string) => {
           if (stopping) return;

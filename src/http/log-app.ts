@@ -44,31 +44,31 @@ export function createLogApp(deps: LogAppDeps): express.Express {
     sendAnswer(res, checkpointAnswer(service));
   });
 
-  app.get(/^\/tile\//, (req, res) => {
+  app.get(/^\/tile\//, async (req, res) => {
     res.locals['route'] = 'tile';
-    sendAnswer(res, tileAnswer(service, req.path));
+    sendAnswer(res, await tileAnswer(service, req.path));
   });
 
-  app.get('/v1/proof/inclusion', (req, res) => {
+  app.get('/v1/proof/inclusion', async (req, res) => {
     res.locals['route'] = 'proof_inclusion';
-    sendAnswer(res, inclusionAnswer(service, query(req, ['leaf', 'size'], ['leaf', 'size'])));
+    sendAnswer(res, await inclusionAnswer(service, query(req, ['leaf', 'size'], ['leaf', 'size'])));
   });
 
-  app.get('/v1/proof/consistency', (req, res) => {
+  app.get('/v1/proof/consistency', async (req, res) => {
     res.locals['route'] = 'proof_consistency';
     const q = query(req, ['from', 'to'], ['from', 'to']);
     const from = safeNumber(parseDecimal(q['from']!, 'from'), 'from');
     const to = safeNumber(parseDecimal(q['to']!, 'to'), 'to');
-    res.json(service.consistency(from, to));
+    res.json(await service.consistency(from, to));
   });
 
-  app.get('/v1/entries/:index', (req, res) => {
+  app.get('/v1/entries/:index', async (req, res) => {
     res.locals['route'] = 'entry';
     query(req, [], []);
-    res.json(service.entry(safeNumber(parseDecimal(String(req.params['index']), 'index'), 'index')));
+    res.json(await service.entry(safeNumber(parseDecimal(String(req.params['index']), 'index'), 'index')));
   });
 
-  app.get('/v1/entries', (req, res) => {
+  app.get('/v1/entries', async (req, res) => {
     res.locals['route'] = 'lookup';
     const q = query(req, ['digest', 'key', 'name', 'after', 'limit'], []);
     const fields = (['digest', 'key', 'name'] as const).filter((f) => q[f] !== undefined);
@@ -79,7 +79,7 @@ export function createLogApp(deps: LogAppDeps): express.Express {
     const after = q['after'] === undefined ? -1 : safeNumber(parseDecimal(q['after'], 'after'), 'after');
     const limit = q['limit'] === undefined ? 100 : safeNumber(parseDecimal(q['limit'], 'limit', 1000n), 'limit');
     if (limit < 1) throw new MalformedError('limit: must be between 1 and 1000');
-    res.json(service.lookup(field, value, after, limit));
+    res.json(await service.lookup(field, value, after, limit));
   });
 
   app.get('/v1/log', (_req, res) => {
@@ -108,7 +108,7 @@ function checkpointAnswer(service: LogService): Answer {
 }
 
 /** GET /tile/<L>/<N>[.p/<W>] and /tile/entries/<N>[.p/<W>]; `path` starts with "/". */
-function tileAnswer(service: LogService, path: string): Answer {
+async function tileAnswer(service: LogService, path: string): Promise<Answer> {
   let tile;
   try {
     tile = parseTilePath(path.slice(1));
@@ -118,7 +118,7 @@ function tileAnswer(service: LogService, path: string): Answer {
     throw err;
   }
   const index = safeNumber(tile.index, 'tile index');
-  const body = tile.entries ? service.entryBundle(index, tile.width) : service.tile(tile.level, index, tile.width);
+  const body = await (tile.entries ? service.entryBundle(index, tile.width) : service.tile(tile.level, index, tile.width));
   return {
     status: 200,
     headers: { 'Content-Type': 'application/octet-stream', 'Cache-Control': IMMUTABLE },
@@ -127,8 +127,8 @@ function tileAnswer(service: LogService, path: string): Answer {
 }
 
 /** GET /v1/proof/inclusion?leaf=&size= */
-function inclusionAnswer(service: LogService, q: Record<string, string | undefined>): Answer {
-  const proof = service.inclusion(parseLeafHash(q['leaf']!), safeNumber(parseDecimal(q['size']!, 'size'), 'size'));
+async function inclusionAnswer(service: LogService, q: Record<string, string | undefined>): Promise<Answer> {
+  const proof = await service.inclusion(parseLeafHash(q['leaf']!), safeNumber(parseDecimal(q['size']!, 'size'), 'size'));
   return { status: 200, headers: { 'Content-Type': 'application/json; charset=utf-8' }, body: JSON.stringify(proof) };
 }
 
@@ -152,7 +152,7 @@ export function createLogHandler(deps: LogAppDeps): RequestListener {
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     let route: string;
-    let answer: () => Answer;
+    let answer: () => Answer | Promise<Answer>;
     if (path.startsWith('/tile/') && q < 0) {
       route = 'tile';
       answer = () => tileAnswer(service, path);
@@ -166,15 +166,21 @@ export function createLogHandler(deps: LogAppDeps): RequestListener {
       return app(req, res);
     }
     const end = metrics.requestSeconds.startTimer();
-    let a: Answer;
+    const done = (a: Answer) => {
+      writeAnswer(res, a);
+      end({ route, status: String(a.status) });
+    };
+    // Anything but a typed error goes to the Express app, whose error middleware logs it.
+    const failed = (err: unknown) => (err instanceof VitrineError ? done(errorAnswer(err)) : app(req, res));
+    let a: Answer | Promise<Answer>;
     try {
       a = answer();
     } catch (err) {
-      if (!(err instanceof VitrineError)) return app(req, res);
-      a = errorAnswer(err);
+      return failed(err);
     }
-    writeAnswer(res, a);
-    end({ route, status: String(a.status) });
+    // The checkpoint (and cached reads on SQLite) answer without waiting on a promise.
+    if (a instanceof Promise) a.then(done, failed);
+    else done(a);
   };
 }
 

@@ -6,8 +6,12 @@
  *   DIR/serve.lock the single-writer lock (a kernel lock, see lockDir)
  *   DIR/serve.pid  the running server's pid, to name it when the lock is refused
  *
+ * A log on another backend (PostgreSQL) has no directory: cmd/serve.ts
+ * opens its storage (storage/open.ts) and hands it in as `store`, with
+ * `keyFile`.
+ *
  * `openLog` refuses to start, with a message that says what to do, when the
- * directory belongs to another origin, when the key file is readable by
+ * store belongs to another origin or was made with another key, when the key file is readable by
  * group or others, when the key's name is not the origin, when another live
  * server holds the directory, or when the stored tree does not match the
  * last signed checkpoint.
@@ -22,12 +26,19 @@ import { Sequencer, StartupError, type SequencerOptions } from './sequencer.js';
 import { VerifyPool } from './verify-pool.js';
 import { Witnessing, type WitnessMetrics, type WitnessTarget } from './witnesses.js';
 import { LogService } from './service.js';
-import { SqliteStorage, type SqliteOptions } from './sqlite.js';
+import { SqliteStorage, type SqliteOptions } from './storage/sqlite.js';
+import type { LogStorage } from './storage.js';
 
 export { StartupError };
 
 export interface OpenLogOptions {
+  /** The SQLite data directory; ignored when `store` is given. */
   dir: string;
+  /**
+   * A storage opened by the caller (another backend); then `keyFile` is
+   * required, and `openLog` takes it over: close() closes it.
+   */
+  store?: LogStorage;
   origin: string;
   /** An skey file to use instead of DIR/log.key. */
   keyFile?: string;
@@ -57,14 +68,14 @@ export interface OpenLogOptions {
   verifyWorkers?: number;
   /** Bytes of full tiles and entry bundles cached in memory (default 0: none). */
   readCacheBytes?: number;
-  /** Test hooks for fault injection in storage. */
+  /** Test hooks for fault injection in the SQLite storage. */
   storage?: SqliteOptions;
 }
 
 export interface OpenedLog {
   service: LogService;
   sequencer: Sequencer;
-  storage: SqliteStorage;
+  storage: LogStorage;
   verifierKey: string;
   /** True when this call created the key (first start). */
   createdKey: boolean;
@@ -78,18 +89,25 @@ export interface OpenedLog {
   abandon(): void;
 }
 
-export function openLog(o: OpenLogOptions): OpenedLog {
-  mkdirSync(o.dir, { recursive: true, mode: 0o700 });
-  const release = lockDir(o.dir);
-  let storage: SqliteStorage | undefined;
+export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
+  let release = () => {};
+  let storage: LogStorage | undefined = o.store;
+  // What a message calls the store: the directory, or the database.
+  const where = storage ? 'the database' : `data directory ${o.dir}`;
+  if (storage && o.keyFile === undefined) throw new StartupError('a log on a database server needs --key FILE: there is no data directory to keep it in');
+  if (!storage) {
+    mkdirSync(o.dir, { recursive: true, mode: 0o700 });
+    release = lockDir(o.dir);
+  }
   try {
-    storage = new SqliteStorage(join(o.dir, 'log.db'), o.storage);
-    const stored = storage.origin();
+    storage ??= new SqliteStorage(join(o.dir, 'log.db'), o.storage);
+    const identity = await storage.identity();
+    const stored = identity?.origin;
     if (stored !== undefined && stored !== o.origin) {
-      throw new StartupError(`data directory ${o.dir} belongs to origin ${stored}, not ${o.origin}`);
+      throw new StartupError(`${where} belongs to origin ${stored}, not ${o.origin}`);
     }
     const keyPath = o.keyFile ?? join(o.dir, 'log.key');
-    const published = storage.latestCheckpoint() !== undefined;
+    const published = (await storage.writer.latestCheckpoint()) !== undefined;
     if (stored === undefined) {
       if (published) throw new StartupError('the database has checkpoints but no origin record');
       if (o.keyFile === undefined && existsSync(keyPath)) {
@@ -99,7 +117,8 @@ export function openLog(o: OpenLogOptions): OpenedLog {
             'if it never did, move it out of the directory and pass it with --key',
         );
       }
-      storage.initOrigin(o.origin);
+      // The origin goes first: a crash before the key is written leaves a directory that starts again.
+      await storage.setIdentity({ origin: o.origin });
     }
     // The key is made only for a log that never published (first start, or a crash during it).
     const create = o.keyFile === undefined && !published;
@@ -108,6 +127,12 @@ export function openLog(o: OpenLogOptions): OpenedLog {
     }
     const { signer, created } = loadOrCreateKey(keyPath, o.origin, create);
     const verifier = verifierFromSigner(signer);
+    const verifierKey = formatVerifier(verifier);
+    if (identity?.verifierKey !== undefined && identity.verifierKey !== verifierKey) {
+      throw new StartupError(`${where} was made with the log key ${identity.verifierKey}, not ${verifierKey}; start it with its own key`);
+    }
+    // Recorded on first start (and for stores made before keys were recorded).
+    if (identity?.verifierKey === undefined) await storage.setIdentity({ origin: o.origin, verifierKey });
     const db = storage;
     let witnessing: Witnessing | undefined;
     let service: LogService | undefined;
@@ -118,8 +143,10 @@ export function openLog(o: OpenLogOptions): OpenedLog {
         timeoutMs: o.witnessTimeoutMs ?? 10_000,
         ed: nodeEd25519,
         consistency: (from, to) => service!.consistencyHashes(from, to),
-        onWitnessed: (w) => db.setWitnessed(w.size, w.note),
-        initial: db.latestWitnessed(),
+        onWitnessed: (w) => {
+          db.writer.setWitnessed(w.size, w.note).catch((err: unknown) => o.log?.('witnessed-store-failed', { size: w.size, message: (err as Error).message }));
+        },
+        initial: await db.reader.latestWitnessed(),
         log: o.log ?? (() => {}),
         metrics: o.witnessMetrics,
         retryMs: o.witnessRetryMs,
@@ -130,8 +157,9 @@ export function openLog(o: OpenLogOptions): OpenedLog {
     if (witnessing && witnessing.quorum > (o.witnesses?.length ?? 0)) {
       throw new StartupError(`a witness quorum of ${witnessing.quorum} is more than the ${o.witnesses?.length} witnesses given`);
     }
-    const sequencer = Sequencer.open({
-      storage,
+    const sequencer = await Sequencer.open({
+      writer: storage.writer,
+      reader: storage.reader,
       origin: o.origin,
       signer,
       verifier,
@@ -143,10 +171,9 @@ export function openLog(o: OpenLogOptions): OpenedLog {
       onError: o.onError,
       onCommit: (cp) => witnessing?.offer(cp),
     });
-    const verifierKey = formatVerifier(verifier);
     const verifyPool = (o.verifyWorkers ?? 0) > 0 ? new VerifyPool(o.verifyWorkers) : undefined;
     service = new LogService({
-      storage,
+      reader: storage.reader,
       sequencer,
       origin: o.origin,
       verifierKey,
@@ -175,19 +202,21 @@ export function openLog(o: OpenLogOptions): OpenedLog {
           witnessing?.close();
           await verifyPool?.close();
         } finally {
-          db.close();
+          await db.close();
           release();
         }
       },
       abandon() {
         if (closed) return;
         closed = true;
-        db.close();
+        witnessing?.close();
+        if (db instanceof SqliteStorage) db.closeSync();
+        else void db.close().catch(() => {});
         release();
       },
     };
   } catch (err) {
-    storage?.close();
+    await storage?.close().catch(() => {});
     release();
     throw err;
   }

@@ -11,7 +11,8 @@
  * A signed checkpoint never leaves this process before its transaction
  * committed, so no checkpoint is ever published for a tree that is not on
  * disk. If the commit fails, the in-memory tree is left as it was and the
- * waiters are told to retry (503).
+ * waiters are told to retry (503). Storage is asynchronous (storage.ts):
+ * one batch is in flight at a time, and the next waits for it.
  *
  * Start-up reads only the last checkpoint and the right edge of the tree,
  * and refuses to run if they disagree.
@@ -22,10 +23,11 @@ import { bytesEqual, b64encode } from '../encoding.js';
 import { PushbackError } from '../errors.js';
 import { formatCheckpoint, openCheckpoint, signNote, type Signer, type Verifier } from '../note/index.js';
 import { Pool, type Accepted, type Waiter } from './pool.js';
-import { StartupError, type CheckpointRecord, type LogStorage, type StoredNode, type TileRecord } from './storage.js';
+import { StartupError, type CheckpointRecord, type LogReader, type LogWriter, type StoredNode, type TileRecord } from './storage.js';
 
 export interface SequencerOptions {
-  storage: LogStorage;
+  writer: LogWriter;
+  reader: LogReader;
   origin: string;
   signer: Signer;
   verifier: Verifier;
@@ -70,6 +72,10 @@ export class Sequencer {
   #checkpoint: CheckpointRecord;
   #timer: NodeJS.Timeout | undefined;
   #flushQueued = false;
+  /** The batch being committed, if any: flushes never overlap. */
+  #flushing: Promise<void> | undefined;
+  /** Counts committed batches, so a storage lookup can tell that a commit landed while it ran. */
+  #commits = 0;
   #closing = false;
 
   private constructor(o: SequencerOptions, range: CompactRange, checkpoint: CheckpointRecord) {
@@ -85,16 +91,16 @@ export class Sequencer {
    * size, and the root recomputed from the stored right edge must equal its
    * root. A new log publishes the empty tree's checkpoint first.
    */
-  static open(o: SequencerOptions): Sequencer {
-    const { storage } = o;
-    let checkpoint = storage.latestCheckpoint();
+  static async open(o: SequencerOptions): Promise<Sequencer> {
+    const { writer } = o;
+    let checkpoint = await writer.latestCheckpoint();
     if (checkpoint === undefined) {
-      if (storage.entryCount() !== 0) throw new StartupError('the database holds entries but no checkpoint');
+      if ((await writer.entryCount()) !== 0) throw new StartupError('the database holds entries but no checkpoint');
       const range = new CompactRange();
       const root = range.root();
       const note = signNote(formatCheckpoint({ origin: o.origin, size: 0n, rootHash: root }), [o.signer], o.ed);
       checkpoint = { size: 0, rootHash: root, note };
-      storage.commitBatch({ fromSize: 0, entries: [], nodes: [], tiles: [], checkpoint });
+      await writer.commitBatch({ fromSize: 0, entries: [], nodes: [], tiles: [], checkpoint });
       return new Sequencer(o, range, checkpoint);
     }
     let parsed;
@@ -109,14 +115,13 @@ export class Sequencer {
     if (parsed.size !== BigInt(checkpoint.size) || !bytesEqual(parsed.rootHash, checkpoint.rootHash)) {
       throw new StartupError('the last stored checkpoint row disagrees with its own signed note');
     }
-    const count = storage.entryCount();
+    const count = await writer.entryCount();
     if (count !== checkpoint.size) {
       throw new StartupError(`the database holds ${count} entries but the last signed checkpoint has size ${checkpoint.size}`);
     }
-    const ids = CompactRange.edgeNodes(BigInt(checkpoint.size));
     let hashes: Uint8Array[];
     try {
-      hashes = storage.readNodes(ids.map((id) => ({ level: id.level, index: Number(id.index) })));
+      hashes = await writer.rightEdge(checkpoint.size);
     } catch (err) {
       throw new StartupError(`the stored tree is missing nodes of its right edge: ${(err as Error).message}`);
     }
@@ -147,7 +152,7 @@ export class Sequencer {
 
   start(): void {
     if (this.#timer === undefined) {
-      this.#timer = setInterval(() => this.flush(), this.#o.batchInterval);
+      this.#timer = setInterval(() => void this.flush(), this.#o.batchInterval);
       // The HTTP server keeps the process alive; the batch timer alone must not.
       this.#timer.unref();
     }
@@ -160,13 +165,21 @@ export class Sequencer {
    */
   async submit(item: Accepted): Promise<Receipt> {
     if (this.#closing) throw new PushbackError('the log is shutting down', 5);
-    const pending = this.#pool.pending(item.leafHash);
-    if (pending) {
-      await pending;
-      return this.receiptFor(item.leafHash, false);
+    // A leaf is either waiting (join it), committed (answer it), or new. A
+    // batch that commits while the storage lookup runs is caught by the
+    // commit counter, so a committed leaf is never queued a second time.
+    for (;;) {
+      const pending = this.#pool.pending(item.leafHash);
+      if (pending) {
+        await pending;
+        return this.receiptFor(item.leafHash, false);
+      }
+      const commits = this.#commits;
+      const existing = await this.#o.reader.entryByLeafHash(item.leafHash);
+      if (existing) return this.#receipt(existing.index, false);
+      if (this.#pool.pending(item.leafHash) === undefined && this.#commits === commits) break;
     }
-    const existing = this.#o.storage.entryByLeafHash(item.leafHash);
-    if (existing) return this.receiptFor(item.leafHash, false);
+    if (this.#closing) throw new PushbackError('the log is shutting down', 5);
     const retryAfter = Math.max(1, Math.ceil((2 * this.#o.batchInterval) / 1000));
     const result = (await this.#pool.add(item, retryAfter)) as BatchResult;
     if (this.#pool.depth >= this.#o.batchSize) this.#queueFlush();
@@ -177,33 +190,52 @@ export class Sequencer {
     if (this.#flushQueued) return;
     this.#flushQueued = true;
     setImmediate(() => {
-      this.#flushQueued = false;
-      this.flush();
-      if (this.#pool.depth >= this.#o.batchSize) this.#queueFlush();
+      void this.flush().then(() => {
+        this.#flushQueued = false;
+        if (this.#pool.depth >= this.#o.batchSize) this.#queueFlush();
+      });
     });
   }
 
   /** A receipt for an entry already committed: its index, the latest checkpoint and a proof against it. */
-  receiptFor(leafHash: Uint8Array, fresh: boolean): Receipt {
-    const found = this.#o.storage.entryByLeafHash(leafHash);
+  async receiptFor(leafHash: Uint8Array, fresh: boolean): Promise<Receipt> {
+    const found = await this.#o.reader.entryByLeafHash(leafHash);
     if (!found) throw new Error('entry vanished after commit');
+    return this.#receipt(found.index, fresh);
+  }
+
+  async #receipt(index: number, fresh: boolean): Promise<Receipt> {
     const checkpoint = this.#checkpoint;
-    return { index: found.index, fresh, checkpoint, proof: this.inclusionProof(found.index, checkpoint.size) };
+    return { index, fresh, checkpoint, proof: await this.inclusionProof(index, checkpoint.size) };
   }
 
   /** The inclusion proof of `index` in the tree of `size`, from storage. */
-  inclusionProof(index: number, size: number): Uint8Array[] {
+  async inclusionProof(index: number, size: number): Promise<Uint8Array[]> {
     const plan = planInclusion(BigInt(index), BigInt(size));
-    return plan.assemble(this.#o.storage.readNodes(plan.nodes.map(toStorageId)));
+    return plan.assemble(await this.#o.reader.readNodes(plan.nodes.map(toStorageId)));
   }
 
-  /** Commits one batch from the pool, if any waits. Synchronous: SQLite and signing are. */
-  flush(): void {
+  /**
+   * Commits one batch from the pool, if any waits, and resolves when it is
+   * answered. While a batch is in flight, a second call waits for it and
+   * commits nothing itself (the next tick or queued flush takes the rest).
+   */
+  flush(): Promise<void> {
+    if (this.#flushing) return this.#flushing;
     const batch = this.#pool.take(this.#o.batchSize);
-    if (batch.length === 0) return;
+    if (batch.length === 0) return Promise.resolve();
+    const run = this.#flushBatch(batch).finally(() => {
+      this.#flushing = undefined;
+    });
+    this.#flushing = run;
+    return run;
+  }
+
+  async #flushBatch(batch: Waiter[]): Promise<void> {
     const started = performance.now();
     try {
-      const results = this.#commit(batch);
+      const results = await this.#commit(batch);
+      this.#commits++;
       this.#pool.settle(batch, { ok: true, results });
       this.#o.onCommit?.(this.#checkpoint);
       this.#o.onBatch?.({ size: this.#checkpoint.size, entries: batch.length, seconds: (performance.now() - started) / 1000 });
@@ -213,8 +245,8 @@ export class Sequencer {
     }
   }
 
-  #commit(batch: Waiter[]): BatchResult[] {
-    const { storage } = this.#o;
+  async #commit(batch: Waiter[]): Promise<BatchResult[]> {
+    const { writer, reader } = this.#o;
     const fromSize = this.#checkpoint.size;
     const edge = this.#range.hashes();
     const range = new CompactRange(BigInt(fromSize), edge);
@@ -223,6 +255,7 @@ export class Sequencer {
     CompactRange.edgeNodes(BigInt(fromSize)).forEach((id, i) => known.set(key(id.level, id.index), edge[i]!));
     const nodes: StoredNode[] = [];
     const tiles: TileRecord[] = [];
+    const completed: Array<{ level: number; tileIndex: number }> = [];
     const entries = batch.map((w, i) => {
       const index = fromSize + i;
       for (const n of range.append(w.item.leafHash)) {
@@ -230,27 +263,33 @@ export class Sequencer {
         nodes.push(node);
         known.set(key(n.level, n.index), n.hash);
         if (n.level % TILE_HEIGHT === 0 && node.index % TILE_WIDTH === TILE_WIDTH - 1) {
-          tiles.push(this.#fullTile(n.level, (node.index - (TILE_WIDTH - 1)) / TILE_WIDTH, known));
+          completed.push({ level: n.level, tileIndex: (node.index - (TILE_WIDTH - 1)) / TILE_WIDTH });
         }
       }
       return { index, data: w.item.data, leafHash: w.item.leafHash, digest: w.item.digest, keyHash: w.item.keyHash, name: w.item.name };
     });
+    for (const c of completed) tiles.push(await this.#fullTile(c.level, c.tileIndex, known));
     const size = fromSize + batch.length;
     const rootHash = range.root();
     const note = signNote(formatCheckpoint({ origin: this.#o.origin, size: BigInt(size), rootHash }), [this.#o.signer], this.#o.ed);
     const checkpoint: CheckpointRecord = { size, rootHash, note };
-    storage.commitBatch({ fromSize, entries, nodes, tiles, checkpoint });
+    await writer.commitBatch({ fromSize, entries, nodes, tiles, checkpoint });
     this.#range = range;
     this.#checkpoint = checkpoint;
-    const read = (id: NodeId) => known.get(key(id.level, id.index)) ?? storage.readNodes([toStorageId(id)])[0]!;
-    return entries.map((e) => {
-      const plan = planInclusion(BigInt(e.index), BigInt(size));
-      return { index: e.index, size, checkpoint, proof: plan.assemble(plan.nodes.map(read)) };
-    });
+    // Proof nodes come from this batch's nodes; the few older ones, from storage in one read.
+    const plans = entries.map((e) => planInclusion(BigInt(e.index), BigInt(size)));
+    const missing = new Map<string, NodeId>();
+    for (const plan of plans) for (const id of plan.nodes) if (!known.has(key(id.level, id.index))) missing.set(key(id.level, id.index), id);
+    if (missing.size > 0) {
+      const ids = [...missing.values()];
+      (await reader.readNodes(ids.map(toStorageId))).forEach((h, i) => known.set(key(ids[i]!.level, ids[i]!.index), h));
+    }
+    const read = (id: NodeId) => known.get(key(id.level, id.index))!;
+    return entries.map((e, i) => ({ index: e.index, size, checkpoint, proof: plans[i]!.assemble(plans[i]!.nodes.map(read)) }));
   }
 
   /** The 256 hashes of a full tile at tree level `level`, from this batch's nodes and storage. */
-  #fullTile(level: number, tileIndex: number, known: Map<string, Uint8Array>): TileRecord {
+  async #fullTile(level: number, tileIndex: number, known: Map<string, Uint8Array>): Promise<TileRecord> {
     const start = tileIndex * TILE_WIDTH;
     const data = new Uint8Array(TILE_WIDTH * 32);
     // Hashes committed by earlier batches come from storage, one range read per run.
@@ -263,7 +302,7 @@ export class Sequencer {
       }
       let end = i + 1;
       while (end < TILE_WIDTH && !known.has(key(level, start + end))) end++;
-      this.#o.storage.readLevel(level, start + i, end - i).forEach((stored, j) => data.set(stored, (i + j) * 32));
+      (await this.#o.reader.readLevel(level, start + i, end - i)).forEach((stored, j) => data.set(stored, (i + j) * 32));
       i = end;
     }
     return { level: level / TILE_HEIGHT, index: tileIndex, data };
@@ -274,7 +313,8 @@ export class Sequencer {
     this.#closing = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
-    while (this.#pool.depth > 0) this.flush();
+    await this.#flushing;
+    while (this.#pool.depth > 0) await this.flush();
     // Let the waiters' continuations run before the caller closes storage.
     await new Promise((r) => setImmediate(r));
   }

@@ -5,7 +5,7 @@
  * entry bundles, proofs, lookups). Routes in src/http/log-app.ts call one
  * of these each; errors are typed (src/errors.ts).
  */
-import { consistencyProof, inclusionProof, nodeHash, TILE_HEIGHT, TILE_WIDTH } from '../../merkle/index.js';
+import { consistencyProofAsync, inclusionProofAsync, nodeHash, TILE_HEIGHT, TILE_WIDTH } from '../../merkle/index.js';
 import type { Ed25519 } from '../crypto/ed25519.js';
 import { b64encode, hexDecode } from '../encoding.js';
 import { InvalidError, MalformedError, NotFoundError, PushbackError, TooLargeError } from '../errors.js';
@@ -15,11 +15,11 @@ import type { Accepted } from './pool.js';
 import type { VerifyPool } from './verify-pool.js';
 import type { Witnessing } from './witnesses.js';
 import type { Receipt, Sequencer } from './sequencer.js';
-import type { LogStorage, LookupField } from './storage.js';
+import type { LogReader, LookupField, StoredEntry } from './storage.js';
 import { ByteLru } from '../util/lru.js';
 
 export interface LogServiceOptions {
-  storage: LogStorage;
+  reader: LogReader;
   sequencer: Sequencer;
   origin: string;
   /** The log's verifier key string (vkey). */
@@ -112,8 +112,8 @@ export class LogService {
       const witnessed = await w.waitFor(receipt.index + 1);
       receipt = {
         ...receipt,
-        checkpoint: { size: witnessed.size, rootHash: this.#o.storage.checkpointAt(witnessed.size)!.rootHash, note: witnessed.note },
-        proof: this.#o.sequencer.inclusionProof(receipt.index, witnessed.size),
+        checkpoint: { size: witnessed.size, rootHash: (await this.#o.reader.checkpointAt(witnessed.size))!.rootHash, note: witnessed.note },
+        proof: await this.#o.sequencer.inclusionProof(receipt.index, witnessed.size),
       };
     }
     return { status: receipt.fresh ? 201 : 200, body: this.#answer(item, receipt) };
@@ -145,37 +145,49 @@ export class LogService {
     return this.#o.sequencer.size;
   }
 
+  /**
+   * The cached value of an immutable object, or `load()`'s, which is then
+   * cached. A hit answers without touching storage.
+   */
+  async #cached(key: string, load: () => Promise<Uint8Array>): Promise<Uint8Array> {
+    const hit = this.readCache.get(key);
+    if (hit !== undefined) return hit;
+    const v = await load();
+    this.readCache.set(key, v);
+    return v;
+  }
+
   /** A hash tile (c2sp.org/tlog-tiles): full (width 256), or partial of `width` hashes. */
-  tile(tileLevel: number, index: number, width: number = TILE_WIDTH): Uint8Array {
+  async tile(tileLevel: number, index: number, width: number = TILE_WIDTH): Promise<Uint8Array> {
     const level = tileLevel * 8;
     const available = Math.floor(this.size / 2 ** level);
     const start = index * TILE_WIDTH;
     if (width === TILE_WIDTH) {
       if (start + TILE_WIDTH > available) throw new NotFoundError(`tile ${tileLevel}/${index} is not complete yet`);
-      return this.readCache.through(`${tileLevel}/${index}`, () => {
-        const full = this.#o.storage.fullTile(tileLevel, index);
+      return this.#cached(`${tileLevel}/${index}`, async () => {
+        const full = await this.#o.reader.fullTile(tileLevel, index);
         if (full === undefined) throw new NotFoundError(`tile ${tileLevel}/${index} is not stored`);
         return full;
       });
     }
     if (start + width > available) throw new NotFoundError(`tile ${tileLevel}/${index}.p/${width} is beyond the tree`);
-    const hashes = this.#o.storage.readLevel(level, start, width);
+    const hashes = await this.#o.reader.readLevel(level, start, width);
     const out = new Uint8Array(width * 32);
     hashes.forEach((h, i) => out.set(h, i * 32));
     return out;
   }
 
   /** An entry bundle: each entry as uint16 big-endian length || bytes. */
-  entryBundle(index: number, width: number = TILE_WIDTH): Uint8Array {
+  async entryBundle(index: number, width: number = TILE_WIDTH): Promise<Uint8Array> {
     const count = width;
     const start = index * TILE_WIDTH;
     if (start + count > this.size) throw new NotFoundError(`entry bundle ${index}${width < TILE_WIDTH ? `.p/${width}` : ''} is beyond the tree`);
-    if (width === TILE_WIDTH) return this.readCache.through(`e/${index}`, () => this.#bundle(start, count));
+    if (width === TILE_WIDTH) return this.#cached(`e/${index}`, () => this.#bundle(start, count));
     return this.#bundle(start, count);
   }
 
-  #bundle(start: number, count: number): Uint8Array {
-    const entries = this.#o.storage.entryRange(start, count);
+  async #bundle(start: number, count: number): Promise<Uint8Array> {
+    const entries = await this.#o.reader.entryRange(start, count);
     let len = 0;
     for (const e of entries) len += 2 + e.length;
     const out = new Uint8Array(len);
@@ -189,25 +201,25 @@ export class LogService {
     return out;
   }
 
-  inclusion(leafHash: Uint8Array, size: number): { index: number; size: number; proof: string[] } {
-    const found = this.#o.storage.entryByLeafHash(leafHash);
+  async inclusion(leafHash: Uint8Array, size: number): Promise<{ index: number; size: number; proof: string[] }> {
+    const found = await this.#o.reader.entryByLeafHash(leafHash);
     if (!found) throw new NotFoundError('no entry with this leaf hash');
     if (size > this.size) throw new MalformedError(`size ${size} is larger than the tree (${this.size})`);
     if (found.index >= size) throw new MalformedError(`entry ${found.index} is not in the tree of size ${size}`);
-    const proof = inclusionProof(BigInt(found.index), BigInt(size), (ids) => this.#read(ids));
+    const proof = await inclusionProofAsync(BigInt(found.index), BigInt(size), (ids) => this.#read(ids));
     return { index: found.index, size, proof: proof.map(b64encode) };
   }
 
   /** Raw consistency proof hashes (for the witness client). */
-  consistencyHashes(from: number, to: number): Uint8Array[] {
-    return consistencyProof(BigInt(from), BigInt(to), (ids) => this.#read(ids));
+  consistencyHashes(from: number, to: number): Promise<Uint8Array[]> {
+    return consistencyProofAsync(BigInt(from), BigInt(to), (ids) => this.#read(ids));
   }
 
-  consistency(from: number, to: number): { from: number; to: number; proof: string[] } {
+  async consistency(from: number, to: number): Promise<{ from: number; to: number; proof: string[] }> {
     if (from === 0) throw new MalformedError('from must be at least 1: the empty tree has no consistency proof');
     if (from > to) throw new MalformedError(`from (${from}) is larger than to (${to})`);
     if (to > this.size) throw new MalformedError(`to (${to}) is larger than the tree (${this.size})`);
-    const proof = consistencyProof(BigInt(from), BigInt(to), (ids) => this.#read(ids));
+    const proof = await this.consistencyHashes(from, to);
     return { from, to, proof: proof.map(b64encode) };
   }
 
@@ -217,26 +229,29 @@ export class LogService {
    * proof at a hot tile costs no node reads below level 8; the rest come
    * from storage (which caches the high levels).
    */
-  #read(ids: ReadonlyArray<{ level: number; index: bigint }>): Uint8Array[] {
+  async #read(ids: ReadonlyArray<{ level: number; index: bigint }>): Promise<Uint8Array[]> {
     const out: Uint8Array[] = new Array<Uint8Array>(ids.length);
     const rest: Array<{ level: number; index: number }> = [];
     const restAt: number[] = [];
     const fullTiles = Math.floor(this.size / TILE_WIDTH);
-    ids.forEach((id, i) => {
+    const subtrees = new Map<number, Uint8Array>();
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
       const index = Number(id.index);
       if (id.level < TILE_HEIGHT && this.readCache.maxBytes > 0) {
         const k = Math.floor(index / (TILE_WIDTH >>> id.level));
         if (k < fullTiles) {
-          const sub = this.#subtree(k);
+          let sub = subtrees.get(k);
+          if (sub === undefined) subtrees.set(k, (sub = await this.#subtree(k)));
           const at = SUBTREE_OFFSET[id.level]! + (index - k * (TILE_WIDTH >>> id.level));
           out[i] = sub.subarray(at * 32, at * 32 + 32);
-          return;
+          continue;
         }
       }
       rest.push({ level: id.level, index });
       restAt.push(i);
-    });
-    if (rest.length > 0) this.#o.storage.readNodes(rest).forEach((h, j) => (out[restAt[j]!] = h));
+    }
+    if (rest.length > 0) (await this.#o.reader.readNodes(rest)).forEach((h, j) => (out[restAt[j]!] = h));
     return out;
   }
 
@@ -245,10 +260,10 @@ export class LogService {
    * by level (256 + 128 + ... + 2 = 510 hashes, 16 KiB), computed once from
    * the tile and cached: it never changes.
    */
-  #subtree(k: number): Uint8Array {
-    return this.readCache.through(`s/${k}`, () => {
+  #subtree(k: number): Promise<Uint8Array> {
+    return this.#cached(`s/${k}`, async () => {
       const out = new Uint8Array(SUBTREE_NODES * 32);
-      out.set(this.tile(0, k), 0);
+      out.set(await this.tile(0, k), 0);
       for (let level = 1; level < TILE_HEIGHT; level++) {
         const below = SUBTREE_OFFSET[level - 1]! * 32;
         const here = SUBTREE_OFFSET[level]! * 32;
@@ -261,16 +276,16 @@ export class LogService {
     });
   }
 
-  entry(index: number): EntryView {
+  async entry(index: number): Promise<EntryView> {
     if (index >= this.size) throw new NotFoundError(`no entry at index ${index} (tree size ${this.size})`);
-    const found = this.#o.storage.entryAt(index);
+    const found = await this.#o.reader.entryAt(index);
     if (!found) throw new NotFoundError(`no entry at index ${index}`);
     return view(found);
   }
 
-  lookup(field: LookupField, value: Uint8Array | string, after: number, limit: number): { entries: EntryView[]; next: number | null } {
+  async lookup(field: LookupField, value: Uint8Array | string, after: number, limit: number): Promise<{ entries: EntryView[]; next: number | null }> {
     // Fetch one extra row to know whether more remain.
-    const rows = this.#o.storage.lookup(field, value, after, limit + 1).filter((r) => r.index < this.size);
+    const rows = (await this.#o.reader.lookup(field, value, after, limit + 1)).filter((r) => r.index < this.size);
     const page = rows.slice(0, limit);
     return { entries: page.map(view), next: rows.length > limit ? page[page.length - 1]!.index : null };
   }
@@ -287,7 +302,7 @@ export class LogService {
   }
 }
 
-function view(row: { index: number; data: Uint8Array; leafHash: Uint8Array }): EntryView {
+function view(row: StoredEntry): EntryView {
   const entry = decodeEntry(row.data);
   return { ...entryToJson(entry), index: row.index, leafHash: b64encode(row.leafHash), keyHash: keyHash(entry.key) };
 }

@@ -1,7 +1,11 @@
 /**
- * The log's storage interface: the one seam between the sequencer and the
- * database. Everything the log persists goes through `LogStorage`, so a
- * PostgreSQL backend is an addition beside `sqlite.ts`, not a rewrite.
+ * The log's storage interface: the one seam between the log and its
+ * database. It is asynchronous and split in two: a `LogWriter` that only the
+ * sequencer uses (commit a batch with compare-and-swap on the size, read the
+ * right edge and the latest checkpoint) and a `LogReader` for every read
+ * path. Backends live one per file in storage/ (sqlite.ts, postgres.ts); the
+ * sequencer, the service and the HTTP layer never know which one runs, and
+ * cmd/serve.ts builds the storage (storage/open.ts) and hands it in.
  *
  * What is stored (ARCHITECTURE.md "Log server invariants"):
  * - entries: leaf bytes by index, with their leaf hash (unique), digest,
@@ -62,40 +66,76 @@ export interface Batch {
 
 export type LookupField = 'digest' | 'key' | 'name';
 
-export interface LogStorage {
-  /** The origin this data directory belongs to, or undefined when it is new. */
-  origin(): string | undefined;
-  /** Records the origin of a new data directory. Fails if one is already set. */
-  initOrigin(origin: string): void;
+/** An entry as read back. */
+export interface StoredEntry {
+  index: number;
+  data: Uint8Array;
+  leafHash: Uint8Array;
+}
+
+/**
+ * The read side: everything the service answers from, on any node. Every
+ * method reads committed data only, so any number of readers may run beside
+ * the one writer.
+ */
+export interface LogReader {
   /** The newest published checkpoint, or undefined for a log that never published one. */
-  latestCheckpoint(): CheckpointRecord | undefined;
-  /** Number of entries stored. */
-  entryCount(): number;
-  /**
-   * Commits entries, nodes, full tiles and the checkpoint in one
-   * transaction. Throws ConflictError (and commits nothing) if the stored
-   * size is not `batch.fromSize`.
-   */
-  commitBatch(batch: Batch): void;
-  /** Hashes of stored nodes, in order; throws NotFoundError if one is missing. */
-  readNodes(ids: ReadonlyArray<{ level: number; index: number }>): Uint8Array[];
-  /** `count` consecutive hashes of one level starting at `start` (for partial tiles). */
-  readLevel(level: number, start: number, count: number): Uint8Array[];
-  /** A full hash tile blob, if that tile is complete. */
-  fullTile(level: number, index: number): Uint8Array | undefined;
-  /** Entry bytes for indexes [start, start + count). */
-  entryRange(start: number, count: number): Uint8Array[];
-  /** Entry by index. */
-  entryAt(index: number): { index: number; data: Uint8Array; leafHash: Uint8Array } | undefined;
-  /** Entry by leaf hash. */
-  entryByLeafHash(leafHash: Uint8Array): { index: number; data: Uint8Array; leafHash: Uint8Array } | undefined;
-  /** Entries matching one lookup field, in index order, with index > after. */
-  lookup(field: LookupField, value: Uint8Array | string, after: number, limit: number): Array<{ index: number; data: Uint8Array; leafHash: Uint8Array }>;
+  latestCheckpoint(): Promise<CheckpointRecord | undefined>;
   /** The published checkpoint of exactly this size, if any. */
-  checkpointAt(size: number): CheckpointRecord | undefined;
-  /** Records that the checkpoint of `size` reached the witness quorum, with its cosigned note. */
-  setWitnessed(size: number, note: string): void;
+  checkpointAt(size: number): Promise<CheckpointRecord | undefined>;
   /** The newest checkpoint that reached the witness quorum, with its cosignatures. */
-  latestWitnessed(): { size: number; note: string } | undefined;
-  close(): void;
+  latestWitnessed(): Promise<{ size: number; note: string } | undefined>;
+  /** Hashes of stored nodes, in order; rejects with NotFoundError if one is missing. */
+  readNodes(ids: ReadonlyArray<{ level: number; index: number }>): Promise<Uint8Array[]>;
+  /** `count` consecutive hashes of one level starting at `start` (for partial tiles). */
+  readLevel(level: number, start: number, count: number): Promise<Uint8Array[]>;
+  /** A full hash tile blob, if that tile is complete. */
+  fullTile(level: number, index: number): Promise<Uint8Array | undefined>;
+  /** Entry bytes for indexes [start, start + count). */
+  entryRange(start: number, count: number): Promise<Uint8Array[]>;
+  entryAt(index: number): Promise<StoredEntry | undefined>;
+  entryByLeafHash(leafHash: Uint8Array): Promise<StoredEntry | undefined>;
+  /** Entries matching one lookup field, in index order, with index > after. */
+  lookup(field: LookupField, value: Uint8Array | string, after: number, limit: number): Promise<StoredEntry[]>;
+}
+
+/** The write side: used by the sequencer only. */
+export interface LogWriter {
+  /** The newest published checkpoint (the size a commit must start from). */
+  latestCheckpoint(): Promise<CheckpointRecord | undefined>;
+  /** Number of entries stored. */
+  entryCount(): Promise<number>;
+  /**
+   * The right edge of the tree of `size` (RFC 9162 §2.1 complete subtrees,
+   * largest first, CompactRange.edgeNodes order); rejects with
+   * NotFoundError if a node is missing.
+   */
+  rightEdge(size: number): Promise<Uint8Array[]>;
+  /**
+   * Commits entries, nodes, full tiles and the checkpoint in one durable
+   * transaction and resolves only once it is durable. Rejects with
+   * ConflictError (and commits nothing) if the stored size is not
+   * `batch.fromSize`.
+   */
+  commitBatch(batch: Batch): Promise<void>;
+  /** Records that the checkpoint of `size` reached the witness quorum, with its cosigned note. */
+  setWitnessed(size: number, note: string): Promise<void>;
+}
+
+/** Who a store belongs to, recorded on first start and checked on every later one. */
+export interface LogIdentity {
+  origin: string;
+  /** The log's verifier key (vkey); undefined for stores made before it was recorded. */
+  verifierKey?: string;
+}
+
+/** A backend: one store, with its reader and writer (src/log/storage/*.ts). */
+export interface LogStorage {
+  readonly reader: LogReader;
+  readonly writer: LogWriter;
+  /** The store's identity, or undefined when it is new. */
+  identity(): Promise<LogIdentity | undefined>;
+  /** Records the identity of a new store, or the key of a store that has only an origin. */
+  setIdentity(id: LogIdentity): Promise<void>;
+  close(): Promise<void>;
 }

@@ -39,7 +39,7 @@ export interface WitnessingOptions {
   timeoutMs: number;
   ed: Ed25519;
   /** The consistency proof between two sizes of this log's tree. */
-  consistency(from: number, to: number): Uint8Array[];
+  consistency(from: number, to: number): Promise<Uint8Array[]>;
   /** Called when a checkpoint reaches the quorum (persist it). */
   onWitnessed?: (w: WitnessedCheckpoint) => void;
   /** The witnessed checkpoint persisted before a restart, if any. */
@@ -165,7 +165,7 @@ export class Witnessing {
   async #ask(w: PerWitness, cp: CheckpointRecord): Promise<void> {
     for (let attempt = 0; attempt < 2; attempt++) {
       if (w.size > cp.size) return; // It already cosigned a larger tree of ours.
-      const proof = w.size > 0 && w.size < cp.size ? this.#o.consistency(w.size, cp.size) : [];
+      const proof = w.size > 0 && w.size < cp.size ? await this.#o.consistency(w.size, cp.size) : [];
       const body = `old ${w.size}\n${proof.map((h) => `${Buffer.from(h).toString('base64')}\n`).join('')}\n${cp.note}`;
       const started = performance.now();
       let status: number;

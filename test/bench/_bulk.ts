@@ -12,7 +12,7 @@ import { CompactRange } from '../../merkle/index.js';
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
 import { entrySignedMessage, encodeEntry, entryLeafHash, keyHash } from '../../src/entry/index.js';
 import { hexDecode } from '../../src/encoding.js';
-import { SqliteStorage } from '../../src/log/sqlite.js';
+import { SqliteStorage } from '../../src/log/storage/sqlite.js';
 import type { StoredNode, TileRecord } from '../../src/log/storage.js';
 import { formatCheckpoint, formatSigner, formatVerifier, generateSigner, signNote, verifierFromSigner } from '../../src/note/index.js';
 
@@ -28,7 +28,7 @@ export function bulkFill(dir: string, origin: string, n: number, onProgress?: (d
   const logSigner = generateSigner(origin, nodeEd25519);
   writeFileSync(join(dir, 'log.key'), `${formatSigner(logSigner)}\n`, { mode: 0o600 });
   const storage = new SqliteStorage(join(dir, 'log.db'), { durability: 'off' });
-  storage.initOrigin(origin);
+  void storage.setIdentity({ origin });
   const signer = generateSigner('bulk-signer.example', nodeEd25519);
   const signKey = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, signer.seed]), format: 'der', type: 'pkcs8' });
   const kh = hexDecode(keyHash(signer.publicKey), 'key hash', 32);
@@ -72,10 +72,10 @@ export function bulkFill(dir: string, origin: string, n: number, onProgress?: (d
     const newSize = size + count;
     const rootHash = range.root();
     const note = signNote(formatCheckpoint({ origin, size: BigInt(newSize), rootHash }), [logSigner], nodeEd25519);
-    storage.commitBatch({ fromSize: size, entries, nodes, tiles, checkpoint: { size: newSize, rootHash, note } });
+    storage.commitBatchSync({ fromSize: size, entries, nodes, tiles, checkpoint: { size: newSize, rootHash, note } });
     size = newSize;
     onProgress?.(size);
   }
-  storage.close();
+  storage.closeSync();
   return { vkey: formatVerifier(verifierFromSigner(logSigner)), size };
 }

@@ -200,7 +200,7 @@ t.test('a full pool answers 503 with Retry-After', async (t) => {
   t.equal(over.status, 503, 'the fifth waiting entry is pushed back');
   t.match(over.headers.get('retry-after') ?? '', /^[1-9][0-9]*$/, '503 carries Retry-After');
   t.equal(over.json.error, 'unavailable', 'error code unavailable');
-  log.opened.sequencer.flush();
+  await log.opened.sequencer.flush();
   const done = await Promise.all(pending);
   t.same(done.map((d) => d.status), [201, 201, 201, 201], 'the waiting entries are committed by the next batch');
   t.equal(log.opened.sequencer.size, 4, 'the pushed-back entry was not stored');

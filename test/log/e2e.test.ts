@@ -85,8 +85,8 @@ t.test('submit, read back and verify everything', async (t) => {
   t.equal((await get(`${log.url}/tile/entries/000`)).headers.get('cache-control'), 'public, max-age=31536000, immutable', 'entry bundles are immutable');
   // Full tiles and bundles come from the read cache after the first request: the same bytes as stored.
   const hitsBefore = log.opened.service.readCache.hits;
-  t.same((await get(`${log.url}/tile/0/000`)).body, new Uint8Array(log.opened.storage.fullTile(0, 0)!), 'a cached tile is the stored tile');
-  t.same((await get(`${log.url}/tile/entries/000`)).body, new Uint8Array(log.opened.service.entryBundle(0)), 'a cached bundle is the stored bundle');
+  t.same((await get(`${log.url}/tile/0/000`)).body, new Uint8Array((await log.opened.storage.reader.fullTile(0, 0))!), 'a cached tile is the stored tile');
+  t.same((await get(`${log.url}/tile/entries/000`)).body, new Uint8Array(await log.opened.service.entryBundle(0)), 'a cached bundle is the stored bundle');
   t.ok(log.opened.service.readCache.hits >= hitsBefore + 2, 'both came from the read cache');
   t.ok(log.opened.service.readCache.bytes <= 64 * 1024, 'which stays within its bound');
 

@@ -45,7 +45,7 @@ export function tempDir(prefix = 'vitrine-test-'): string {
 export async function startLog(opts: Partial<OpenLogOptions> & { dir?: string; rateLimiter?: RateLimiter } = {}): Promise<TestLog> {
   const dir = opts.dir ?? tempDir();
   const metrics = new LogMetrics();
-  const opened = openLog({
+  const opened = await openLog({
     dir,
     origin: ORIGIN,
     batchInterval: 20,

@@ -6,7 +6,7 @@
  * root of its size.
  */
 import t from 'tap';
-import { consistencyProof, inclusionProof, verifyConsistency, verifyInclusion } from '../../merkle/index.js';
+import { consistencyProofAsync, inclusionProofAsync, verifyConsistency, verifyInclusion } from '../../merkle/index.js';
 import { b64decode } from '../../src/encoding.js';
 import { entryLeafHash } from '../../src/entry/index.js';
 import { makeEntry, removeDir, startLog, tempDir } from './harness.js';
@@ -29,27 +29,27 @@ for (const cacheBytes of [0, 20_000, 1 << 20]) {
       for (const a of answers) leaves[a.body.index] = entryLeafHash(b64decode(a.body.entry, 'entry'));
       t.equal(service.size, size, `the tree has ${size} entries`);
     }
-    const fromStorage = (ids: ReadonlyArray<{ level: number; index: bigint }>) => storage.readNodes(ids.map((id) => ({ level: id.level, index: Number(id.index) })));
-    const rootAt = (size: number) => storage.checkpointAt(size)!.rootHash;
+    const fromStorage = (ids: ReadonlyArray<{ level: number; index: bigint }>) => storage.reader.readNodes(ids.map((id) => ({ level: id.level, index: Number(id.index) })));
+    const rootAt = async (size: number) => (await storage.reader.checkpointAt(size))!.rootHash;
     let checked = 0;
     for (const size of sizes) {
       for (let index = 0; index < size; index += 7) {
-        const got = service.inclusion(leaves[index]!, size);
-        const want = inclusionProof(BigInt(index), BigInt(size), fromStorage);
+        const got = await service.inclusion(leaves[index]!, size);
+        const want = await inclusionProofAsync(BigInt(index), BigInt(size), fromStorage);
         const proof = got.proof.map((p) => b64decode(p, 'p'));
         if (got.index !== index || proof.length !== want.length || proof.some((p, i) => Buffer.compare(p, want[i]!) !== 0)) {
           t.fail(`inclusion of ${index} in ${size} differs from the storage-only proof`);
         }
-        verifyInclusion(leaves[index]!, index, size, proof, rootAt(size));
+        verifyInclusion(leaves[index]!, index, size, proof, await rootAt(size));
         checked++;
       }
     }
     for (const [from, to] of [[1, 300], [255, 600], [256, 600], [300, 700], [513, 700], [600, 700], [699, 700]] as const) {
-      const proof = service.consistency(from, to).proof.map((p) => b64decode(p, 'p'));
-      const want = consistencyProof(BigInt(from), BigInt(to), fromStorage);
+      const proof = (await service.consistency(from, to)).proof.map((p) => b64decode(p, 'p'));
+      const want = await consistencyProofAsync(BigInt(from), BigInt(to), fromStorage);
       t.same(proof.map((g) => Buffer.from(g).toString('hex')), want.map((w) => Buffer.from(w).toString('hex')), `consistency ${from}→${to} equals the storage-only proof`);
       // Where both sizes have a signed root, the proof must also verify against them.
-      if (storage.checkpointAt(from) !== undefined) verifyConsistency(from, to, proof, rootAt(from), rootAt(to));
+      if ((await storage.reader.checkpointAt(from)) !== undefined) verifyConsistency(from, to, proof, await rootAt(from), await rootAt(to));
     }
     t.ok(checked > 200, `${checked} inclusion proofs equal the storage-only ones and verify against their signed roots`);
   });

@@ -1,0 +1,346 @@
+/**
+ * The PostgreSQL backend of `LogStorage` (the `postgres` client; README
+ * "Dependencies" says why that one). All of the log's PostgreSQL SQL lives
+ * in this file.
+ *
+ * - Schema: created and migrated by the log itself under a transaction-scoped
+ *   advisory lock (two nodes starting at once do not race), with its version
+ *   in meta; a newer schema than this build knows is refused.
+ * - Durability: every connection runs with synchronous_commit = on, and a
+ *   batch is one transaction: commitBatch resolves only after COMMIT
+ *   returned, so no answer is sent before its batch is durable.
+ * - One writer: the writer's connection holds a session advisory lock
+ *   (WRITER_LOCK). Every commit transaction checks, on its own connection,
+ *   that the lock is still held (or takes it again after a reconnect), so a
+ *   writer whose session was lost can never commit over another's. A second
+ *   `vitrine serve` on the same database is refused at start-up; sharing a
+ *   database between several nodes with failover is future work
+ *   (docs/operations.md).
+ * - An outage: queries fail, the sequencer answers 503, and the client
+ *   reconnects on the next query: nothing needs a restart.
+ */
+import postgres from 'postgres';
+import { CompactRange } from '../../../merkle/index.js';
+import { ConflictError, NotFoundError } from '../../errors.js';
+import type { Logger } from '../../util/logger.js';
+import {
+  StartupError, type Batch, type CheckpointRecord, type LogIdentity, type LogReader, type LogStorage, type LogWriter, type LookupField, type StoredEntry,
+} from '../storage.js';
+
+/** Schema migrations, in order; the schema version is their count. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE meta (
+     key   text PRIMARY KEY,
+     value text NOT NULL
+   );
+   CREATE TABLE entries (
+     idx       bigint PRIMARY KEY,
+     leaf_hash bytea NOT NULL UNIQUE,
+     data      bytea NOT NULL,
+     digest    bytea NOT NULL,
+     key_hash  bytea NOT NULL,
+     name      text NOT NULL
+   );
+   CREATE INDEX entries_digest ON entries (digest, idx);
+   CREATE INDEX entries_key ON entries (key_hash, idx);
+   CREATE INDEX entries_name ON entries (name, idx);
+   CREATE TABLE nodes (
+     level integer NOT NULL,
+     idx   bigint NOT NULL,
+     hash  bytea NOT NULL,
+     PRIMARY KEY (level, idx)
+   );
+   CREATE TABLE tiles (
+     level integer NOT NULL,
+     idx   bigint NOT NULL,
+     data  bytea NOT NULL,
+     PRIMARY KEY (level, idx)
+   );
+   CREATE TABLE checkpoints (
+     size      bigint PRIMARY KEY,
+     root_hash bytea NOT NULL,
+     note      text NOT NULL,
+     created   timestamptz NOT NULL DEFAULT now(),
+     witnessed text
+   );`,
+];
+const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** Advisory lock keys (pg_advisory_lock(int, int)): "vitrine" in the first, the purpose in the second. */
+const LOCK_SPACE = 0x76697472;
+const MIGRATE_LOCK = 1;
+const WRITER_LOCK = 2;
+
+// Postgres OIDs for typed array parameters.
+const INT8 = 20;
+const BYTEA = 17;
+const TEXT = 25;
+
+// As in the SQLite backend: nodes high in the tree are shared by most proofs and never change.
+const CACHE_MIN_LEVEL = 6;
+const NODE_CACHE_SIZE = 65536;
+
+type Sql = postgres.Sql<Record<string, never>>;
+type Row = { idx: number; data: Buffer; leaf_hash: Buffer };
+
+export interface PostgresOptions {
+  log?: Logger;
+  /** Connections for reads (default 8); the writer has one of its own. */
+  readConnections?: number;
+  /** Test hook: called inside the batch transaction after the writes, before COMMIT. Throwing rolls back. */
+  beforeCommit?: (batch: Batch) => void;
+}
+
+function connect(url: string, max: number): Sql {
+  return postgres(url, {
+    max,
+    onnotice: () => {},
+    // int8 values are sizes and indexes: numbers (every entry point checks they stay below 2^53).
+    types: { bigint: { to: INT8, from: [INT8], serialize: (x: number) => String(x), parse: (x: string) => Number(x) } },
+    // Durability does not rest on the server's default.
+    connection: { synchronous_commit: 'on', application_name: 'vitrine' },
+    connect_timeout: 10,
+  }) as unknown as Sql;
+}
+
+function bytes(b: Buffer): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function toEntry(row: Row): StoredEntry {
+  return { index: row.idx, data: bytes(row.data), leafHash: bytes(row.leaf_hash) };
+}
+
+/**
+ * Opens a log database: connects, creates or migrates the schema, and takes
+ * the writer lock. Rejects with StartupError when another node holds it or
+ * the schema is newer than this build.
+ */
+export async function openPostgres(url: string, opts: PostgresOptions = {}): Promise<PostgresStorage> {
+  const reads = connect(url, opts.readConnections ?? 8);
+  const writes = connect(url, 1);
+  try {
+    await migrate(writes);
+    const [got] = await writes.unsafe<Array<{ ok: boolean }>>('SELECT pg_try_advisory_lock($1, $2) AS ok', [LOCK_SPACE, WRITER_LOCK]);
+    if (!got?.ok) {
+      const holder = await writes.unsafe<Array<{ pid: number; addr: string | null }>>(
+        `SELECT l.pid, a.client_addr::text AS addr FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+          WHERE l.locktype = 'advisory' AND l.classid = $1 AND l.objid = $2 AND l.granted`,
+        [LOCK_SPACE, WRITER_LOCK],
+      );
+      const who = holder[0] ? `server process ${holder[0].pid}${holder[0].addr ? ` (client ${holder[0].addr})` : ''}` : 'another session';
+      throw new StartupError(`another vitrine serve is the writer of this database (${who}); stop it first: one node per database is supported for now`);
+    }
+  } catch (err) {
+    await Promise.all([reads.end({ timeout: 1 }), writes.end({ timeout: 1 })]);
+    throw err;
+  }
+  return new PostgresStorage(reads, writes, opts);
+}
+
+async function migrate(sql: Sql): Promise<void> {
+  await sql.begin(async (tx) => {
+    await tx.unsafe('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_SPACE, MIGRATE_LOCK]);
+    const [meta] = await tx.unsafe<Array<{ t: string | null }>>("SELECT to_regclass('meta')::text AS t");
+    let version = 0;
+    if (meta?.t) {
+      const [row] = await tx.unsafe<Array<{ value: string }>>("SELECT value FROM meta WHERE key = 'schema'");
+      version = row ? Number(row.value) : 0;
+    }
+    if (!Number.isSafeInteger(version) || version > SCHEMA_VERSION) {
+      throw new StartupError(`database schema version ${version} is not supported by this build (it expects ${SCHEMA_VERSION}); run the matching release`);
+    }
+    for (let v = version; v < SCHEMA_VERSION; v++) await tx.unsafe(MIGRATIONS[v]!);
+    if (version < SCHEMA_VERSION) {
+      await tx.unsafe("INSERT INTO meta (key, value) VALUES ('schema', $1) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", [String(SCHEMA_VERSION)]);
+    }
+  });
+}
+
+export class PostgresStorage implements LogStorage {
+  readonly reader: LogReader;
+  readonly writer: LogWriter;
+  readonly #reads: Sql;
+  readonly #writes: Sql;
+  readonly #opts: PostgresOptions;
+  readonly #nodeCache = new Map<number, Uint8Array>();
+
+  constructor(reads: Sql, writes: Sql, opts: PostgresOptions) {
+    this.#reads = reads;
+    this.#writes = writes;
+    this.#opts = opts;
+    this.reader = {
+      latestCheckpoint: () => this.#latest(this.#reads),
+      checkpointAt: async (size) => {
+        const [row] = await this.#reads.unsafe<Array<{ size: number; root_hash: Buffer; note: string }>>(
+          'SELECT size, root_hash, note FROM checkpoints WHERE size = $1', [size], { prepare: true });
+        return row && { size: row.size, rootHash: bytes(row.root_hash), note: row.note };
+      },
+      latestWitnessed: async () => {
+        const [row] = await this.#reads.unsafe<Array<{ size: number; witnessed: string }>>(
+          'SELECT size, witnessed FROM checkpoints WHERE witnessed IS NOT NULL ORDER BY size DESC LIMIT 1', [], { prepare: true });
+        return row && { size: row.size, note: row.witnessed };
+      },
+      readNodes: (ids) => this.#readNodes(this.#reads, ids),
+      readLevel: async (level, start, count) => {
+        const rows = await this.#reads.unsafe<Array<{ hash: Buffer }>>(
+          'SELECT hash FROM nodes WHERE level = $1 AND idx >= $2 AND idx < $3 ORDER BY idx', [level, start, start + count], { prepare: true });
+        if (rows.length !== count) throw new NotFoundError(`tree level ${level} holds ${rows.length} of ${count} hashes from ${start}`);
+        return rows.map((r) => bytes(r.hash));
+      },
+      fullTile: async (level, index) => {
+        const [row] = await this.#reads.unsafe<Array<{ data: Buffer }>>('SELECT data FROM tiles WHERE level = $1 AND idx = $2', [level, index], { prepare: true });
+        return row && bytes(row.data);
+      },
+      entryRange: async (start, count) => {
+        const rows = await this.#reads.unsafe<Array<{ data: Buffer }>>(
+          'SELECT data FROM entries WHERE idx >= $1 AND idx < $2 ORDER BY idx', [start, start + count], { prepare: true });
+        if (rows.length !== count) throw new NotFoundError(`entries [${start}, ${start + count}) are not all stored`);
+        return rows.map((r) => bytes(r.data));
+      },
+      entryAt: async (index) => {
+        const [row] = await this.#reads.unsafe<Row[]>('SELECT idx, data, leaf_hash FROM entries WHERE idx = $1', [index], { prepare: true });
+        return row && toEntry(row);
+      },
+      entryByLeafHash: async (leafHash) => {
+        const [row] = await this.#reads.unsafe<Row[]>('SELECT idx, data, leaf_hash FROM entries WHERE leaf_hash = $1', [Buffer.from(leafHash)], { prepare: true });
+        return row && toEntry(row);
+      },
+      lookup: async (field: LookupField, value, after, limit) => {
+        if (field !== 'name' && typeof value === 'string') throw new TypeError(`lookup by ${field} takes bytes`);
+        const column = field === 'name' ? 'name' : field === 'digest' ? 'digest' : 'key_hash';
+        const param = typeof value === 'string' ? value : Buffer.from(value);
+        const rows = await this.#reads.unsafe<Row[]>(
+          `SELECT idx, data, leaf_hash FROM entries WHERE ${column} = $1 AND idx > $2 ORDER BY idx LIMIT $3`, [param, after, limit], { prepare: true });
+        return rows.map(toEntry);
+      },
+    };
+    this.writer = {
+      latestCheckpoint: () => this.#latest(this.#writes),
+      entryCount: async () => {
+        const [row] = await this.#writes.unsafe<Array<{ n: number | null }>>('SELECT max(idx) + 1 AS n FROM entries');
+        return row?.n ?? 0;
+      },
+      rightEdge: (size) => this.#readNodes(this.#writes, CompactRange.edgeNodes(BigInt(size)).map((id) => ({ level: id.level, index: Number(id.index) }))),
+      commitBatch: (batch) => this.#commit(batch),
+      setWitnessed: async (size, note) => {
+        await this.#writes.unsafe('UPDATE checkpoints SET witnessed = $1 WHERE size = $2', [note, size]);
+      },
+    };
+  }
+
+  async identity(): Promise<LogIdentity | undefined> {
+    const rows = await this.#writes.unsafe<Array<{ key: string; value: string }>>("SELECT key, value FROM meta WHERE key IN ('origin', 'vkey')");
+    const get = (k: string) => rows.find((r) => r.key === k)?.value;
+    const origin = get('origin');
+    return origin === undefined ? undefined : { origin, verifierKey: get('vkey') };
+  }
+
+  async setIdentity(id: LogIdentity): Promise<void> {
+    await this.#writes.begin(async (tx) => {
+      await tx.unsafe("INSERT INTO meta (key, value) VALUES ('origin', $1) ON CONFLICT (key) DO NOTHING", [id.origin]);
+      if (id.verifierKey !== undefined) await tx.unsafe("INSERT INTO meta (key, value) VALUES ('vkey', $1) ON CONFLICT (key) DO NOTHING", [id.verifierKey]);
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.#reads.end({ timeout: 5 }), this.#writes.end({ timeout: 5 })]);
+  }
+
+  async #latest(sql: Sql): Promise<CheckpointRecord | undefined> {
+    const [row] = await sql.unsafe<Array<{ size: number; root_hash: Buffer; note: string }>>(
+      'SELECT size, root_hash, note FROM checkpoints ORDER BY size DESC LIMIT 1', [], { prepare: true });
+    return row && { size: row.size, rootHash: bytes(row.root_hash), note: row.note };
+  }
+
+  async #readNodes(sql: Sql, ids: ReadonlyArray<{ level: number; index: number }>): Promise<Uint8Array[]> {
+    const out: Uint8Array[] = new Array<Uint8Array>(ids.length);
+    const levels: number[] = [];
+    const indexes: number[] = [];
+    const at: number[] = [];
+    ids.forEach(({ level, index }, i) => {
+      const hit = level >= CACHE_MIN_LEVEL ? this.#nodeCache.get(level * 2 ** 47 + index) : undefined;
+      if (hit) out[i] = hit;
+      else {
+        levels.push(level);
+        indexes.push(index);
+        at.push(i);
+      }
+    });
+    if (at.length === 0) return out;
+    // One round trip for every missing node of a proof.
+    const rows = await sql.unsafe<Array<{ level: number; idx: number; hash: Buffer }>>(
+      'SELECT n.level, n.idx, n.hash FROM unnest($1::int[], $2::int8[]) AS want(level, idx) JOIN nodes n USING (level, idx)',
+      [sql.array(levels, 23), sql.array(indexes, INT8)],
+      { prepare: true },
+    );
+    const found = new Map<number, Uint8Array>();
+    for (const r of rows) found.set(r.level * 2 ** 47 + r.idx, bytes(r.hash));
+    at.forEach((i, j) => {
+      const level = levels[j]!;
+      const key = level * 2 ** 47 + indexes[j]!;
+      const hash = found.get(key);
+      if (hash === undefined) throw new NotFoundError(`tree node at level ${level}, index ${indexes[j]} is not stored`);
+      if (level >= CACHE_MIN_LEVEL) {
+        if (this.#nodeCache.size >= NODE_CACHE_SIZE) this.#nodeCache.delete(this.#nodeCache.keys().next().value!);
+        this.#nodeCache.set(key, hash);
+      }
+      out[i] = hash;
+    });
+    return out;
+  }
+
+  async #commit(batch: Batch): Promise<void> {
+    if (batch.checkpoint.size !== batch.fromSize + batch.entries.length) {
+      throw new Error(`batch checkpoint size ${batch.checkpoint.size} does not cover ${batch.entries.length} entries from ${batch.fromSize}`);
+    }
+    const sql = this.#writes;
+    await sql.begin(async (tx) => {
+      // Fencing: this transaction's own session must hold the writer lock.
+      // After a reconnect it takes it again, unless another node has it.
+      const [lock] = await tx.unsafe<Array<{ held: boolean }>>(
+        `SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()
+                                   AND classid = $1 AND objid = $2 AND granted)
+                     THEN true ELSE pg_try_advisory_lock($1, $2) END AS held`,
+        [LOCK_SPACE, WRITER_LOCK],
+        { prepare: true },
+      );
+      if (!lock?.held) throw new ConflictError('another node is the writer of this database', BigInt(batch.fromSize));
+      const [head] = await tx.unsafe<Array<{ size: number | null }>>('SELECT max(size) AS size FROM checkpoints', [], { prepare: true });
+      const current = head?.size ?? 0;
+      if (current !== batch.fromSize) {
+        throw new ConflictError(`checkpoint compare-and-swap failed: stored size ${current}, batch expects ${batch.fromSize}`, BigInt(current));
+      }
+      const e = batch.entries;
+      if (e.length > 0) {
+        await tx.unsafe(
+          `INSERT INTO entries (idx, leaf_hash, data, digest, key_hash, name)
+           SELECT * FROM unnest($1::int8[], $2::bytea[], $3::bytea[], $4::bytea[], $5::bytea[], $6::text[])`,
+          [
+            tx.array(e.map((x) => x.index), INT8),
+            tx.array(e.map((x) => Buffer.from(x.leafHash)), BYTEA),
+            tx.array(e.map((x) => Buffer.from(x.data)), BYTEA),
+            tx.array(e.map((x) => Buffer.from(x.digest)), BYTEA),
+            tx.array(e.map((x) => Buffer.from(x.keyHash)), BYTEA),
+            tx.array(e.map((x) => x.name), TEXT),
+          ],
+          { prepare: true },
+        );
+      }
+      if (batch.nodes.length > 0) {
+        await tx.unsafe('INSERT INTO nodes (level, idx, hash) SELECT * FROM unnest($1::int[], $2::int8[], $3::bytea[])', [
+          tx.array(batch.nodes.map((n) => n.level), 23),
+          tx.array(batch.nodes.map((n) => n.index), INT8),
+          tx.array(batch.nodes.map((n) => Buffer.from(n.hash)), BYTEA),
+        ], { prepare: true });
+      }
+      for (const t of batch.tiles) {
+        await tx.unsafe('INSERT INTO tiles (level, idx, data) VALUES ($1, $2, $3)', [t.level, t.index, Buffer.from(t.data)], { prepare: true });
+      }
+      await tx.unsafe('INSERT INTO checkpoints (size, root_hash, note) VALUES ($1, $2, $3)', [
+        batch.checkpoint.size, Buffer.from(batch.checkpoint.rootHash), batch.checkpoint.note,
+      ], { prepare: true });
+      this.#opts.beforeCommit?.(batch);
+    });
+  }
+}
