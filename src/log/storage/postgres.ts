@@ -121,11 +121,11 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
   const writes = connect(url, 1);
   try {
     await migrate(writes);
-    const [got] = await writes.unsafe<Array<{ ok: boolean }>>('SELECT pg_try_advisory_lock($1, $2) AS ok', [LOCK_SPACE, WRITER_LOCK]);
+    const [got] = await writes.unsafe<Array<{ ok: boolean }>>('SELECT pg_try_advisory_lock($1::int, $2::int) AS ok', [LOCK_SPACE, WRITER_LOCK]);
     if (!got?.ok) {
       const holder = await writes.unsafe<Array<{ pid: number; addr: string | null }>>(
         `SELECT l.pid, a.client_addr::text AS addr FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
-          WHERE l.locktype = 'advisory' AND l.classid = $1 AND l.objid = $2 AND l.granted`,
+          WHERE l.locktype = 'advisory' AND l.classid = $1::int::oid AND l.objid = $2::int::oid AND l.granted`,
         [LOCK_SPACE, WRITER_LOCK],
       );
       const who = holder[0] ? `server process ${holder[0].pid}${holder[0].addr ? ` (client ${holder[0].addr})` : ''}` : 'another session';
@@ -140,7 +140,7 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
 
 async function migrate(sql: Sql): Promise<void> {
   await sql.begin(async (tx) => {
-    await tx.unsafe('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_SPACE, MIGRATE_LOCK]);
+    await tx.unsafe('SELECT pg_advisory_xact_lock($1::int, $2::int)', [LOCK_SPACE, MIGRATE_LOCK]);
     const [meta] = await tx.unsafe<Array<{ t: string | null }>>("SELECT to_regclass('meta')::text AS t");
     let version = 0;
     if (meta?.t) {
@@ -300,8 +300,8 @@ export class PostgresStorage implements LogStorage {
       // After a reconnect it takes it again, unless another node has it.
       const [lock] = await tx.unsafe<Array<{ held: boolean }>>(
         `SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()
-                                   AND classid = $1 AND objid = $2 AND granted)
-                     THEN true ELSE pg_try_advisory_lock($1, $2) END AS held`,
+                                   AND classid = $1::int::oid AND objid = $2::int::oid AND granted)
+                     THEN true ELSE pg_try_advisory_lock($1::int, $2::int) END AS held`,
         [LOCK_SPACE, WRITER_LOCK],
         { prepare: true },
       );

@@ -1,0 +1,196 @@
+/**
+ * The storage contract (src/log/storage.ts), run unchanged against every
+ * backend: identity, commit, compare-and-swap conflicts, a failed batch
+ * that stores nothing, every read, lookups with paging, missing data as
+ * NotFoundError, and a restart that keeps it all. The expected values come
+ * from the test's own oracle (the batches it built), never from the store.
+ */
+import t, { type Test } from 'tap';
+import { join } from 'node:path';
+import { CompactRange, sha256 } from '../../merkle/index.js';
+import { ConflictError, NotFoundError } from '../../src/errors.js';
+import type { Batch, EntryRecord, LogStorage, StoredNode, TileRecord } from '../../src/log/storage.js';
+import { SqliteStorage } from '../../src/log/storage/sqlite.js';
+import { openPostgres } from '../../src/log/storage/postgres.js';
+import { refLeaf } from './audit.js';
+import { removeDir, tempDir } from './harness.js';
+import { freshDatabase, pgServer } from './pg.js';
+
+interface Backend {
+  name: string;
+  /** Opens the store (again, after close: the same data). */
+  open(): Promise<LogStorage>;
+}
+
+/** Builds batches as the sequencer does, keeping every node as the oracle. */
+class Oracle {
+  range = new CompactRange();
+  nodes = new Map<string, Uint8Array>();
+  entries: EntryRecord[] = [];
+  size = 0;
+
+  batch(count: number, opts: { names?: (i: number) => string; digest?: (i: number) => Uint8Array; key?: (i: number) => Uint8Array } = {}): Batch {
+    const fromSize = this.size;
+    const range = new CompactRange(BigInt(fromSize), this.range.hashes());
+    const nodes: StoredNode[] = [];
+    const tiles: TileRecord[] = [];
+    const entries: EntryRecord[] = [];
+    for (let k = 0; k < count; k++) {
+      const index = fromSize + k;
+      const data = new TextEncoder().encode(`entry ${index}`);
+      const leafHash = refLeaf(data);
+      entries.push({
+        index, data, leafHash,
+        digest: opts.digest?.(index) ?? sha256(data),
+        keyHash: opts.key?.(index) ?? sha256(Uint8Array.of(index % 3)),
+        name: opts.names?.(index) ?? `pkg:generic/p${index % 4}`,
+      });
+      for (const n of range.append(leafHash)) {
+        nodes.push({ level: n.level, index: Number(n.index), hash: n.hash });
+        if (n.level === 0 && Number(n.index) % 256 === 255) {
+          const tileIndex = (Number(n.index) - 255) / 256;
+          const data = new Uint8Array(256 * 32);
+          for (let i = 0; i < 256; i++) {
+            const h = i === 255 ? n.hash : this.nodes.get(`0/${tileIndex * 256 + i}`) ?? nodes.find((x) => x.level === 0 && x.index === tileIndex * 256 + i)!.hash;
+            data.set(h, i * 32);
+          }
+          tiles.push({ level: 0, index: tileIndex, data });
+        }
+      }
+    }
+    const size = fromSize + count;
+    const rootHash = range.root();
+    return { fromSize, entries, nodes, tiles, checkpoint: { size, rootHash, note: `test checkpoint ${size}\n` } };
+  }
+
+  /** Records a batch the store accepted. */
+  accept(b: Batch): void {
+    this.range = new CompactRange(BigInt(b.fromSize), this.range.hashes());
+    for (const e of b.entries) this.range.append(e.leafHash);
+    for (const n of b.nodes) this.nodes.set(`${n.level}/${n.index}`, n.hash);
+    this.entries.push(...b.entries);
+    this.size = b.checkpoint.size;
+  }
+}
+
+const hex = (b: Uint8Array | undefined) => (b === undefined ? 'undefined' : Buffer.from(b).toString('hex'));
+
+async function rejects(t: Test, p: Promise<unknown>, type: new (...a: never[]) => Error, what: string): Promise<void> {
+  try {
+    await p;
+    t.fail(`${what}: expected ${type.name}, resolved`);
+  } catch (err) {
+    t.ok(err instanceof type, `${what}: ${type.name} (${(err as Error).message})`);
+  }
+}
+
+async function contract(t: Test, backend: Backend): Promise<void> {
+  let store = await backend.open();
+  t.teardown(() => store.close());
+  const o = new Oracle();
+
+  t.equal(await store.identity(), undefined, 'a new store has no identity');
+  t.equal(await store.writer.latestCheckpoint(), undefined, 'and no checkpoint');
+  t.equal(await store.writer.entryCount(), 0, 'and no entries');
+  await store.setIdentity({ origin: 'a.example/log' });
+  t.same(await store.identity(), { origin: 'a.example/log', verifierKey: undefined }, 'the origin is recorded');
+  await store.setIdentity({ origin: 'b.example/log', verifierKey: 'a.example/log+01234567+KEY' });
+  t.same(await store.identity(), { origin: 'a.example/log', verifierKey: 'a.example/log+01234567+KEY' }, 'the key is added; the origin is never replaced');
+
+  // The empty tree, then 300 entries (a full tile and more), then 5 more.
+  for (const count of [0, 300, 5]) {
+    const b = o.batch(count);
+    await store.writer.commitBatch(b);
+    o.accept(b);
+  }
+  const latest = await store.writer.latestCheckpoint();
+  t.equal(latest?.size, 305, 'the latest checkpoint is the last committed');
+  t.equal(hex(latest?.rootHash), hex(o.range.root()), 'with its root');
+  t.same(await store.reader.latestCheckpoint(), latest, 'the reader sees the same');
+  t.equal(await store.writer.entryCount(), 305, 'every entry is stored');
+
+  // Compare-and-swap: a batch from a stale size stores nothing.
+  const stale = o.batch(2);
+  stale.fromSize = 300;
+  stale.checkpoint = { ...stale.checkpoint, size: 302 };
+  await rejects(t, store.writer.commitBatch(stale), ConflictError, 'a batch from a stale size');
+  const ahead = o.batch(2);
+  ahead.fromSize = 306;
+  ahead.checkpoint = { ...ahead.checkpoint, size: 308 };
+  await rejects(t, store.writer.commitBatch(ahead), ConflictError, 'a batch from a size not reached');
+  // A batch that fails half-way (a duplicate leaf) stores none of it.
+  const dup = o.batch(2);
+  dup.entries[1] = { ...dup.entries[1]!, leafHash: o.entries[0]!.leafHash };
+  let dupFailed = false;
+  try {
+    await store.writer.commitBatch(dup);
+  } catch {
+    dupFailed = true;
+  }
+  t.ok(dupFailed, 'a batch repeating a stored leaf hash fails');
+  t.equal(await store.writer.entryCount(), 305, 'the refused batches stored no entry');
+  t.equal((await store.writer.latestCheckpoint())?.size, 305, 'and no checkpoint');
+  t.equal(await store.reader.entryAt(305), undefined, 'entry 305 does not exist');
+
+  const check = async (label: string) => {
+    t.same((await store.writer.rightEdge(305)).map(hex), CompactRange.edgeNodes(305n).map((id) => hex(o.nodes.get(`${id.level}/${id.index}`))), `${label}: the right edge`);
+    const e = o.entries[123]!;
+    t.same(await store.reader.entryAt(123), { index: 123, data: e.data, leafHash: e.leafHash }, `${label}: entry by index`);
+    t.same(await store.reader.entryByLeafHash(e.leafHash), { index: 123, data: e.data, leafHash: e.leafHash }, `${label}: entry by leaf hash`);
+    t.equal(await store.reader.entryByLeafHash(new Uint8Array(32)), undefined, `${label}: an unknown leaf hash`);
+    t.same((await store.reader.entryRange(250, 10)).map(hex), o.entries.slice(250, 260).map((x) => hex(x.data)), `${label}: an entry range`);
+    await rejects(t, store.reader.entryRange(300, 10), NotFoundError, `${label}: a range past the end`);
+    t.same((await store.reader.readNodes([{ level: 0, index: 7 }, { level: 8, index: 0 }, { level: 2, index: 70 }])).map(hex),
+      ['0/7', '8/0', '2/70'].map((k) => hex(o.nodes.get(k))), `${label}: nodes by id, in order`);
+    await rejects(t, store.reader.readNodes([{ level: 0, index: 305 }]), NotFoundError, `${label}: a node not stored`);
+    t.same((await store.reader.readLevel(0, 256, 49)).map(hex), Array.from({ length: 49 }, (_, i) => hex(o.nodes.get(`0/${256 + i}`))), `${label}: a level range`);
+    await rejects(t, store.reader.readLevel(0, 256, 50), NotFoundError, `${label}: a level range past the end`);
+    const tile = await store.reader.fullTile(0, 0);
+    t.equal(hex(tile), Array.from({ length: 256 }, (_, i) => hex(o.nodes.get(`0/${i}`))).join(''), `${label}: the full tile`);
+    t.equal(await store.reader.fullTile(0, 1), undefined, `${label}: an incomplete tile is not stored`);
+    t.equal((await store.reader.checkpointAt(300))?.size, 300, `${label}: the checkpoint of size 300`);
+    t.equal(await store.reader.checkpointAt(301), undefined, `${label}: no checkpoint of size 301`);
+    // Lookups and paging: p1 names are the indexes ≡ 1 mod 4.
+    const want = o.entries.filter((x) => x.name === 'pkg:generic/p1').map((x) => x.index);
+    const pages: number[] = [];
+    for (let after = -1; ;) {
+      const page = await store.reader.lookup('name', 'pkg:generic/p1', after, 20);
+      pages.push(...page.map((x) => x.index));
+      if (page.length < 20) break;
+      after = page[page.length - 1]!.index;
+    }
+    t.same(pages, want, `${label}: paging by name returns each match once, in order`);
+    const byKey = await store.reader.lookup('key', sha256(Uint8Array.of(2)), 100, 3);
+    t.same(byKey.map((x) => x.index), [101, 104, 107], `${label}: by key hash after an index, limited`);
+    const byDigest = await store.reader.lookup('digest', o.entries[42]!.digest, -1, 10);
+    t.same(byDigest.map((x) => x.index), [42], `${label}: by digest`);
+    t.same(await store.reader.lookup('name', 'nothing', -1, 10), [], `${label}: no match`);
+  };
+  await check('open');
+  await store.writer.setWitnessed(300, 'witnessed note 300\n');
+  t.same(await store.reader.latestWitnessed(), { size: 300, note: 'witnessed note 300\n' }, 'the witnessed checkpoint');
+
+  // Restart: everything is still there, and commits continue from it.
+  await store.close();
+  store = await backend.open();
+  await check('after restart');
+  t.same(await store.reader.latestWitnessed(), { size: 300, note: 'witnessed note 300\n' }, 'after restart: the witnessed checkpoint');
+  t.same(await store.identity(), { origin: 'a.example/log', verifierKey: 'a.example/log+01234567+KEY' }, 'after restart: the identity');
+  const next = o.batch(3);
+  await store.writer.commitBatch(next);
+  o.accept(next);
+  t.equal((await store.reader.latestCheckpoint())?.size, 308, 'after restart: commits continue');
+}
+
+t.test('sqlite', async (t) => {
+  const dir = tempDir();
+  t.teardown(() => removeDir(dir));
+  await contract(t, { name: 'sqlite', open: async () => new SqliteStorage(join(dir, 'log.db')) });
+});
+
+t.test('postgres', async (t) => {
+  const server = pgServer(t);
+  if (!server) return;
+  const url = await freshDatabase(t, server);
+  await contract(t, { name: 'postgres', open: () => openPostgres(url) });
+});
