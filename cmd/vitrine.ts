@@ -14,8 +14,9 @@ import { register as verifyEvidence } from './verify-evidence.js';
 import { register as serve } from './serve.js';
 import { register as submit } from './submit.js';
 import { register as monitor } from './monitor.js';
+import { register as migrate } from './migrate.js';
 
-const commands: Register[] = [keygen, sign, verify, verifyEvidence, serve, submit, monitor];
+const commands: Register[] = [keygen, sign, verify, verifyEvidence, serve, submit, monitor, migrate];
 
 const program = new Command('vitrine')
   .description('Vitrine: a binary transparency log for software releases.')

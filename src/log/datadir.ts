@@ -222,7 +222,7 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
   }
 }
 
-function loadOrCreateKey(path: string, origin: string, create: boolean): { signer: Signer; created: boolean } {
+export function loadOrCreateKey(path: string, origin: string, create: boolean): { signer: Signer; created: boolean } {
   let created = false;
   if (create) {
     try {
@@ -262,7 +262,7 @@ function loadOrCreateKey(path: string, origin: string, create: boolean): { signe
  * a reused pid never blocks a start. DIR/serve.pid only names the holder in
  * the refusal message. Returns the release function.
  */
-function lockDir(dir: string): () => void {
+export function lockDir(dir: string): () => void {
   const path = join(dir, 'serve.lock');
   const pidPath = join(dir, 'serve.pid');
   let db: Database.Database | undefined;

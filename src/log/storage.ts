@@ -139,3 +139,17 @@ export interface LogStorage {
   setIdentity(id: LogIdentity): Promise<void>;
   close(): Promise<void>;
 }
+
+/** A checkpoint row as stored, with the cosigned note once it reached the witness quorum. */
+export interface StoredCheckpoint extends CheckpointRecord {
+  witnessed?: string;
+}
+
+/** A whole log, table by table in key order, as `vitrine migrate` copies it. */
+export interface LogExport {
+  identity: LogIdentity;
+  entries: Iterable<EntryRecord>;
+  nodes: Iterable<StoredNode>;
+  tiles: Iterable<TileRecord>;
+  checkpoints: Iterable<StoredCheckpoint>;
+}

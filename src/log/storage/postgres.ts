@@ -25,6 +25,7 @@ import { ConflictError, NotFoundError } from '../../errors.js';
 import type { Logger } from '../../util/logger.js';
 import {
   StartupError, type Batch, type CheckpointRecord, type LogIdentity, type LogReader, type LogStorage, type LogWriter, type LookupField, type StoredEntry,
+  type LogExport,
 } from '../storage.js';
 
 /** Schema migrations, in order; the schema version is their count. */
@@ -241,6 +242,52 @@ export class PostgresStorage implements LogStorage {
       await tx.unsafe("INSERT INTO meta (key, value) VALUES ('origin', $1) ON CONFLICT (key) DO NOTHING", [id.origin]);
       if (id.verifierKey !== undefined) await tx.unsafe("INSERT INTO meta (key, value) VALUES ('vkey', $1) ON CONFLICT (key) DO NOTHING", [id.verifierKey]);
     });
+  }
+
+  /**
+   * Loads a whole log into this empty database in ONE transaction (vitrine
+   * migrate): entries, nodes, tiles, checkpoints with their witness state,
+   * then the identity. `verify` runs inside the transaction with the right
+   * edge of the copied tree, after everything was written; if it throws,
+   * nothing was copied. Rows go in chunks of `chunk` per statement.
+   */
+  async importLog(src: LogExport, verify: (size: number, edge: Uint8Array[]) => void, chunk = 2000): Promise<number> {
+    let copied = 0;
+    await this.#writes.begin(async (tx) => {
+      const [used] = await tx.unsafe<Array<{ n: number }>>("SELECT (SELECT count(*) FROM checkpoints) + (SELECT count(*) FROM meta WHERE key <> 'schema') AS n");
+      if ((used?.n ?? 0) > 0) throw new StartupError('the target database already holds a log: migrate only into a new, empty database');
+      const flush = async <T>(rows: T[], insert: (rows: T[]) => Promise<unknown>) => {
+        if (rows.length > 0) await insert(rows.splice(0));
+      };
+      const each = async <T>(items: Iterable<T>, insert: (rows: T[]) => Promise<unknown>) => {
+        const rows: T[] = [];
+        for (const item of items) {
+          rows.push(item);
+          if (rows.length >= chunk) await flush(rows, insert);
+        }
+        await flush(rows, insert);
+      };
+      await each(src.entries, (e) => {
+        copied += e.length;
+        return tx.unsafe(
+          'INSERT INTO entries (idx, leaf_hash, data, digest, key_hash, name) SELECT * FROM unnest($1::int8[], $2::bytea[], $3::bytea[], $4::bytea[], $5::bytea[], $6::text[])',
+          [tx.array(e.map((x) => x.index), INT8), tx.array(e.map((x) => Buffer.from(x.leafHash)), BYTEA), tx.array(e.map((x) => Buffer.from(x.data)), BYTEA),
+            tx.array(e.map((x) => Buffer.from(x.digest)), BYTEA), tx.array(e.map((x) => Buffer.from(x.keyHash)), BYTEA), tx.array(e.map((x) => x.name), TEXT)]);
+      });
+      await each(src.nodes, (n) => tx.unsafe('INSERT INTO nodes (level, idx, hash) SELECT * FROM unnest($1::int[], $2::int8[], $3::bytea[])',
+        [tx.array(n.map((x) => x.level), 23), tx.array(n.map((x) => x.index), INT8), tx.array(n.map((x) => Buffer.from(x.hash)), BYTEA)]));
+      await each(src.tiles, (t) => tx.unsafe('INSERT INTO tiles (level, idx, data) SELECT * FROM unnest($1::int[], $2::int8[], $3::bytea[])',
+        [tx.array(t.map((x) => x.level), 23), tx.array(t.map((x) => x.index), INT8), tx.array(t.map((x) => Buffer.from(x.data)), BYTEA)]));
+      await each(src.checkpoints, (c) => tx.unsafe('INSERT INTO checkpoints (size, root_hash, note, witnessed) SELECT * FROM unnest($1::int8[], $2::bytea[], $3::text[], $4::text[])',
+        [tx.array(c.map((x) => x.size), INT8), tx.array(c.map((x) => Buffer.from(x.rootHash)), BYTEA), tx.array(c.map((x) => x.note), TEXT),
+          tx.array(c.map((x) => x.witnessed ?? null) as string[], TEXT)]));
+      const [head] = await tx.unsafe<Array<{ size: number | null }>>('SELECT max(size) AS size FROM checkpoints');
+      const size = head?.size ?? 0;
+      verify(size, await this.#readNodes(tx as unknown as Sql, CompactRange.edgeNodes(BigInt(size)).map((id) => ({ level: id.level, index: Number(id.index) }))));
+      await tx.unsafe("INSERT INTO meta (key, value) VALUES ('origin', $1)", [src.identity.origin]);
+      if (src.identity.verifierKey !== undefined) await tx.unsafe("INSERT INTO meta (key, value) VALUES ('vkey', $1)", [src.identity.verifierKey]);
+    });
+    return copied;
   }
 
   async close(): Promise<void> {

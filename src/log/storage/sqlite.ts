@@ -17,6 +17,7 @@ import { CompactRange } from '../../../merkle/index.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import {
   StartupError, type Batch, type CheckpointRecord, type LogIdentity, type LogReader, type LogStorage, type LogWriter, type LookupField, type StoredEntry,
+  type EntryRecord, type LogExport, type StoredCheckpoint, type StoredNode, type TileRecord,
 } from '../storage.js';
 
 const SCHEMA_VERSION = '1';
@@ -286,6 +287,39 @@ export class SqliteStorage implements LogStorage {
     else if (field === 'digest') rows = this.#stmt.byDigest.all(value, after, limit);
     else rows = this.#stmt.byKey.all(value, after, limit);
     return rows.map(toEntry);
+  }
+
+  /**
+   * The whole log for `vitrine migrate`, read lazily table by table in key
+   * order (the caller holds the directory lock, so nothing changes meanwhile).
+   */
+  exportLog(identity: LogExport['identity']): LogExport {
+    const db = this.#db;
+    return {
+      identity,
+      entries: (function* () {
+        for (const r of db.prepare<[], { idx: number; leaf_hash: Buffer; data: Buffer; digest: Buffer; key_hash: Buffer; name: string }>(
+          'SELECT idx, leaf_hash, data, digest, key_hash, name FROM entries ORDER BY idx').iterate()) {
+          yield { index: r.idx, leafHash: bytes(r.leaf_hash), data: bytes(r.data), digest: bytes(r.digest), keyHash: bytes(r.key_hash), name: r.name } satisfies EntryRecord;
+        }
+      })(),
+      nodes: (function* () {
+        for (const r of db.prepare<[], { level: number; idx: number; hash: Buffer }>('SELECT level, idx, hash FROM nodes ORDER BY level, idx').iterate()) {
+          yield { level: r.level, index: r.idx, hash: bytes(r.hash) } satisfies StoredNode;
+        }
+      })(),
+      tiles: (function* () {
+        for (const r of db.prepare<[], { level: number; idx: number; data: Buffer }>('SELECT level, idx, data FROM tiles ORDER BY level, idx').iterate()) {
+          yield { level: r.level, index: r.idx, data: bytes(r.data) } satisfies TileRecord;
+        }
+      })(),
+      checkpoints: (function* () {
+        for (const r of db.prepare<[], { size: number; root_hash: Buffer; note: string; witnessed: string | null }>(
+          'SELECT size, root_hash, note, witnessed FROM checkpoints ORDER BY size').iterate()) {
+          yield { size: r.size, rootHash: bytes(r.root_hash), note: r.note, ...(r.witnessed === null ? {} : { witnessed: r.witnessed }) } satisfies StoredCheckpoint;
+        }
+      })(),
+    };
   }
 
   /** Closes at once (crash tests). */
