@@ -62,9 +62,17 @@ process.on('exit', () => {
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGPIPE', 'SIGHUP'] as const) process.on(sig, () => process.exit(1));
 
 /** Starts `vitrine serve` on 127.0.0.1:0 and resolves when it logs "start". */
-export function startServe(dir: string, origin: string, extra: string[] = []): Promise<Served> {
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+export function cpuSecondsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  // utime and stime are fields 14 and 15 of stat(5), here 11 and 12 after the comm field.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** Starts `vitrine serve` on `dir` (SQLite), or on the storage flags `store` (e.g. --storage URL --key FILE) when given. */
+export function startServe(dir: string, origin: string, extra: string[] = [], store?: string[]): Promise<Served> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...(process.env['BENCH_SERVE_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== ''), BIN, 'serve', '--data', dir, '--origin', origin, '--listen', '127.0.0.1:0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...(process.env['BENCH_SERVE_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== ''), BIN, 'serve', ...(store ?? ['--data', dir]), '--origin', origin, '--listen', '127.0.0.1:0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   child.on('exit', () => children.delete(child));
   let out = '';

@@ -8,6 +8,9 @@
  *   npm run bench -- serve                      (defaults)
  *   BENCH_SECONDS=20 BENCH_CLIENTS=64 BENCH_FILL=1000000 npm run bench -- serve
  *   BENCH_SERVE_PARTS=reads npm run bench -- serve      (only writes, or only reads)
+ *   BENCH_STORAGE=postgres BENCH_PG_URL=postgres://... npm run bench -- serve
+ *       (writes on SQLite, then on a new database on that PostgreSQL server, one node;
+ *        BENCH_PG_URL defaults to VITRINE_TEST_PG_URL, see .ci/pg-cluster)
  */
 import { createPrivateKey, sign as nodeSign, createHash } from 'node:crypto';
 import { Agent, createServer, request } from 'node:http';
@@ -21,7 +24,10 @@ import { encodeEntry, entryLeafHash, entrySignedMessage } from '../../src/entry/
 import { hexEncode } from '../../src/encoding.js';
 import { generateSigner } from '../../src/note/index.js';
 import { bulkFill } from './_bulk.js';
-import { ed25519VerifyRate, fmt, machine, percentile, rssOf, startServe } from './_util.js';
+import { cpuSecondsOf, ed25519VerifyRate, fmt, machine, percentile, rssOf, startServe } from './_util.js';
+import { writeFileSync } from 'node:fs';
+import postgres from 'postgres';
+import { formatSigner } from '../../src/note/index.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 10);
 // 64 closed-loop clients is the issue's default; with a 100 ms batch interval
@@ -59,10 +65,29 @@ function httpCall(agent: Agent, url: URL, method: string, body?: Buffer): Promis
   });
 }
 
-async function writes(CLIENTS: number, bound: number, extra: string[] = []): Promise<void> {
+/** A new database on the BENCH_PG_URL server and a log key for it: the storage flags of one PostgreSQL node. */
+async function postgresStore(dir: string): Promise<string[]> {
+  const server = process.env['BENCH_PG_URL'] ?? process.env['VITRINE_TEST_PG_URL'];
+  if (!server) throw new Error('BENCH_STORAGE=postgres needs BENCH_PG_URL (or VITRINE_TEST_PG_URL): eval "$(.ci/pg-cluster start)"');
+  const name = `bench_${process.pid}_${Date.now()}`;
+  const admin = postgres(server, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(server);
+  url.pathname = `/${name}`;
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(dir, { recursive: true });
+  const key = join(dir, 'log.key');
+  writeFileSync(key, `${formatSigner(generateSigner('bench.example/log', nodeEd25519))}\n`, { mode: 0o600 });
+  return ['--storage', url.toString(), '--key', key];
+}
+
+async function writes(CLIENTS: number, bound: number, extra: string[] = [], storage: 'sqlite' | 'postgres' = 'sqlite'): Promise<void> {
   const pregenerated = entries(Math.max(20_000, Math.ceil(SECONDS * 14_000)));
   const dir = join(tmpdir(), `vitrine-bench-serve-${process.pid}`);
-  const served = await startServe(dir, 'bench.example/log', ['--batch-interval', String(BATCH_INTERVAL), ...extra]);
+  const store = storage === 'postgres' ? await postgresStore(dir) : undefined;
+  const served = await startServe(dir, 'bench.example/log', ['--batch-interval', String(BATCH_INTERVAL), ...extra], store);
+  const cpu0 = cpuSecondsOf(served.child.pid!);
   const ceiling = CLIENTS / (BATCH_INTERVAL / 1000);
   let next = 0;
   const latencies: number[] = [];
@@ -85,13 +110,15 @@ async function writes(CLIENTS: number, bound: number, extra: string[] = []): Pro
     else errors++;
   });
   const elapsed = (performance.now() - warmup) / 1000;
+  const serverCpu = (cpuSecondsOf(served.child.pid!) - cpu0) / ((performance.now() - t0) / 1000);
   clearInterval(sampler);
   latencies.sort((a, b) => a - b);
   const perSecond = counted / elapsed;
-  console.log(`writes: ${CLIENTS} clients, ${SECONDS}s, batch interval ${BATCH_INTERVAL} ms, durability on (WAL, synchronous=FULL)${extra.length ? `, ${extra.join(' ')}` : ', signatures on the HTTP thread (default)'}`);
+  const durability = storage === 'postgres' ? 'PostgreSQL, 1 node, synchronous_commit on' : 'SQLite WAL, synchronous=FULL';
+  console.log(`writes: ${CLIENTS} clients, ${SECONDS}s, batch interval ${BATCH_INTERVAL} ms, durability on (${durability})${extra.length ? `, ${extra.join(' ')}` : ', signatures on the HTTP thread (default)'}`);
   console.log(`  sustained: ${fmt(perSecond)} entries/s   (target ≥ 8,000; Little's-law ceiling ${fmt(ceiling)}/s for ${CLIENTS} clients; bound ${fmt(bound)} Ed25519 verifications/s on one core, ratio ${fmt(perSecond / bound, 2)})`);
   console.log(`  latency: p50 ${fmt(percentile(latencies, 50), 1)} ms, p99 ${fmt(percentile(latencies, 99), 1)} ms, p99.9 ${fmt(percentile(latencies, 99.9), 1)} ms, max ${fmt(latencies[latencies.length - 1] ?? NaN, 1)} ms   (target p99 ≤ ${3 * BATCH_INTERVAL} ms)`);
-  console.log(`  server RSS peak during load: ${fmt(peakRss)} MiB; pushback (503): ${pushback}; errors: ${errors}`);
+  console.log(`  server RSS peak during load: ${fmt(peakRss)} MiB; server CPU ${fmt(serverCpu, 2)} cores; pushback (503): ${pushback}; errors: ${errors}`);
   served.child.kill('SIGTERM');
   await new Promise((r) => served.child.once('exit', r));
   rmSync(dir, { recursive: true, force: true });
@@ -164,9 +191,15 @@ const bound = ed25519VerifyRate(2);
 console.log(`machine: ${machine()}`);
 console.log(`bound: node:crypto Ed25519 verify on one core: ${fmt(bound)} /s`);
 const PARTS = (process.env['BENCH_SERVE_PARTS'] ?? 'writes,reads').split(',');
-if (PARTS.includes('writes')) {
+if (process.env['BENCH_STORAGE'] === 'postgres') {
+  // The SQLite figure of the same run beside each PostgreSQL one.
+  for (const clients of CLIENT_RUNS) {
+    await writes(clients, bound, [], 'sqlite');
+    await writes(clients, bound, [], 'postgres');
+  }
+} else if (PARTS.includes('writes')) {
   for (const clients of CLIENT_RUNS) await writes(clients, bound);
   // The same load with signatures verified on a worker thread, to show what it buys here.
   await writes(Math.max(...CLIENT_RUNS), bound, ['--verify-workers', '1']);
 }
-if (PARTS.includes('reads')) await reads();
+if (PARTS.includes('reads') && process.env['BENCH_STORAGE'] !== 'postgres') await reads();
