@@ -27,7 +27,7 @@ export async function launch(t: Test, viewport = { width: 1100, height: 900 }): 
   if (!existsSync(CHROMIUM)) {
     const why = `${CHROMIUM} is missing: install Debian's chromium (apt-get install chromium) to run the browser tests`;
     if (process.env['CI'] === 'true') t.fail(why);
-    else t.skip(why);
+    else void t.skip(why, () => {});
     return undefined;
   }
   const userData = mkdtempSync(join(tmpdir(), 'vitrine-chromium-'));
