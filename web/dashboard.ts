@@ -3,7 +3,7 @@
  * GET /v1/status, refreshed every 10 seconds.
  */
 import type { DashboardStatus } from '../src/monitor/dashboard-status.js';
-import { byId, code, el, getJson, messageOf, replace } from './dom.js';
+import { byId, code, el, getJson, messageOf, replace, when } from './dom.js';
 
 function table(caption: string, head: string[], rows: Array<Array<Node | string>>, empty: string): HTMLElement {
   if (rows.length === 0) return el('p', {}, empty);
@@ -13,7 +13,7 @@ function table(caption: string, head: string[], rows: Array<Array<Node | string>
 }
 
 function render(s: DashboardStatus): void {
-  byId('updated').textContent = `As of ${s.now} (refreshes every 10 seconds).`;
+  replace(byId('updated'), 'As of ', when(s.now), ' (refreshes every 10 seconds).');
   replace(
     byId('logs'),
     table(
@@ -22,7 +22,7 @@ function render(s: DashboardStatus): void {
       s.logs.map((l) => [
         el('span', {}, el('strong', {}, l.origin), el('br'), code(l.url)),
         el('span', { 'data-origin': l.origin, class: 'audited-size' }, String(l.verifiedSize)),
-        el('span', {}, l.verifiedCheckpoint ? el('details', {}, el('summary', {}, `size ${l.verifiedSize}, seen ${l.verifiedSeenAt}`), el('pre', {}, code(l.verifiedCheckpoint))) : 'none yet'),
+        el('span', {}, l.verifiedCheckpoint ? el('details', {}, el('summary', {}, `size ${l.verifiedSize}, seen `, when(l.verifiedSeenAt)), el('pre', {}, code(l.verifiedCheckpoint))) : 'none yet'),
         el('span', {}, el('progress', { max: '1', value: String(l.progress), 'aria-label': `catch-up of ${l.origin}` }), ` ${(l.progress * 100).toFixed(1)}% (${l.position} of ${l.targetSize})`),
       ]),
       'No log followed.',
@@ -35,7 +35,7 @@ function render(s: DashboardStatus): void {
       table(
         `${cls} alerts`,
         ['When', 'Kind', 'Log', 'What', 'State'],
-        alerts.map((a) => [el('time', { datetime: a.at }, a.at), el('span', { class: `badge ${cls}`, 'data-kind': a.kind }, a.kind), a.origin, a.message, a.state]),
+        alerts.map((a) => [when(a.at), el('span', { class: `badge ${cls}`, 'data-kind': a.kind }, a.kind), a.origin, a.message, a.state]),
         `No ${cls} alert.`,
       ),
     );
@@ -54,7 +54,7 @@ function render(s: DashboardStatus): void {
     table(
       'Peers',
       ['Peer', 'Last exchange', 'State'],
-      s.peers.map((p) => [code(p.peer), p.lastExchange ?? 'none since start', p.downSince ? `unreachable since ${p.downSince}` : 'ok']),
+      s.peers.map((p) => [code(p.peer), p.lastExchange ? when(p.lastExchange) : 'none since start', p.downSince ? el('span', {}, 'unreachable since ', when(p.downSince)) : 'ok']),
       'No gossip peer configured.',
     ),
   );

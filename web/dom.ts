@@ -110,3 +110,8 @@ export function code(text: string): HTMLElement {
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** A <time> for an RFC 3339 instant, shown to the second in UTC. */
+export function when(iso: string): HTMLTimeElement {
+  return el('time', { datetime: iso }, iso.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC'));
+}

@@ -4,7 +4,7 @@
  * and the search (?q= a name, a digest, a signer key or fingerprint, an index).
  */
 import { b64decode, hexEncode, keyHash, openCheckpoint, parseCheckpoint, parseCosignerVerifier, parseVerifier, verifyCosignatures } from '../src/browser/index.js';
-import { byId, code, definitionList, el, getJson, getText, messageOf, pinnedKey, replace, type EntryView, type LogInfo } from './dom.js';
+import { byId, code, definitionList, el, getJson, getText, messageOf, pinnedKey, replace, when, type EntryView, type LogInfo } from './dom.js';
 
 const RECENT = 10;
 
@@ -41,7 +41,7 @@ function showCheckpoint(info: LogInfo, note: string): void {
   } catch (err) {
     witnesses.append(el('li', {}, `a cosignature does not verify: ${messageOf(err)}`));
   }
-  for (const c of cosigned) witnesses.append(el('li', {}, el('strong', {}, c.name), ` cosigned at `, el('time', { datetime: c.at }, c.at)));
+  for (const c of cosigned) witnesses.append(el('li', {}, el('strong', {}, c.name), ` cosigned at `, when(c.at)));
   if (info.witnesses.length === 0) witnesses.append(el('li', {}, 'this log names no witnesses'));
   else if (cosigned.length === 0) witnesses.append(el('li', {}, 'no valid cosignature from the witnesses this log names'));
   replace(
@@ -60,7 +60,7 @@ async function recent(size: bigint): Promise<void> {
   const n = Number(size);
   const indexes = Array.from({ length: Math.min(RECENT, n) }, (_, i) => n - 1 - i);
   const rows = await Promise.all(indexes.map((i) => getJson<EntryView>(`/v1/entries/${i}`)));
-  replace(byId('recent'), rows.length ? entryTable(rows, 'Most recent entries') : el('p', {}, 'The log is empty.'));
+  replace(byId('recent'), rows.length ? entryTable(rows, 'Most recent entries', true) : el('p', {}, 'The log is empty.'));
 }
 
 /** Runs a search: an index opens the entry; other queries list every match. */
@@ -104,7 +104,7 @@ async function lookups(q: string): Promise<EntryView[]> {
   return [...seen.values()].sort((a, b) => b.index - a.index);
 }
 
-function entryTable(rows: EntryView[], caption: string): HTMLTableElement {
+function entryTable(rows: EntryView[], caption: string, hideCaption = false): HTMLTableElement {
   const body = el('tbody');
   for (const e of rows) {
     body.append(
@@ -113,7 +113,7 @@ function entryTable(rows: EntryView[], caption: string): HTMLTableElement {
         {},
         el('td', {}, el('a', { href: `/entry/${e.index}` }, String(e.index))),
         el('td', {}, e.name),
-        el('td', {}, code(e.digest.slice(0, 16) + '…'), ),
+        el('td', {}, code(e.digest.slice(0, 16) + '…')),
         el('td', {}, code(e.keyHash.slice(0, 16) + '…')),
       ),
     );
@@ -121,7 +121,7 @@ function entryTable(rows: EntryView[], caption: string): HTMLTableElement {
   return el(
     'table',
     {},
-    el('caption', {}, caption),
+    el('caption', hideCaption ? { class: 'visually-hidden' } : {}, caption),
     el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Index'), el('th', { scope: 'col' }, 'Name'), el('th', { scope: 'col' }, 'Digest'), el('th', { scope: 'col' }, 'Signer'))),
     body,
   );
