@@ -53,6 +53,10 @@ export async function getJson<T>(path: string): Promise<T> {
   return (await (await get(path)).json()) as T;
 }
 
+export async function getBytes(path: string): Promise<Uint8Array> {
+  return new Uint8Array(await (await get(path)).arrayBuffer());
+}
+
 export async function getText(path: string): Promise<string> {
   return (await get(path)).text();
 }

@@ -50,6 +50,8 @@ function showCheckpoint(info: LogInfo, note: string): void {
       ['Origin', cp.origin],
       ['Size', el('span', { id: 'size', 'data-size': String(cp.size) }, `${cp.size} entries`)],
       ['Root hash', code(hexEncode(cp.rootHash))],
+      // A checkpoint carries no time of its own (c2sp.org/tlog-checkpoint); a cosignature does.
+      ['Time', cosigned.length ? el('span', {}, 'cosigned at ', when(cosigned.map((c) => c.at).sort().at(-1)!)) : 'none: a checkpoint carries no time, and no witness cosigned this one'],
       ['Log signature', el('span', { id: 'log-signature' }, signature)],
       ['Witness cosignatures', witnesses],
     ]),

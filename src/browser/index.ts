@@ -6,7 +6,7 @@
  * cosignatures (§3, §5), and an entry served by a log against its current
  * checkpoint. See docs/verifying.md, "In a browser".
  */
-import { rootFromInclusionProof, verifyInclusion, leafHash, sha256 } from '../../merkle/index.js';
+import { entriesPath, rootFromInclusionProof, splitBundle, tileWidth, TILE_WIDTH, verifyInclusion, leafHash, sha256 } from '../../merkle/index.js';
 import { b64decode, b64encode, hexEncode, hexDecode } from '../encoding.js';
 import { VitrineError } from '../errors.js';
 import { decodeEntry } from '../entry/index.js';
@@ -48,6 +48,26 @@ export function stepStates(result: BundleResult): StepState[] {
     const step = i + 1;
     return step < result.step ? 'passed' : step === result.step ? 'failed' : 'not run';
   });
+}
+
+/**
+ * Where the canonical bytes of entry `index` are, in the tree of `size`:
+ * the path of its entry bundle (c2sp.org/tlog-tiles, partial on the right
+ * edge) and the bundle's width. Reading the bytes from there, rather than
+ * from an API's JSON, shows any entry kind exactly as it was logged.
+ */
+export function entryBundleOf(index: number, size: bigint): { path: string; width: number } {
+  const n = BigInt(Math.floor(index / TILE_WIDTH));
+  const width = tileWidth(0, n, size);
+  return { path: `/${entriesPath({ index: n, width })}`, width };
+}
+
+/** Entry `index` out of its entry bundle `data` of `width` entries (throws BundleFormatError if ill-framed). */
+export function entryFromBundle(data: Uint8Array, width: number, index: number): Uint8Array {
+  const { starts, ends } = splitBundle(data, width);
+  const i = index % TILE_WIDTH;
+  if (i >= width) throw new RangeError(`entry ${index} is not in this bundle of ${width}`);
+  return data.slice(starts[i]!, ends[i]!);
 }
 
 /** What a log serves about one entry, as fetched by a page. */

@@ -90,3 +90,16 @@ t.test('describeEntry lists every field of the decoded entry, nested ones by pat
   t.equal(future.kind, 'dsse', 'a kind the decoder names is shown');
   t.ok(future.rows.some((r) => r.field === 'subjects[0].digest' && r.value === hexEncode(sha256(utf8('x')))), 'and fields this file has never heard of');
 });
+
+t.test('entryBundleOf and entryFromBundle find an entry in its c2sp.org/tlog-tiles bundle', async (t) => {
+  const lib = (await import(pathToFileURL(BUNDLE).href)) as typeof import('../../src/browser/index.js');
+  t.same(lib.entryBundleOf(3, 600n), { path: '/tile/entries/000', width: 256 }, 'a full bundle');
+  t.same(lib.entryBundleOf(300, 600n), { path: '/tile/entries/001', width: 256 }, 'the second full bundle');
+  t.same(lib.entryBundleOf(520, 600n), { path: '/tile/entries/002.p/88', width: 88 }, 'the partial bundle on the right edge (600 - 512 = 88)');
+  t.same(lib.entryBundleOf(256 * 1000 + 1, 256n * 1000n + 2n), { path: '/tile/entries/x001/000.p/2', width: 2 }, 'an index past 256^2 takes an x-segment');
+  const entries = [utf8('a'), new Uint8Array(0), utf8('ccc')];
+  const data = new Uint8Array([0, 1, 97, 0, 0, 0, 3, 99, 99, 99]);
+  t.same([0, 1, 2].map((i) => Array.from(lib.entryFromBundle(data, 3, 512 + i))), entries.map((e) => Array.from(e)), 'each entry by its index');
+  t.throws(() => lib.entryFromBundle(data, 4, 0), /holds 3 entries, want 4/, 'a short bundle is refused');
+  t.throws(() => lib.entryFromBundle(data.subarray(0, 9), 3, 0), /cut short/, 'a cut one too');
+});

@@ -73,6 +73,16 @@ t.test('the monitor dashboard shows logs, a planted split view with its evidence
   t.match(await page.locator('#witness').textContent(), /witness\.test\.example.*test\.example\/log4/, "the witness's name and cosigned size");
   await screenshot(page, 'dashboard');
 
+  // The log's explorer names the witness that cosigned its checkpoint (its own requests checked against the log).
+  const explorer = await b.context.newPage();
+  const seen = b.requests.length;
+  await explorer.goto(`${log.url}/`);
+  await explorer.locator('#witnesses li').first().waitFor();
+  t.match(await explorer.locator('#witnesses').textContent(), /^witness\.test\.example cosigned at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/, "the log's explorer shows the witness's cosignature, by name and time");
+  t.same(foreign(b.requests.slice(seen), log.url), [], "the explorer's requests all went to the log");
+  b.requests.splice(seen);
+  await explorer.close();
+
   const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#evidence a.evidence-link').first().click()]);
   const saved = join(dir, 'evidence.json');
   await download.saveAs(saved);
