@@ -16,12 +16,15 @@ import type { Witness } from '../witness/witness.js';
 export const DASHBOARD_ALERTS = 200;
 
 export class DashboardSource {
+  readonly #o: { state: MonitorState; gossip?: Gossip; witness?: Witness; now?: () => Date };
   readonly #seen = new Map<string, { size: number; at: string }>();
-  constructor(readonly o: { state: MonitorState; gossip?: Gossip; witness?: Witness; now?: () => Date }) {}
+  constructor(o: { state: MonitorState; gossip?: Gossip; witness?: Witness; now?: () => Date }) {
+    this.#o = o;
+  }
 
   status(): DashboardStatus {
-    const now = (this.o.now?.() ?? new Date()).toISOString();
-    const logs = this.o.state.logs().map((l): DashboardLog => {
+    const now = (this.#o.now?.() ?? new Date()).toISOString();
+    const logs = this.#o.state.logs().map((l): DashboardLog => {
       let seen = this.#seen.get(l.origin);
       if (seen === undefined || seen.size !== l.verified.size) {
         seen = { size: l.verified.size, at: now };
@@ -41,8 +44,8 @@ export class DashboardSource {
         audited: l.audited,
       };
     });
-    const pending = new Set(this.o.state.outbox().map((r) => r.seq));
-    const alerts = this.o.state
+    const pending = new Set(this.#o.state.outbox().map((r) => r.seq));
+    const alerts = this.#o.state
       .alerts()
       .slice(-DASHBOARD_ALERTS)
       .reverse()
@@ -56,15 +59,15 @@ export class DashboardSource {
         state: pending.has(a.seq) ? 'pending delivery' : 'delivered',
         hasEvidence: a.alert.evidence !== undefined,
       }));
-    const evidence = (this.o.gossip?.evidence() ?? []).map((e, index) => ({
+    const evidence = (this.#o.gossip?.evidence() ?? []).map((e, index) => ({
       index,
       origin: e.origin,
       sizes: e.checkpoints.map((c) => c.split('\n')[1] ?? '?') as [string, string],
       observed: e.observed.length,
     }));
-    const status: DashboardStatus = { now, logs, alerts, peers: this.o.gossip?.peers() ?? [], evidence };
-    if (this.o.witness) {
-      const w = this.o.witness.status();
+    const status: DashboardStatus = { now, logs, alerts, peers: this.#o.gossip?.peers() ?? [], evidence };
+    if (this.#o.witness) {
+      const w = this.#o.witness.status();
       status.witness = { name: w.name, logs: w.logs.map((l) => (l.size === undefined ? { origin: l.origin } : { origin: l.origin, size: l.size.toString() })) };
     }
     return status;
