@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { createServer, type Server } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { createMonitorHandler } from '../src/http/monitor-app.js';
+import { DashboardSource } from '../src/monitor/dashboard.js';
 import { MonitorMetrics } from '../src/monitor/metrics.js';
 import { addLogs, initState, Monitor, MonitorConfigError, type FollowedLog } from '../src/monitor/monitor.js';
 import { PolicyError, PolicyFile } from '../src/monitor/policy.js';
@@ -180,12 +181,14 @@ function openWitness(dir: string, signer: Signer, logs: readonly FollowedLog[]):
 
 async function listen(value: string, monitor: Monitor, log: Logger, witness: Witness | undefined): Promise<Server> {
   const { host, port } = parseListen(value);
+  const dashboard = new DashboardSource({ state: monitor.state, gossip: monitor.gossip, ...(witness ? { witness } : {}) });
   const app = createMonitorHandler({
     checkpoint: (h) => monitor.state.checkpointFor(h),
     registry: monitor.metrics.registry,
     log,
     gossip: monitor.gossip,
     ...(witness ? { witness } : {}),
+    status: () => dashboard.status(),
   });
   const server = createServer(app);
   await new Promise<void>((resolveListen, reject) => {

@@ -34,6 +34,8 @@ export {
 } from './verify.js';
 export { CompactRange } from './compact.js';
 export {
+  BundleFormatError,
+  splitBundle,
   entriesPath,
   hashFromTile,
   parseTileIndexPath,

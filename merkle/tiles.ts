@@ -296,3 +296,29 @@ export function tileHashReader(size: number | bigint, readTiles: ReadTiles): Rea
     return slots.map((s, i) => hashFromTile(s.tile, data[where[i]!] as Uint8Array, ids[i]!));
   };
 }
+
+/** An entry bundle is not `width` well-framed entries. */
+export class BundleFormatError extends Error {
+  override name = 'BundleFormatError';
+}
+
+/**
+ * Byte offsets of the entries of an entry bundle (c2sp.org/tlog-tiles: each
+ * entry is a uint16 big-endian length and that many bytes, `width` of them
+ * and nothing after): entry i is data[starts[i], ends[i]).
+ */
+export function splitBundle(data: Uint8Array, width: number): { starts: Uint32Array; ends: Uint32Array } {
+  const starts = new Uint32Array(width);
+  const ends = new Uint32Array(width);
+  let o = 0;
+  for (let i = 0; i < width; i++) {
+    if (o + 2 > data.length) throw new BundleFormatError(`holds ${i} entries, want ${width}`);
+    const len = data[o]! * 256 + data[o + 1]!;
+    if (o + 2 + len > data.length) throw new BundleFormatError(`entry ${i} is cut short (${len} bytes announced, ${data.length - o - 2} left)`);
+    starts[i] = o + 2;
+    ends[i] = o + 2 + len;
+    o += 2 + len;
+  }
+  if (o !== data.length) throw new BundleFormatError(`${data.length - o} bytes follow its ${width} entries`);
+  return { starts, ends };
+}

@@ -15,6 +15,7 @@ import type { Logger } from '../util/logger.js';
 import type { RateLimiter } from '../util/ratelimit.js';
 import { guarded, readBody, writeAnswer } from './body.js';
 import { errorAnswer, errorMiddleware, sendAnswer, type Answer } from './errors.js';
+import { LOG_PAGES, webRouter } from './web-routes.js';
 
 export interface LogAppDeps {
   service: LogService;
@@ -96,6 +97,8 @@ export function createLogApp(deps: LogAppDeps): express.Express {
     res.locals['route'] = 'metrics';
     res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
   });
+
+  app.use(webRouter(LOG_PAGES));
 
   app.use((_req: Request, _res: Response, next: NextFunction) => next(new NotFoundError('no such path')));
   app.use(errorMiddleware(deps.log));

@@ -17,7 +17,9 @@ import { MAX_GOSSIP_BYTES } from '../monitor/gossip.js';
 import type { Evidence } from '../proof/index.js';
 import type { Logger } from '../util/logger.js';
 import { parseAddCheckpoint, type Witness } from '../witness/witness.js';
+import type { DashboardStatus } from '../monitor/dashboard.js';
 import { clientOf } from './body.js';
+import { dashboardRouter } from './dashboard-routes.js';
 import { errorMiddleware } from './errors.js';
 import { withAddCheckpoint } from './witness-routes.js';
 
@@ -33,6 +35,8 @@ export interface MonitorAppDeps {
   };
   /** Witness mode (--witness-key): add-checkpoint, and the monitoring path serves what it cosigned first. */
   witness?: Witness;
+  /** The dashboard's snapshot: with it, GET / is the dashboard (src/http/dashboard-routes.ts). */
+  status?: () => DashboardStatus;
 }
 
 export function createMonitorApp(deps: MonitorAppDeps): express.Express {
@@ -93,6 +97,8 @@ export function createMonitorApp(deps: MonitorAppDeps): express.Express {
       res.set('Cache-Control', 'no-cache').json(gossip.evidence());
     });
   }
+
+  if (deps.status) app.use(dashboardRouter({ status: deps.status, evidence: () => deps.gossip?.evidence() ?? [] }));
 
   app.use((_req, _res, next) => next(new NotFoundError('no such path')));
   app.use(errorMiddleware(deps.log));

@@ -9,32 +9,13 @@
  * are the log's is decided by the caller against authenticated tiles.
  */
 import { hash } from 'node:crypto';
-import { treeHash } from '../../merkle/index.js';
+import { BundleFormatError, splitBundle, treeHash } from '../../merkle/index.js';
 import { nodeEd25519 } from '../crypto/ed25519-node.js';
 import { decodeEntry, entrySignedMessage, ENTRY_SIGNATURE_PREFIX, keyHash, type Entry } from '../entry/index.js';
 import type { CompiledPolicy } from './policy.js';
 
-/** The bundle is not `width` well-framed entries. */
-export class BundleFormatError extends Error {
-  override name = 'BundleFormatError';
-}
-
-/** Byte offsets of the entries of a bundle: entry i is data[starts[i], ends[i]). */
-export function splitBundle(data: Uint8Array, width: number): { starts: Uint32Array; ends: Uint32Array } {
-  const starts = new Uint32Array(width);
-  const ends = new Uint32Array(width);
-  let o = 0;
-  for (let i = 0; i < width; i++) {
-    if (o + 2 > data.length) throw new BundleFormatError(`holds ${i} entries, want ${width}`);
-    const len = data[o]! * 256 + data[o + 1]!;
-    if (o + 2 + len > data.length) throw new BundleFormatError(`entry ${i} is cut short (${len} bytes announced, ${data.length - o - 2} left)`);
-    starts[i] = o + 2;
-    ends[i] = o + 2 + len;
-    o += 2 + len;
-  }
-  if (o !== data.length) throw new BundleFormatError(`${data.length - o} bytes follow its ${width} entries`);
-  return { starts, ends };
-}
+// The framing lives with the tile coordinates (merkle/tiles.ts), where browsers can use it too.
+export { BundleFormatError, splitBundle };
 
 /** The entries of a bundle (views into `data`). */
 export function bundleEntries(data: Uint8Array, width: number): Uint8Array[] {

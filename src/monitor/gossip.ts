@@ -82,6 +82,8 @@ export class Gossip {
   readonly #o: GossipOptions;
   /** Security alerts this object raised (split-view, root-mismatch). */
   securityRaised = 0;
+  /** Peer -> when gossip with it last succeeded (RFC 3339), in memory: shown on the dashboard. */
+  readonly #lastExchange = new Map<string, string>();
 
   constructor(o: GossipOptions) {
     this.#o = o;
@@ -177,6 +179,15 @@ export class Gossip {
       this.#o.deliver(created);
     }
     return created.length > 0;
+  }
+
+  /** Each configured peer: when gossip with it last succeeded (since this process started), and its open failure episode. */
+  peers(): Array<{ peer: string; lastExchange?: string; downSince?: string }> {
+    return this.#o.peers.map((peer) => {
+      const last = this.#lastExchange.get(peer);
+      const down = this.#o.state.peerDownSince(peer);
+      return { peer, ...(last !== undefined ? { lastExchange: last } : {}), ...(down !== undefined ? { downSince: down } : {}) };
+    });
   }
 
   /** Every §9 evidence document held, one per pair of checkpoints. */
@@ -309,6 +320,7 @@ export class Gossip {
   }
 
   #peerUp(peer: string): void {
+    this.#lastExchange.set(peer, new Date().toISOString());
     const since = this.#o.state.peerDownSince(peer);
     if (since === undefined) return;
     this.#o.state.peerUp(peer);

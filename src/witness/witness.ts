@@ -164,6 +164,17 @@ export class Witness {
     return rec.note;
   }
 
+  /** What this witness cosigns, for the monitor's dashboard: its name, and per log the latest cosigned size (absent before the first). */
+  status(): { name: string; logs: Array<{ origin: string; size?: bigint }> } {
+    return {
+      name: this.#o.signer.name,
+      logs: [...this.#logs.keys()].map((origin) => {
+        const rec = this.#o.store.latest(origin);
+        return rec === undefined ? { origin } : { origin, size: rec.size };
+      }),
+    };
+  }
+
   #timestamp(): bigint {
     const now = Math.floor(this.#o.now?.() ?? Date.now() / 1000);
     return BigInt(Math.max(1, now));

@@ -1,0 +1,194 @@
+/**
+ * The log's pages in real Chromium against a real log on port 0 (issue 13):
+ * the explorer shows the right size; search finds entries by name, digest,
+ * signer key and fingerprint, and index; an entry page verifies in the
+ * browser, and a log made to serve a wrong proof shows
+ * data-verified="false"; the verify page accepts a real artifact and its
+ * .tlog-proof and rejects a tampered artifact and a wrong log key. Every
+ * request the pages make must go to the server under test. Headers: strict
+ * CSP, nosniff, cache.
+ */
+import t from 'tap';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
+import { encodeEntry, signEntry } from '../../src/entry/index.js';
+import { sha256 } from '../../merkle/index.js';
+import { b64decode, b64encode, hexEncode, utf8 } from '../../src/encoding.js';
+import { formatVerifier, generateSigner, verifierFromSigner } from '../../src/note/index.js';
+import { CSP } from '../../src/http/web-routes.js';
+import { defaultSigner, post, removeDir, startLog } from '../log/harness.js';
+import { foreign, launch, screenshot } from './chromium.js';
+
+const ARTIFACTS = ['the first release', 'the second release', 'the third release'];
+const NAMES = ['pkg:npm/left-pad@1.0.0', 'pkg:npm/left-pad@1.1.0', 'pkg:generic/tool@2.0.0'];
+
+t.test('the explorer, an entry, search and the verify page in Chromium', async (t) => {
+  const log = await startLog();
+  t.teardown(async () => {
+    await log.close();
+    removeDir(log.dir);
+  });
+  const bundles: string[] = [];
+  for (let i = 0; i < ARTIFACTS.length; i++) {
+    const entry = encodeEntry(signEntry({ name: NAMES[i]!, digest: sha256(utf8(ARTIFACTS[i]!)), annotations: { commit: `c0ffee${i}` } }, defaultSigner.seed, nodeEd25519));
+    const answer = await post(log.url, entry);
+    t.equal(answer.status, 201, `entry ${i} logged`);
+    bundles.push(answer.json.bundle as string);
+  }
+  const vkey = log.opened.verifierKey;
+
+  const b = await launch(t);
+  if (!b) return;
+  t.teardown(() => b.close());
+  const { page } = b;
+
+  // The explorer: size, checkpoint signature, recent entries; and its headers.
+  const res = await page.goto(`${log.url}/`);
+  t.equal(res?.status(), 200, 'GET / answers 200');
+  const h = res!.headers();
+  t.equal(h['content-security-policy'], CSP, 'the page carries the strict CSP');
+  t.match(CSP, /script-src 'self';/, "scripts from the log's origin only, no inline script");
+  t.notMatch(CSP, /unsafe-inline|unsafe-eval|https?:/, 'nothing inline, no other origin');
+  t.equal(h['x-content-type-options'], 'nosniff', 'nosniff');
+  t.equal(h['cache-control'], 'no-cache', 'the page is revalidated');
+  await page.locator('#size').waitFor();
+  t.equal(await page.locator('#size').getAttribute('data-size'), '3', 'the explorer shows the size of the log');
+  t.match(await page.locator('#log-signature').textContent(), /^valid, checked in your browser/, 'the checkpoint signature is checked in the browser');
+  t.equal(await page.locator('#recent tbody tr').count(), 3, 'the three entries are listed as recent');
+  const assets = b.requests.filter((u) => u.includes('/assets/'));
+  t.ok(assets.length >= 2, 'the page loaded its script and style');
+  const asset = await page.request.get(assets.find((u) => u.endsWith('.js'))!);
+  t.equal(asset.headers()['cache-control'], 'public, max-age=31536000, immutable', 'a hashed asset is immutable');
+  t.equal(asset.headers()['content-type'], 'text/javascript; charset=utf-8', 'with its type');
+  t.equal(asset.headers()['x-content-type-options'], 'nosniff', 'and nosniff');
+  await screenshot(page, 'explorer');
+
+  // Search, typed with the keyboard: by name, digest, signer vkey, fingerprint, index.
+  const search = async (q: string): Promise<string[]> => {
+    await page.goto(`${log.url}/`);
+    await page.locator('#q').focus();
+    await page.keyboard.type(q);
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\?q=/);
+    await page.locator('#results table, #no-results').first().waitFor();
+    return page.locator('#results tbody tr td:first-child a').allTextContents();
+  };
+  t.same(await search(NAMES[1]!), ['1'], 'search finds an entry by name');
+  t.same(await search(hexEncode(sha256(utf8(ARTIFACTS[2]!)))), ['2'], 'search finds an entry by artifact digest');
+  t.same(await search(formatVerifier(verifierFromSigner(defaultSigner))), ['2', '1', '0'], "search finds a signer's entries by its vkey");
+  t.same(await search(b64encode(defaultSigner.publicKey)), ['2', '1', '0'], 'and by its raw public key');
+  t.same(await search(hexEncode(sha256(defaultSigner.publicKey))), ['2', '1', '0'], 'and by its fingerprint');
+  t.same(await search('0'), ['0'], 'search finds an entry by index');
+  t.same(await search('pkg:npm/nothing@0'), [], 'an unknown name finds nothing');
+  t.ok(await page.locator('#no-results').isVisible(), 'and says so');
+
+  // An entry page verifies in the browser.
+  await page.goto(`${log.url}/entry/1`);
+  const verdict = page.locator('#verdict');
+  await verdict.waitFor();
+  t.equal(await verdict.getAttribute('data-verified'), 'true', 'entry 1 verifies in the browser');
+  t.equal(await page.locator('#name').textContent(), NAMES[1], 'the entry page shows the name');
+  t.equal(await page.locator('#kind').textContent(), 'ed25519', 'and the kind');
+  t.match(await page.locator('#entry').textContent(), /annotations\.commit\s*c0ffee1/, 'and the annotations');
+  t.equal(await page.locator('.step[data-state=passed]').count(), 5, 'all five steps passed');
+  await screenshot(page, 'entry');
+  const missing = await page.goto(`${log.url}/entry/01`);
+  t.equal(missing?.status(), 404, 'a non-canonical index is not a page');
+
+  // The verify page: a real artifact and its bundle; a tampered artifact; a wrong log key.
+  const verify = async (artifact: string, key: string) => {
+    await page.goto(`${log.url}/verify`);
+    await page.setInputFiles('#artifact', { name: 'release.tgz', mimeType: 'application/octet-stream', buffer: Buffer.from(artifact) });
+    await page.setInputFiles('#proof', { name: 'release.tgz.tlog-proof', mimeType: 'text/plain', buffer: Buffer.from(bundles[0]!) });
+    await page.fill('#log-key', key);
+    const before = b.requests.length;
+    await page.click('#verify');
+    await page.locator('#verdict').waitFor();
+    t.equal(b.requests.length, before, 'checking a file makes no request at all');
+    return { verified: await page.locator('#verdict').getAttribute('data-verified'), text: (await page.locator('#result').textContent()) ?? '' };
+  };
+  const good = await verify(ARTIFACTS[0]!, vkey);
+  t.equal(good.verified, 'true', 'the verify page accepts the real artifact and bundle');
+  t.match(good.text, new RegExp(`entry 0 of ${log.opened.service.origin.replace(/[.]/g, '\\.')}`), 'and says which entry of which log');
+  t.match(await page.locator('#pinned').textContent(), vkey, 'the pinned key is shown');
+  await screenshot(page, 'verify');
+  const tampered = await verify(`${ARTIFACTS[0]!}!`, vkey);
+  t.equal(tampered.verified, 'false', 'a tampered artifact is rejected');
+  t.match(tampered.text, /step 1/, 'at step 1');
+  const other = formatVerifier(verifierFromSigner(generateSigner(log.opened.service.origin, nodeEd25519)));
+  const wrongKey = await verify(ARTIFACTS[0]!, other);
+  t.equal(wrongKey.verified, 'false', 'a wrong log key is rejected');
+  t.match(wrongKey.text, /step 4/, 'at step 4, the log signature');
+  t.match(await page.locator('.warning').textContent(), /cannot vouch for the log/, "the page says the log's page cannot vouch for the log");
+
+  // With a pinned key that is not the log's, the explorer's entry page does not verify.
+  await page.goto(`${log.url}/entry/0`);
+  await page.locator('#verdict').waitFor();
+  t.equal(await page.locator('#verdict').getAttribute('data-verified'), 'false', 'an entry checked with a pinned key the log does not sign with is not verified');
+  t.match(await page.locator('#key').textContent(), /you pinned/, 'and the page names the pinned key');
+
+  // Usable: every input labelled, and nothing wider than a phone.
+  for (const path of ['/', '/verify', '/entry/0']) {
+    await page.goto(`${log.url}${path}`);
+    const unlabelled = await page.$$eval('input, textarea', (els) => els.filter((e) => (e as unknown as { labels: { length: number } | null }).labels?.length === 0).map((e) => e.id));
+    t.same(unlabelled, [], `every input of ${path} has a label`);
+  }
+  await page.setViewportSize({ width: 360, height: 740 });
+  for (const path of ['/', '/verify', '/entry/0']) {
+    await page.goto(`${log.url}${path}`);
+    await page.waitForLoadState('networkidle');
+    // (Browser globals, typed by hand: the test build has no DOM library.)
+    const [scroll, width] = await page.evaluate(() => {
+      const g = globalThis as unknown as { document: { documentElement: { scrollWidth: number } }; innerWidth: number };
+      return [g.document.documentElement.scrollWidth, g.innerWidth];
+    });
+    t.ok(scroll <= width, `${path} fits a 360 px wide window (${scroll} <= ${width})`);
+  }
+
+  t.same(foreign(b.requests, log.url), [], 'no request left the log under test');
+});
+
+t.test('an entry page shows data-verified="false" when the log serves a wrong proof', async (t) => {
+  const log = await startLog();
+  t.teardown(async () => {
+    await log.close();
+    removeDir(log.dir);
+  });
+  for (let i = 0; i < 5; i++) {
+    const entry = encodeEntry(signEntry({ name: `pkg:generic/x@${i}`, digest: sha256(utf8(`x${i}`)) }, defaultSigner.seed, nodeEd25519));
+    t.equal((await post(log.url, entry)).status, 201);
+  }
+  // The server under test: the real log, except that inclusion proofs have one hash flipped.
+  const lying = createServer((req, res) => {
+    void (async () => {
+      const upstream = await fetch(`${log.url}${req.url}`);
+      let body = Buffer.from(await upstream.arrayBuffer());
+      if (req.url?.startsWith('/v1/proof/inclusion') && upstream.status === 200) {
+        const proof = JSON.parse(body.toString()) as { proof: string[] };
+        const h = b64decode(proof.proof[0]!, 'hash', 32);
+        h[0] ^= 1;
+        proof.proof[0] = b64encode(h);
+        body = Buffer.from(JSON.stringify(proof));
+      }
+      const headers: Record<string, string> = {};
+      upstream.headers.forEach((v, k) => {
+        if (k !== 'content-length' && k !== 'transfer-encoding' && k !== 'connection') headers[k] = v;
+      });
+      res.writeHead(upstream.status, headers).end(body);
+    })();
+  });
+  await new Promise<void>((r) => lying.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise((r) => lying.close(r)));
+  const url = `http://127.0.0.1:${(lying.address() as AddressInfo).port}`;
+
+  const b = await launch(t);
+  if (!b) return;
+  t.teardown(() => b.close());
+  await b.page.goto(`${url}/entry/2`);
+  await b.page.locator('#verdict').waitFor();
+  t.equal(await b.page.locator('#verdict').getAttribute('data-verified'), 'false', 'the wrong proof is caught in the browser');
+  t.match(await b.page.locator('#verdict').textContent(), /step 3/, 'at step 3, the inclusion proof');
+  t.equal(await b.page.locator('.step[data-state=failed]').count(), 1, 'one step is marked failed');
+  t.same(foreign(b.requests, url), [], 'no request left the server under test');
+});

@@ -1,0 +1,134 @@
+/**
+ * GET / on the log: the latest checkpoint (size, root, the log's signature
+ * and the witnesses' cosignatures, checked here), the most recent entries,
+ * and the search (?q= a name, a digest, a signer key or fingerprint, an index).
+ */
+import { b64decode, hexEncode, keyHash, openCheckpoint, parseCheckpoint, parseCosignerVerifier, parseVerifier, verifyCosignatures } from '../src/browser/index.js';
+import { byId, code, definitionList, el, getJson, getText, messageOf, pinnedKey, replace, when, type EntryView, type LogInfo } from './dom.js';
+
+const RECENT = 10;
+
+async function main(): Promise<void> {
+  const [info, note] = await Promise.all([getJson<LogInfo>('/v1/log'), getText('/checkpoint')]);
+  showCheckpoint(info, note);
+  const q = new URLSearchParams(location.search).get('q')?.trim();
+  const input = byId<HTMLInputElement>('q');
+  if (q) {
+    input.value = q;
+    await search(q);
+  }
+  await recent(parseCheckpoint(note.slice(0, note.indexOf('\n\n') + 1)).size);
+}
+
+function showCheckpoint(info: LogInfo, note: string): void {
+  const cp = parseCheckpoint(note.slice(0, note.indexOf('\n\n') + 1));
+  const pinned = pinnedKey();
+  const key = pinned ?? info.verifierKey;
+  let signature: string;
+  try {
+    openCheckpoint(note, parseVerifier(key));
+    signature = `valid, checked in your browser with ${pinned ? 'the key you pinned' : "the key this log serves (pin one on the verify page)"}: ${parseVerifier(key).name}`;
+  } catch (err) {
+    signature = `INVALID: ${messageOf(err)}`;
+  }
+  const witnesses = el('ul', { id: 'witnesses' });
+  let cosigned: Array<{ name: string; at: string }> = [];
+  try {
+    cosigned = verifyCosignatures(note, info.witnesses.map((w) => parseCosignerVerifier(w))).map((c) => ({
+      name: c.witness.name,
+      at: new Date(Number(c.timestamp) * 1000).toISOString(),
+    }));
+  } catch (err) {
+    witnesses.append(el('li', {}, `a cosignature does not verify: ${messageOf(err)}`));
+  }
+  for (const c of cosigned) witnesses.append(el('li', {}, el('strong', {}, c.name), ` cosigned at `, when(c.at)));
+  if (info.witnesses.length === 0) witnesses.append(el('li', {}, 'this log names no witnesses'));
+  else if (cosigned.length === 0) witnesses.append(el('li', {}, 'no valid cosignature from the witnesses this log names'));
+  replace(
+    byId('checkpoint'),
+    definitionList([
+      ['Origin', cp.origin],
+      ['Size', el('span', { id: 'size', 'data-size': String(cp.size) }, `${cp.size} entries`)],
+      ['Root hash', code(hexEncode(cp.rootHash))],
+      // A checkpoint carries no time of its own (c2sp.org/tlog-checkpoint); a cosignature does.
+      ['Time', cosigned.length ? el('span', {}, 'cosigned at ', when(cosigned.map((c) => c.at).sort().at(-1)!)) : 'none: a checkpoint carries no time, and no witness cosigned this one'],
+      ['Log signature', el('span', { id: 'log-signature' }, signature)],
+      ['Witness cosignatures', witnesses],
+    ]),
+  );
+}
+
+async function recent(size: bigint): Promise<void> {
+  const n = Number(size);
+  const indexes = Array.from({ length: Math.min(RECENT, n) }, (_, i) => n - 1 - i);
+  const rows = await Promise.all(indexes.map((i) => getJson<EntryView>(`/v1/entries/${i}`)));
+  replace(byId('recent'), rows.length ? entryTable(rows, 'Most recent entries', true) : el('p', {}, 'The log is empty.'));
+}
+
+/** Runs a search: an index opens the entry; other queries list every match. */
+async function search(q: string): Promise<void> {
+  const out = byId('results');
+  replace(out, el('p', {}, 'Searching…'));
+  try {
+    const found = await lookups(q);
+    replace(out, found.length ? entryTable(found, `Results for “${q}”`) : el('p', { id: 'no-results' }, `No entry matches “${q}”.`));
+  } catch (err) {
+    replace(out, el('p', { role: 'alert' }, `Search failed: ${messageOf(err)}`));
+  }
+}
+
+async function lookups(q: string): Promise<EntryView[]> {
+  if (/^(0|[1-9][0-9]{0,15})$/.test(q)) {
+    try {
+      return [await getJson<EntryView>(`/v1/entries/${q}`)];
+    } catch {
+      return [];
+    }
+  }
+  const queries: string[] = [];
+  if (/^[0-9a-fA-F]{64}$/.test(q)) {
+    const hex = q.toLowerCase();
+    queries.push(`digest=${hex}`, `key=${hex}`);
+  } else if (/^[A-Za-z0-9+/]{43}=$/.test(q)) {
+    queries.push(`key=${keyHash(b64decode(q, 'public key', 32))}`); // a raw public key
+  } else if (q.includes('+')) {
+    try {
+      queries.push(`key=${keyHash(parseVerifier(q).publicKey)}`); // a signer vkey
+    } catch {
+      queries.push(`name=${encodeURIComponent(q)}`);
+    }
+  } else {
+    queries.push(`name=${encodeURIComponent(q)}`);
+  }
+  const pages = await Promise.all(queries.map((s) => getJson<{ entries: EntryView[] }>(`/v1/entries?${s}&limit=100`)));
+  const seen = new Map<number, EntryView>();
+  for (const p of pages) for (const e of p.entries) seen.set(e.index, e);
+  return [...seen.values()].sort((a, b) => b.index - a.index);
+}
+
+function entryTable(rows: EntryView[], caption: string, hideCaption = false): HTMLTableElement {
+  const body = el('tbody');
+  for (const e of rows) {
+    body.append(
+      el(
+        'tr',
+        {},
+        el('td', {}, el('a', { href: `/entry/${e.index}` }, String(e.index))),
+        el('td', {}, e.name),
+        el('td', {}, code(e.digest.slice(0, 16) + '…')),
+        el('td', {}, code(e.keyHash.slice(0, 16) + '…')),
+      ),
+    );
+  }
+  return el(
+    'table',
+    {},
+    el('caption', hideCaption ? { class: 'visually-hidden' } : {}, caption),
+    el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Index'), el('th', { scope: 'col' }, 'Name'), el('th', { scope: 'col' }, 'Digest'), el('th', { scope: 'col' }, 'Signer'))),
+    body,
+  );
+}
+
+main().catch((err: unknown) => {
+  replace(byId('checkpoint'), el('p', { role: 'alert' }, `Could not load the log: ${messageOf(err)}`));
+});
