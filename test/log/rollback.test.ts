@@ -79,7 +79,7 @@ t.test('a restored backup is refused; the live database starts again', async (t)
   await node.proc.stop('SIGTERM');
 });
 
-t.test('a record signed by another log's key is refused', async (t) => {
+t.test('a record signed by another log key is refused', async (t) => {
   const dir = tempDir();
   const other = tempDir();
   t.teardown(() => {
