@@ -74,6 +74,7 @@ export function register(program: Command): void {
     .option('--rate <per-second>', 'per-client-IP submission rate limit (token bucket); off by default', intOption('--rate', 1))
     .option('--allow-signers <file>', 'only accept entries by these signer vkeys (one per line)')
     .option('--key <file>', 'use this skey instead of DIR/log.key; its name must equal the origin')
+    .option('--state-file <file>', 'where this node records the newest checkpoint it signed (rollback protection); default DIR/signed-checkpoint, required with postgres://')
     .option('--read-cache-mb <n>', 'MiB of full tiles and entry bundles kept in memory (they never change); 0 turns the cache off', intOption('--read-cache-mb', 0, 65536), 64)
     .option('--verify-workers <n>', 'worker threads checking submission signatures; 0 checks them on the HTTP thread', intOption('--verify-workers', 0, 64), 0)
     .option('--witness <url=vkey>', 'ask this witness to cosign every checkpoint (c2sp.org/tlog-witness); repeatable', collect, [])
@@ -95,7 +96,7 @@ and prints the log's verifier key on stdout. Give that key to verifiers.`,
     .action(
       action(async (opts: {
         data?: string; storage?: string; origin: string; listen: string; batchInterval: number; batchSize: number; poolSize: number;
-        maxEntryBytes: number; rate?: number; allowSigners?: string; key?: string;
+        maxEntryBytes: number; rate?: number; allowSigners?: string; key?: string; stateFile?: string;
         witness: string[]; quorum: number; witnessTimeout: number; verifyWorkers: number; readCacheMb: number;
       }) => {
         const witnesses = opts.witness.map(parseWitnessFlag);
@@ -111,6 +112,9 @@ and prints the log's verifier key on stdout. Give that key to verifiers.`,
           throw new UsageError((err as Error).message);
         }
         if (spec.kind === 'postgres' && opts.key === undefined) throw new UsageError('--storage postgres://... needs --key FILE');
+        if (spec.kind === 'postgres' && opts.stateFile === undefined) {
+          throw new UsageError('--storage postgres://... needs --state-file FILE: a file on this node, outside the database, where it records the newest checkpoint it signed (docs/operations.md "Rollback protection")');
+        }
         // The server's dependencies (express, SQLite, prom-client) load only
         // for `serve`, so the offline commands start fast.
         const [{ createLogHandler }, { openLog, StartupError }, { LogMetrics }, { jsonLogger }, { RateLimiter }] = await Promise.all([
@@ -131,6 +135,7 @@ and prints the log's verifier key on stdout. Give that key to verifiers.`,
             store,
             origin: opts.origin,
             keyFile: opts.key,
+            stateFile: opts.stateFile,
             batchInterval: opts.batchInterval,
             batchSize: opts.batchSize,
             poolSize: opts.poolSize,

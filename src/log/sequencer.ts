@@ -41,12 +41,24 @@ export interface SequencerOptions {
   batchInterval: number;
   batchSize: number;
   poolSize: number;
+  /**
+   * Asked right before a checkpoint is signed; false refuses the batch (503)
+   * without signing. With several nodes it is the lease (leadership.ts).
+   */
+  canSign?: () => boolean;
   /** Called after every committed batch (for logs and metrics). */
   onBatch?: (info: { size: number; entries: number; seconds: number }) => void;
   /** Called when a batch fails to commit. */
   onError?: (err: unknown) => void;
   /** Called with every newly committed checkpoint (the witness client listens here). */
   onCommit?: (checkpoint: CheckpointRecord) => void;
+  /**
+   * Durably records a checkpoint outside the store (signed-record.ts). Awaited
+   * after the batch's commit and before its checkpoint is handed out; if it
+   * fails, the batch's waiters get 503 and the checkpoint stays unpublished
+   * (the next batch's checkpoint, which extends it, is recorded instead).
+   */
+  record?: (checkpoint: CheckpointRecord) => Promise<void>;
 }
 
 /** What a submitter gets back: the entry's index and a checkpoint that includes it, with the proof. */
@@ -76,6 +88,8 @@ export class Sequencer {
   readonly #pool: Pool;
   #range: CompactRange;
   #checkpoint: CheckpointRecord;
+  /** The newest committed checkpoint; ahead of #checkpoint only while (or after a failed) record write. */
+  #committed: CheckpointRecord;
   /** A scheduled batch start (setImmediate or, with a minimum spacing, setTimeout). */
   #timer: { cancel(): void } | undefined;
   #started = false;
@@ -92,6 +106,7 @@ export class Sequencer {
     this.#pool = new Pool(o.poolSize);
     this.#range = range;
     this.#checkpoint = checkpoint;
+    this.#committed = checkpoint;
   }
 
   /**
@@ -107,9 +122,11 @@ export class Sequencer {
       if ((await writer.entryCount()) !== 0) throw new StartupError('the database holds entries but no checkpoint');
       const range = new CompactRange();
       const root = range.root();
+      if (o.canSign && !o.canSign()) throw new StartupError('this node no longer holds the sequencer lease');
       const note = signNote(formatCheckpoint({ origin: o.origin, size: 0n, rootHash: root }), [o.signer], o.ed);
       checkpoint = { size: 0, rootHash: root, note };
       await writer.commitBatch({ fromSize: 0, entries: [], nodes: [], tiles: [], checkpoint });
+      await o.record?.(checkpoint);
       return new Sequencer(o, range, checkpoint);
     }
     let parsed;
@@ -140,6 +157,8 @@ export class Sequencer {
         `the stored tree's root ${b64encode(range.root())} does not match the last signed checkpoint's root ${b64encode(checkpoint.rootHash)}`,
       );
     }
+    // A crash may have come between a commit and its record; catch up before serving it.
+    await o.record?.(checkpoint);
     return new Sequencer(o, range, checkpoint);
   }
 
@@ -224,6 +243,8 @@ export class Sequencer {
 
   async #receipt(index: number, fresh: boolean): Promise<Receipt> {
     const checkpoint = this.#checkpoint;
+    // Committed, but its checkpoint is not recorded yet (a failed record write): nothing to prove against.
+    if (index >= checkpoint.size) throw new PushbackError('the entry is logged but no published checkpoint covers it yet; retry later', 1);
     return { index, fresh, checkpoint, proof: await this.inclusionProof(index, checkpoint.size) };
   }
 
@@ -268,7 +289,7 @@ export class Sequencer {
 
   async #commit(batch: Waiter[]): Promise<BatchResult[]> {
     const { writer, reader } = this.#o;
-    const fromSize = this.#checkpoint.size;
+    const fromSize = this.#committed.size;
     const edge = this.#range.hashes();
     const range = new CompactRange(BigInt(fromSize), edge);
     // Nodes this batch's proofs may need: the old right edge and everything new.
@@ -292,10 +313,14 @@ export class Sequencer {
     for (const c of completed) tiles.push(await this.#fullTile(c.level, c.tileIndex, known));
     const size = fromSize + batch.length;
     const rootHash = range.root();
+    if (this.#o.canSign && !this.#o.canSign()) throw new Error('this node no longer holds the sequencer lease; nothing signed');
     const note = signNote(formatCheckpoint({ origin: this.#o.origin, size: BigInt(size), rootHash }), [this.#o.signer], this.#o.ed);
     const checkpoint: CheckpointRecord = { size, rootHash, note };
     await writer.commitBatch({ fromSize, entries, nodes, tiles, checkpoint });
     this.#range = range;
+    this.#committed = checkpoint;
+    // Recorded outside the store before anyone sees it (rollback protection).
+    await this.#o.record?.(checkpoint);
     this.#checkpoint = checkpoint;
     // Proof nodes come from this batch's nodes; the few older ones, from storage in one read.
     const plans = entries.map((e) => planInclusion(BigInt(e.index), BigInt(size)));

@@ -99,7 +99,7 @@ async function postgresStore(dir: string): Promise<string[]> {
   mkdirSync(dir, { recursive: true });
   const key = join(dir, 'log.key');
   writeFileSync(key, `${formatSigner(generateSigner('bench.example/log', nodeEd25519))}\n`, { mode: 0o600 });
-  return ['--storage', url.toString(), '--key', key];
+  return ['--storage', url.toString(), '--key', key, '--state-file', join(dir, 'pg.state')];
 }
 
 async function writes(CLIENTS: number, bound: number, extra: string[] = [], storage: 'sqlite' | 'postgres' = 'sqlite'): Promise<void> {
