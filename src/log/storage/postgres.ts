@@ -13,9 +13,10 @@
  *   (WRITER_LOCK). Every commit transaction checks, on its own connection,
  *   that the lock is still held (or takes it again after a reconnect), so a
  *   writer whose session was lost can never commit over another's. A second
- *   `vitrine serve` on the same database is refused at start-up; sharing a
- *   database between several nodes with failover is future work
- *   (docs/operations.md).
+ *   `vitrine serve` on the same database is refused at start-up. A store opened
+ *   with `shared` takes no lock: its commits are fenced by the lease epoch
+ *   (the `lease` table, src/log/leadership.ts) instead, checked with FOR
+ *   UPDATE inside each commit transaction.
  * - An outage: queries fail, the sequencer answers 503, and the client
  *   reconnects on the next query: nothing needs a restart.
  */
