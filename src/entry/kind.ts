@@ -84,4 +84,17 @@ export interface EntryKind {
   verify(entry: EntryV2, crypto: Crypto): void;
   /** The signers, first the one whose key hash the log indexes. */
   signers(entry: EntryV2): Signer[];
+  /**
+   * A second digest of the artifact that the signature covers, when it is
+   * not the SHA-256 (SSH with sha512, minisign's BLAKE2b-512). The log
+   * cannot relate it to the SHA-256 without the file, so a verifier holding
+   * the artifact must match both.
+   */
+  artifactHash?(entry: EntryV2): ArtifactHash | undefined;
+}
+
+/** An artifact digest in an algorithm other than SHA-256. */
+export interface ArtifactHash {
+  readonly algorithm: 'sha512' | 'blake2b-512';
+  readonly value: Uint8Array;
 }

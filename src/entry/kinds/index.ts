@@ -4,6 +4,7 @@
  */
 import type { EntryKind } from '../kind.js';
 import { ecdsaP256Kind } from './ecdsa-p256.js';
+import { sshKind } from './ssh.js';
 
 const KINDS = new Map<string, EntryKind>();
 
@@ -13,6 +14,7 @@ function add(kind: EntryKind): void {
 }
 
 add(ecdsaP256Kind);
+add(sshKind);
 
 /** The kind registered under `id`, if any. */
 export function findKind(id: string): EntryKind | undefined {
