@@ -41,6 +41,11 @@ export interface SequencerOptions {
   batchInterval: number;
   batchSize: number;
   poolSize: number;
+  /**
+   * Asked right before a checkpoint is signed; false refuses the batch (503)
+   * without signing. With several nodes it is the lease (leadership.ts).
+   */
+  canSign?: () => boolean;
   /** Called after every committed batch (for logs and metrics). */
   onBatch?: (info: { size: number; entries: number; seconds: number }) => void;
   /** Called when a batch fails to commit. */
@@ -117,6 +122,7 @@ export class Sequencer {
       if ((await writer.entryCount()) !== 0) throw new StartupError('the database holds entries but no checkpoint');
       const range = new CompactRange();
       const root = range.root();
+      if (o.canSign && !o.canSign()) throw new StartupError('this node no longer holds the sequencer lease');
       const note = signNote(formatCheckpoint({ origin: o.origin, size: 0n, rootHash: root }), [o.signer], o.ed);
       checkpoint = { size: 0, rootHash: root, note };
       await writer.commitBatch({ fromSize: 0, entries: [], nodes: [], tiles: [], checkpoint });
@@ -307,6 +313,7 @@ export class Sequencer {
     for (const c of completed) tiles.push(await this.#fullTile(c.level, c.tileIndex, known));
     const size = fromSize + batch.length;
     const rootHash = range.root();
+    if (this.#o.canSign && !this.#o.canSign()) throw new Error('this node no longer holds the sequencer lease; nothing signed');
     const note = signNote(formatCheckpoint({ origin: this.#o.origin, size: BigInt(size), rootHash }), [this.#o.signer], this.#o.ed);
     const checkpoint: CheckpointRecord = { size, rootHash, note };
     await writer.commitBatch({ fromSize, entries, nodes, tiles, checkpoint });

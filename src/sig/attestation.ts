@@ -6,8 +6,7 @@
  * Statement with a SHA-256 subject (./intoto.ts). The first rule broken
  * throws its typed error; nothing partial is returned.
  */
-import type { Ed25519 } from '../crypto/ed25519.js';
-import { parseEnvelope, verifyEnvelope, type DsseEnvelope, type KeyMatch } from './dsse.js';
+import { parseEnvelope, verifyEnvelope, type DsseEnvelope, type KeyMatch, type SignatureBackends } from './dsse.js';
 import { statementOf, type Statement } from './intoto.js';
 import { parsePemPublicKey, type SpkiKey } from './spki.js';
 
@@ -17,9 +16,9 @@ export interface CheckedAttestation {
   readonly matches: readonly KeyMatch[];
 }
 
-export function checkAttestation(envelopeBytes: Uint8Array, keys: readonly (string | SpkiKey)[], ed25519: Ed25519): CheckedAttestation {
+export function checkAttestation(envelopeBytes: Uint8Array, keys: readonly (string | SpkiKey)[], backends: SignatureBackends): CheckedAttestation {
   const parsed = keys.map((k, i) => (typeof k === 'string' ? parsePemPublicKey(k, keys.length === 1 ? 'public key' : `public key ${i + 1}`) : k));
   const envelope = parseEnvelope(envelopeBytes);
-  const matches = verifyEnvelope(envelope, parsed, ed25519);
+  const matches = verifyEnvelope(envelope, parsed, backends);
   return { envelope, statement: statementOf(envelope), matches };
 }

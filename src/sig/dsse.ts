@@ -17,12 +17,13 @@
  * have made at least one signature, so a key that signed nothing is refused
  * by name instead of being logged as a signer.
  *
- * Pure JavaScript: no node: imports (the Ed25519 backend is passed in).
+ * Pure JavaScript: no node: imports (the Ed25519 and P-256 backends are
+ * passed in: ../crypto/*-node.ts on Node, the noble ones in browsers).
  */
-import { p256 } from '@noble/curves/nist.js';
 import { b64decode, concatBytes, fromUtf8, utf8 } from '../encoding.js';
 import { InvalidError, MalformedError, TooLargeError } from '../errors.js';
 import type { Ed25519 } from '../crypto/ed25519.js';
+import type { P256 } from '../crypto/p256.js';
 import { parseStrictJson } from './strict-json.js';
 import type { SpkiKey } from './spki.js';
 
@@ -95,13 +96,13 @@ export interface KeyMatch {
  * every key, the signatures it made. Throws InvalidError when no key is
  * given, or when a key made none of the signatures (named by fingerprint).
  */
-export function verifyEnvelope(envelope: DsseEnvelope, keys: readonly SpkiKey[], ed25519: Ed25519): KeyMatch[] {
+export function verifyEnvelope(envelope: DsseEnvelope, keys: readonly SpkiKey[], backends: SignatureBackends): KeyMatch[] {
   if (keys.length === 0) throw new InvalidError('DSSE envelope: no public key was submitted to check its signatures');
   const pae = preAuthEncoding(envelope.payloadType, envelope.payload);
   return keys.map((key) => {
     const made: number[] = [];
     envelope.signatures.forEach((s, i) => {
-      if (verifySignature(key, pae, s.sig, ed25519)) made.push(i);
+      if (verifySignature(key, pae, s.sig, backends)) made.push(i);
     });
     if (made.length === 0) {
       throw new InvalidError(
@@ -113,18 +114,16 @@ export function verifyEnvelope(envelope: DsseEnvelope, keys: readonly SpkiKey[],
   });
 }
 
+/** The signature backends: node:crypto ones on Node, noble ones in browsers. */
+export interface SignatureBackends {
+  readonly ed25519: Ed25519;
+  readonly p256: P256;
+}
+
 /** True when `sig` is a valid signature of `message` by `key`. Never throws on bad input. */
-export function verifySignature(key: SpkiKey, message: Uint8Array, sig: Uint8Array, ed25519: Ed25519): boolean {
-  if (key.algorithm === 'ed25519') return ed25519.verify(key.key, message, sig);
-  // OpenSSL and Go emit DER and do not normalise S, so high-S signatures are valid here.
-  for (const format of sig.length === 64 ? (['compact', 'der'] as const) : (['der'] as const)) {
-    try {
-      if (p256.verify(sig, message, key.key, { prehash: true, lowS: false, format })) return true;
-    } catch {
-      // not this format
-    }
-  }
-  return false;
+export function verifySignature(key: SpkiKey, message: Uint8Array, sig: Uint8Array, backends: SignatureBackends): boolean {
+  if (key.algorithm === 'ed25519') return backends.ed25519.verify(key.key, message, sig);
+  return backends.p256.verify(key.key, key.spki, message, sig);
 }
 
 function asObject(value: unknown, field: string): Record<string, unknown> {

@@ -1,10 +1,12 @@
-/** The recorded DSSE vectors (vectors/dsse, made by openssl and @sigstore/core) on both Ed25519 backends. */
+/** The recorded DSSE vectors (vectors/dsse, made by openssl and @sigstore/core) on both signature backends. */
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
 import { nobleEd25519 } from '../../src/crypto/ed25519.js';
+import { nobleP256 } from '../../src/crypto/p256.js';
+import { nodeP256 } from '../../src/crypto/p256-node.js';
 import { VitrineError } from '../../src/errors.js';
 import { checkAttestation } from '../../src/sig/attestation.js';
 
@@ -24,7 +26,7 @@ const vectors = JSON.parse(readFileSync(file, 'utf8')) as { good: Case[]; bad: C
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 t.ok(vectors.good.length >= 6 && vectors.bad.length >= 8, 'the vector file has its cases');
-for (const [backend, ed] of [['node:crypto', nodeEd25519], ['noble', nobleEd25519]] as const) {
+for (const [backend, ed] of [['node:crypto', { ed25519: nodeEd25519, p256: nodeP256 }], ['noble', { ed25519: nobleEd25519, p256: nobleP256 }]] as const) {
   t.test(`accepted vectors (${backend})`, async (t) => {
     for (const c of vectors.good) {
       const got = checkAttestation(enc(c.envelope), c.keys, ed);
