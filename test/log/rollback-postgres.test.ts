@@ -42,7 +42,7 @@ const serveArgs = (url: string, n: Node) => ['serve', '--storage', url, '--key',
 
 async function serve(url: string, n: Node): Promise<{ proc: Proc; base: string }> {
   const proc = startProc(serveArgs(url, n));
-  const start = await proc.waitEvent('start');
+  const start = await proc.waitEvent('start', 60_000);
   return { proc, base: `http://127.0.0.1:${portOf(start)}` };
 }
 
@@ -116,7 +116,7 @@ t.test('a database restored to an earlier snapshot (pg_dump, pg_restore) is refu
   const restored = await contents(url);
   t.equal(restored.maxSize, snapshot, `the restored database is back at size ${snapshot}`);
 
-  const r = await cli(serveArgs(url, n), { timeout: 20_000 });
+  const r = await cli(serveArgs(url, n), { timeout: 60_000 });
   t.equal(r.status, 1, 'serve exits 1');
   t.match(r.stderr, refusal(snapshot, signed, n.state), 'naming both sizes and the recovery section');
   t.same(await contents(url), restored, 'the refused start changed nothing in the database');
@@ -134,7 +134,7 @@ t.test('a deleted database made again empty is refused, and nothing is stored', 
   await node.proc.stop('SIGTERM');
 
   await recreate(server, url);
-  const r = await cli(serveArgs(url, n), { timeout: 20_000 });
+  const r = await cli(serveArgs(url, n), { timeout: 60_000 });
   t.equal(r.status, 1, 'serve exits 1');
   t.match(r.stderr, refusal(0, signed, n.state), 'naming size 0 and the signed size');
   const after = await contents(url);
