@@ -3,28 +3,57 @@
  * The `vitrine` command line. Each subcommand lives in its own module that
  * exports `register(program)`; this file only wires them together. Only
  * cmd/ reads process.argv or calls listen().
+ *
+ * Subcommand modules are imported lazily: `vitrine sign ...` loads only
+ * cmd/sign.ts and what it needs, so a short command starts fast. The
+ * top-level help (or an unknown command) loads them all.
  */
 import { Command } from 'commander';
-import { fail, type Register } from './common.js';
-// Command modules: one import line each, added to `commands` below.
-import { register as keygen } from './keygen.js';
-import { register as sign } from './sign.js';
-import { register as verify } from './verify.js';
-import { register as verifyEvidence } from './verify-evidence.js';
-import { register as serve } from './serve.js';
-import { register as submit } from './submit.js';
-import { register as monitor } from './monitor.js';
-import { register as migrate } from './migrate.js';
+import { EXIT_HELP, fail, type Register } from './common.js';
 
-const commands: Register[] = [keygen, sign, verify, verifyEvidence, serve, submit, monitor, migrate];
+/** Command modules: one line each, keyed by the subcommand they register. */
+const commands: Record<string, () => Promise<{ register: Register }>> = {
+  keygen: () => import('./keygen.js'),
+  sign: () => import('./sign.js'),
+  verify: () => import('./verify.js'),
+  'verify-evidence': () => import('./verify-evidence.js'),
+  serve: () => import('./serve.js'),
+  submit: () => import('./submit.js'),
+  monitor: () => import('./monitor.js'),
+  migrate: () => import('./migrate.js'),
+};
 
-const program = new Command('vitrine')
-  .description('Vitrine: a binary transparency log for software releases.')
-  .version('0.1.0')
-  .showHelpAfterError('(run with --help for usage)')
-  .exitOverride();
-program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+/** Builds the program with the named subcommands (all of them when `only` is undefined). */
+export async function buildProgram(only?: string): Promise<Command> {
+  const program = new Command('vitrine')
+    .description('Vitrine: a binary transparency log for software releases.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  const names = only !== undefined && Object.hasOwn(commands, only) ? [only] : Object.keys(commands);
+  const modules = await Promise.all(names.map((n) => commands[n]!()));
+  for (const m of modules) m.register(program);
+  addExitStatus(program);
+  return program;
+}
 
-for (const register of commands) register(program);
+/** Commands whose own help text already lists their exit codes. */
+const OWN_EXIT_HELP = new Set(['verify', 'verify-evidence']);
 
+/** Exit codes of commands that differ from the common EXIT_HELP. */
+const EXIT_HELP_OF: Record<string, string> = {
+  serve: 'Exit status: 0 stopped by SIGINT or SIGTERM; 1 refusing to start (the reason\nis on stderr) or a failure while running; 2 usage error (bad flag or argument).',
+  monitor: 'Exit status: with --once, 0 no security alert stands, 1 a security alert\nstands, 2 an operational failure or a usage error. Without --once it runs\nuntil stopped (0), or exits 2 when it cannot start.',
+};
+
+/** Every leaf command's --help ends with its exit codes. */
+function addExitStatus(cmd: Command): void {
+  for (const sub of cmd.commands) {
+    if (sub.commands.length > 0) addExitStatus(sub);
+    else if (!OWN_EXIT_HELP.has(sub.name())) sub.addHelpText('after', `\n${EXIT_HELP_OF[sub.name()] ?? EXIT_HELP}`);
+  }
+}
+
+const program = await buildProgram(process.argv[2]);
 program.parseAsync(process.argv).catch(fail);
