@@ -107,13 +107,14 @@ export function register(program: Command): void {
     .option('--storage <spec>', 'sqlite:DIR, or postgres://USER@HOST:PORT/DB (PG* environment variables apply; needs --key)')
     .requiredOption('--origin <origin>', 'the log origin, e.g. log.example.com/vitrine; also the key name')
     .option('--listen <host:port>', 'address to listen on', '127.0.0.1:8080')
-    .option('--batch-interval <ms>', 'longest wait before a batch is committed', intOption('--batch-interval', 1, 60_000), 100)
-    .option('--batch-size <n>', 'commit as soon as this many entries wait', intOption('--batch-size', 1, 1_000_000), 4096)
+    .option('--batch-interval <ms>', 'least ms between the starts of two batches; 0 starts each as soon as the previous is durable (group commit)', intOption('--batch-interval', 0, 60_000), 0)
+    .option('--batch-size <n>', 'most entries in one batch', intOption('--batch-size', 1, 1_000_000), 4096)
     .option('--pool-size <n>', 'most entries waiting before submissions get 503', intOption('--pool-size', 1, 10_000_000), 65536)
     .option('--max-entry-bytes <n>', 'largest accepted entry', intOption('--max-entry-bytes', 64, 8192), 8192)
     .option('--rate <per-second>', 'per-client-IP submission rate limit (token bucket); off by default', intOption('--rate', 1))
     .option('--allow-signers <file>', 'only accept entries by these signer vkeys (one per line)')
     .option('--key <file>', 'use this skey instead of DIR/log.key; its name must equal the origin')
+    .option('--state-file <file>', 'where this node records the newest checkpoint it signed (rollback protection); default DIR/signed-checkpoint, required with postgres://')
     .option('--read-cache-mb <n>', 'MiB of full tiles and entry bundles kept in memory (they never change); 0 turns the cache off', intOption('--read-cache-mb', 0, 65536), 64)
     .option('--verify-workers <n>', 'worker threads checking submission signatures; 0 checks them on the HTTP thread', intOption('--verify-workers', 0, 64), 0)
     .option('--witness <url=vkey>', 'ask this witness to cosign every checkpoint (c2sp.org/tlog-witness); repeatable', collect, [])
@@ -138,7 +139,7 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
     .action(
       action(async (opts: {
         data?: string; storage?: string; origin: string; listen: string; batchInterval: number; batchSize: number; poolSize: number;
-        maxEntryBytes: number; rate?: number; allowSigners?: string; key?: string;
+        maxEntryBytes: number; rate?: number; allowSigners?: string; key?: string; stateFile?: string;
         witness: string[]; quorum: number; witnessTimeout: number; verifyWorkers: number; readCacheMb: number; printVkey?: boolean;
       }) => {
         if (opts.printVkey) {
@@ -159,6 +160,9 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
           throw new UsageError((err as Error).message);
         }
         if (spec.kind === 'postgres' && opts.key === undefined) throw new UsageError('--storage postgres://... needs --key FILE');
+        if (spec.kind === 'postgres' && opts.stateFile === undefined) {
+          throw new UsageError('--storage postgres://... needs --state-file FILE: a file on this node, outside the database, where it records the newest checkpoint it signed (docs/operations.md "Rollback protection")');
+        }
         // The server's dependencies (express, SQLite, prom-client) load only
         // for `serve`, so the offline commands start fast.
         const [{ createLogHandler }, { openLog, StartupError }, { LogMetrics }, { jsonLogger }, { RateLimiter }] = await Promise.all([
@@ -179,6 +183,7 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
             store,
             origin: opts.origin,
             keyFile: opts.key,
+            stateFile: opts.stateFile,
             batchInterval: opts.batchInterval,
             batchSize: opts.batchSize,
             poolSize: opts.poolSize,

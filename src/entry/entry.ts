@@ -83,7 +83,7 @@ function utf8Length(value: string): number {
 }
 
 /** Throws unless `value` is a string of `min`..`max` UTF-8 bytes without control characters. */
-function checkText(value: unknown, field: string, min: number, max: number): string {
+export function checkText(value: unknown, field: string, min: number, max: number): string {
   if (typeof value !== 'string') throw new InvalidError(`${field}: must be a text string, got ${describe(value)}`);
   // UTF-8 never takes fewer bytes than UTF-16 code units: refuse huge
   // strings before scanning them.
@@ -99,7 +99,8 @@ function checkText(value: unknown, field: string, min: number, max: number): str
   return value;
 }
 
-function checkName(value: unknown, field = 'entry.name'): string {
+/** @internal Shared with entry version 2 (./v2.ts). */
+export function checkName(value: unknown, field = 'entry.name'): string {
   const name = checkText(value, field, 1, 255);
   if (EDGE_WHITE_SPACE.test(name)) throw new InvalidError(`${field}: must not start or end with white space`);
   return name;
@@ -111,8 +112,8 @@ function checkBytes(value: unknown, field: string, length: number): Uint8Array {
   return value;
 }
 
-/** Validates one annotation pair; `field` names the annotations map. */
-function checkAnnotation(key: unknown, value: unknown, field: string): void {
+/** Validates one annotation pair; `field` names the annotations map. @internal Shared with ./v2.ts. */
+export function checkAnnotation(key: unknown, value: unknown, field: string): void {
   if (typeof key !== 'string') throw new InvalidError(`${field}: keys must be text strings, got ${describe(key)}`);
   if (!ANNOTATION_KEY.test(key)) {
     throw new InvalidError(`${field}: key ${JSON.stringify(key.slice(0, 80))} does not match ^[a-z0-9][a-z0-9._-]{0,63}$`);
@@ -120,7 +121,8 @@ function checkAnnotation(key: unknown, value: unknown, field: string): void {
   checkText(value, `${field}[${JSON.stringify(key)}]`, 0, 255);
 }
 
-function checkAnnotationCount(count: number, field: string): void {
+/** @internal Shared with ./v2.ts. */
+export function checkAnnotationCount(count: number, field: string): void {
   if (count === 0) throw new InvalidError(`${field}: must be absent rather than empty`);
   if (count > MAX_ANNOTATIONS) throw new InvalidError(`${field}: at most ${MAX_ANNOTATIONS} pairs, got ${count}`);
 }
@@ -154,7 +156,7 @@ export function _checkFields(entry: UnsignedEntry & { sig?: Uint8Array }, withSi
  * head byte growing with the length (0x60+n, or 0x78 n) followed by the
  * bytes: ordering by length, then by code unit, is the same order.
  */
-function compareKeys(a: string, b: string): number {
+export function compareKeys(a: string, b: string): number {
   if (a.length !== b.length) return a.length - b.length;
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -264,7 +266,7 @@ export function decodeEntry(bytes: Uint8Array): Entry {
 }
 
 /** An owned, plain Uint8Array copy (cbor-x hands out views of the input, Buffers in Node). */
-function copy(bytes: Uint8Array): Uint8Array {
+export function copy(bytes: Uint8Array): Uint8Array {
   const out = new Uint8Array(bytes.length);
   out.set(bytes);
   return out;
@@ -281,7 +283,8 @@ export function keyHash(publicKey: Uint8Array): string {
   return hexEncode(sha256(publicKey));
 }
 
-function describe(value: unknown): string {
+/** @internal A value's type for error messages. */
+export function describe(value: unknown): string {
   if (value === null) return 'null';
   if (value instanceof Uint8Array) return `a byte string of ${value.length} bytes`;
   if (value instanceof Map) return 'a map';

@@ -14,7 +14,8 @@
  */
 import { InvalidError, MalformedError } from '../errors.js';
 import { b64decode, b64encode, fromUtf8, hexDecode, hexEncode } from '../encoding.js';
-import { _checkFields, type Entry } from './entry.js';
+import { _checkFields, encodeEntry, type Entry } from './entry.js';
+import { encodeEntryV2, entryV2FromJson } from './v2.js';
 
 /** An entry in its JSON form. */
 export interface EntryJson {
@@ -97,6 +98,26 @@ export function parseEntryJson(text: string | Uint8Array): Entry {
   }
   rejectDuplicateMembers(source);
   return entryFromJson(value);
+}
+
+/**
+ * Reads the JSON form of an entry of either version (docs/formats.md §4):
+ * an object with `"version": 2` is a version-2 entry, anything else the
+ * version-1 form. Returns the canonical leaf bytes. Strict like
+ * `parseEntryJson` (no duplicate members).
+ */
+export function parseAnyEntryJson(text: string | Uint8Array): Uint8Array {
+  const source = typeof text === 'string' ? text : text instanceof Uint8Array ? fromUtf8(text, 'entry JSON') : undefined;
+  if (source === undefined) throw new MalformedError('entry JSON: must be a string or bytes');
+  let value: unknown;
+  try {
+    value = JSON.parse(source);
+  } catch (err) {
+    throw new MalformedError(`entry JSON: not valid JSON (${err instanceof Error ? err.message.slice(0, 120) : 'parse error'})`);
+  }
+  rejectDuplicateMembers(source);
+  if (isRecord(value) && Object.hasOwn(value, 'version')) return encodeEntryV2(entryV2FromJson(value));
+  return encodeEntry(entryFromJson(value));
 }
 
 /**

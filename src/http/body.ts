@@ -59,6 +59,43 @@ export function writeAnswer(res: ServerResponse, a: Answer, close = false): void
   res.end(body);
 }
 
+/** How much of a refused body is read and thrown away after the answer, at most. */
+export const LINGER_MAX_BYTES = 4 * 1024 * 1024;
+/** How long a refused connection may linger after the answer, at most. */
+export const LINGER_MAX_MS = 10_000;
+
+/**
+ * Closes a connection whose request body was refused without being read, the
+ * way nginx's lingering_close and Go's server do. Closing a socket that still
+ * has unread bytes makes the kernel send a reset, and a reset can arrive
+ * before the client has read the answer, which it then never sees (a client
+ * that writes its whole body before reading gets ECONNRESET instead of its
+ * 413). So: the answer is sent, the write side is half-closed, and the rest
+ * of the body is read and discarded until the client closes, or until a
+ * bound (bytes or time) is reached, whichever comes first.
+ *
+ * Call it before writing the answer with `Connection: close`: Node closes
+ * such a connection through `destroySoon` once the answer is written, which
+ * is replaced here by the half-close.
+ */
+export function lingeringClose(req: IncomingMessage, maxBytes = LINGER_MAX_BYTES, maxMs = LINGER_MAX_MS): void {
+  const socket = req.socket;
+  socket.destroySoon = () => {
+    socket.end();
+    const timer = setTimeout(() => socket.destroy(), maxMs);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+    // The client's FIN after its body: both sides are done.
+    socket.once('end', () => socket.destroy());
+  };
+  let drained = 0;
+  req.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > maxBytes) socket.destroy();
+  });
+  req.resume();
+}
+
 /** Runs a raw route; an unexpected error is logged and answered 500, never with its stack. */
 export function guarded(log: Logger, res: ServerResponse, route: Promise<void>): void {
   route.catch((err: unknown) => {

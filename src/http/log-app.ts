@@ -13,7 +13,7 @@ import type { LogMetrics, SubmissionOutcome } from '../log/metrics.js';
 import type { LogService } from '../log/service.js';
 import type { Logger } from '../util/logger.js';
 import type { RateLimiter } from '../util/ratelimit.js';
-import { guarded, readBody, writeAnswer } from './body.js';
+import { guarded, lingeringClose, readBody, writeAnswer } from './body.js';
 import { errorAnswer, errorMiddleware, sendAnswer, type Answer } from './errors.js';
 import { LOG_PAGES, webRouter } from './web-routes.js';
 
@@ -33,6 +33,9 @@ export function createLogApp(deps: LogAppDeps): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
+  // One spelling per path: /v1/entries/0/ or /V1/LOG is not found, as the docs say.
+  app.set('strict routing', true);
+  app.set('case sensitive routing', true);
 
   app.use((req, res, next) => {
     const end = metrics.requestSeconds.startTimer();
@@ -65,6 +68,8 @@ export function createLogApp(deps: LogAppDeps): express.Express {
 
   app.get('/v1/entries/:index', async (req, res) => {
     res.locals['route'] = 'entry';
+    // req.path is the raw path: Express would take /v1/entries/%31 as index 1.
+    if (!/^\/v1\/entries\/[0-9]+$/.test(req.path)) throw new MalformedError('index: must be canonical decimal digits in the path, not percent-encoded');
     query(req, [], []);
     res.json(await service.entry(safeNumber(parseDecimal(String(req.params['index']), 'index'), 'index')));
   });
@@ -201,8 +206,9 @@ async function submit(deps: LogAppDeps, req: IncomingMessage, res: ServerRespons
   };
   const reject = (err: VitrineError, outcome: SubmissionOutcome, close = false) => {
     metrics.submissions.inc({ outcome });
+    // The rest of the body is unread: close without a reset that could discard the answer.
+    if (close) lingeringClose(req);
     send(errorAnswer(err), close);
-    if (close) req.resume();
   };
   if (deps.rateLimiter) {
     const wait = deps.rateLimiter.take(req.socket.remoteAddress ?? 'unknown');

@@ -5,10 +5,12 @@
  *   DIR/log.db     SQLite database (+ log.db-wal, log.db-shm while running)
  *   DIR/serve.lock the single-writer lock (a kernel lock, see lockDir)
  *   DIR/serve.pid  the running server's pid, to name it when the lock is refused
+ *   DIR/signed-checkpoint  the newest checkpoint the log signed, kept outside
+ *                  log.db (signed-record.ts): start-up refuses a log.db behind it
  *
  * A log on another backend (PostgreSQL) has no directory: cmd/serve.ts
  * opens its storage (storage/open.ts) and hands it in as `store`, with
- * `keyFile`.
+ * `keyFile` and `stateFile` (the signed-checkpoint record of this node).
  *
  * `openLog` refuses to start, with a message that says what to do, when the
  * store belongs to another origin or was made with another key, when the key file is readable by
@@ -27,6 +29,7 @@ import { VerifyPool } from './verify-pool.js';
 import { Witnessing, type WitnessMetrics, type WitnessTarget } from './witnesses.js';
 import { LogService } from './service.js';
 import { SqliteStorage, type SqliteOptions } from './storage/sqlite.js';
+import { checkAgainstRecord, readSignedRecord, writeSignedRecord } from './signed-record.js';
 import type { LogStorage } from './storage.js';
 
 export { StartupError };
@@ -42,6 +45,12 @@ export interface OpenLogOptions {
   origin: string;
   /** An skey file to use instead of DIR/log.key. */
   keyFile?: string;
+  /**
+   * The record of the newest signed checkpoint (signed-record.ts); default
+   * DIR/signed-checkpoint. With a `store` and no stateFile, nothing is
+   * recorded (cmd/serve.ts requires --state-file for PostgreSQL).
+   */
+  stateFile?: string;
   batchInterval: number;
   batchSize: number;
   poolSize: number;
@@ -134,6 +143,11 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
     // Recorded on first start (and for stores made before keys were recorded).
     if (identity?.verifierKey === undefined) await storage.setIdentity({ origin: o.origin, verifierKey });
     const db = storage;
+    const stateFile = o.stateFile ?? (o.store ? undefined : join(o.dir, 'signed-checkpoint'));
+    if (stateFile !== undefined) {
+      const record = readSignedRecord(stateFile, o.origin, verifier, nodeEd25519);
+      if (record !== undefined) checkAgainstRecord(stateFile, record, await storage.writer.latestCheckpoint());
+    }
     let witnessing: Witnessing | undefined;
     let service: LogService | undefined;
     if (o.witnesses && o.witnesses.length > 0) {
@@ -170,6 +184,7 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
       onBatch: o.onBatch,
       onError: o.onError,
       onCommit: (cp) => witnessing?.offer(cp),
+      record: stateFile === undefined ? undefined : (cp) => writeSignedRecord(stateFile, cp),
     });
     const verifyPool = (o.verifyWorkers ?? 0) > 0 ? new VerifyPool(o.verifyWorkers) : undefined;
     service = new LogService({

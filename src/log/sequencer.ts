@@ -1,7 +1,11 @@
 /**
  * The sequencer: the single writer of a log (ARCHITECTURE.md "Log server
- * invariants"). Every batch interval, or as soon as batch-size entries wait,
- * it takes a batch from the pool and:
+ * invariants"). It commits by group commit: a batch starts as soon as the
+ * previous one is durable, and takes everything waiting (up to batch-size),
+ * so a lone submission is answered after about one fsync and a loaded log
+ * batches by itself. The batch interval is only an optional minimum spacing
+ * between the starts of two batches (0 by default), for operators who want
+ * fewer checkpoints at the cost of latency. Each batch:
  *   1. assigns indexes;
  *   2. appends the leaves to the tree's right edge (a compact range);
  *   3. signs the checkpoint of the new tree and commits entries, nodes, full
@@ -12,7 +16,8 @@
  * committed, so no checkpoint is ever published for a tree that is not on
  * disk. If the commit fails, the in-memory tree is left as it was and the
  * waiters are told to retry (503). Storage is asynchronous (storage.ts):
- * one batch is in flight at a time, and the next waits for it.
+ * one batch is in flight at a time; entries that arrive meanwhile wait in
+ * the pool and form the next batch the moment it is answered.
  *
  * Start-up reads only the last checkpoint and the right edge of the tree,
  * and refuses to run if they disagree.
@@ -32,15 +37,28 @@ export interface SequencerOptions {
   signer: Signer;
   verifier: Verifier;
   ed: Ed25519;
+  /** Least milliseconds between the starts of two batches; 0 starts each as soon as the previous is durable. */
   batchInterval: number;
   batchSize: number;
   poolSize: number;
+  /**
+   * Asked right before a checkpoint is signed; false refuses the batch (503)
+   * without signing. With several nodes it is the lease (leadership.ts).
+   */
+  canSign?: () => boolean;
   /** Called after every committed batch (for logs and metrics). */
   onBatch?: (info: { size: number; entries: number; seconds: number }) => void;
   /** Called when a batch fails to commit. */
   onError?: (err: unknown) => void;
   /** Called with every newly committed checkpoint (the witness client listens here). */
   onCommit?: (checkpoint: CheckpointRecord) => void;
+  /**
+   * Durably records a checkpoint outside the store (signed-record.ts). Awaited
+   * after the batch's commit and before its checkpoint is handed out; if it
+   * fails, the batch's waiters get 503 and the checkpoint stays unpublished
+   * (the next batch's checkpoint, which extends it, is recorded instead).
+   */
+  record?: (checkpoint: CheckpointRecord) => Promise<void>;
 }
 
 /** What a submitter gets back: the entry's index and a checkpoint that includes it, with the proof. */
@@ -70,8 +88,13 @@ export class Sequencer {
   readonly #pool: Pool;
   #range: CompactRange;
   #checkpoint: CheckpointRecord;
-  #timer: NodeJS.Timeout | undefined;
-  #flushQueued = false;
+  /** The newest committed checkpoint; ahead of #checkpoint only while (or after a failed) record write. */
+  #committed: CheckpointRecord;
+  /** A scheduled batch start (setImmediate or, with a minimum spacing, setTimeout). */
+  #timer: { cancel(): void } | undefined;
+  #started = false;
+  /** When the last batch started (performance.now()); start-up counts as one, so spacing holds from the first. */
+  #lastStart = performance.now();
   /** The batch being committed, if any: flushes never overlap. */
   #flushing: Promise<void> | undefined;
   /** Counts committed batches, so a storage lookup can tell that a commit landed while it ran. */
@@ -83,6 +106,7 @@ export class Sequencer {
     this.#pool = new Pool(o.poolSize);
     this.#range = range;
     this.#checkpoint = checkpoint;
+    this.#committed = checkpoint;
   }
 
   /**
@@ -98,9 +122,11 @@ export class Sequencer {
       if ((await writer.entryCount()) !== 0) throw new StartupError('the database holds entries but no checkpoint');
       const range = new CompactRange();
       const root = range.root();
+      if (o.canSign && !o.canSign()) throw new StartupError('this node no longer holds the sequencer lease');
       const note = signNote(formatCheckpoint({ origin: o.origin, size: 0n, rootHash: root }), [o.signer], o.ed);
       checkpoint = { size: 0, rootHash: root, note };
       await writer.commitBatch({ fromSize: 0, entries: [], nodes: [], tiles: [], checkpoint });
+      await o.record?.(checkpoint);
       return new Sequencer(o, range, checkpoint);
     }
     let parsed;
@@ -131,6 +157,8 @@ export class Sequencer {
         `the stored tree's root ${b64encode(range.root())} does not match the last signed checkpoint's root ${b64encode(checkpoint.rootHash)}`,
       );
     }
+    // A crash may have come between a commit and its record; catch up before serving it.
+    await o.record?.(checkpoint);
     return new Sequencer(o, range, checkpoint);
   }
 
@@ -151,10 +179,29 @@ export class Sequencer {
   }
 
   start(): void {
-    if (this.#timer === undefined) {
-      this.#timer = setInterval(() => void this.flush(), this.#o.batchInterval);
-      // The HTTP server keeps the process alive; the batch timer alone must not.
-      this.#timer.unref();
+    this.#started = true;
+    this.#kick();
+  }
+
+  /**
+   * Schedules the next batch if entries wait and none is in flight or
+   * scheduled. setImmediate rather than an immediate flush lets the
+   * submissions parsed in the same event-loop turn join one batch.
+   */
+  #kick(): void {
+    if (!this.#started || this.#closing || this.#flushing || this.#timer !== undefined || this.#pool.depth === 0) return;
+    const wait = this.#lastStart + this.#o.batchInterval - performance.now();
+    const run = () => {
+      this.#timer = undefined;
+      void this.flush();
+    };
+    // The HTTP server keeps the process alive; a scheduled batch alone must not.
+    if (wait <= 0) {
+      const h = setImmediate(run).unref();
+      this.#timer = { cancel: () => clearImmediate(h) };
+    } else {
+      const h = setTimeout(run, Math.ceil(wait)).unref();
+      this.#timer = { cancel: () => clearTimeout(h) };
     }
   }
 
@@ -181,20 +228,10 @@ export class Sequencer {
     }
     if (this.#closing) throw new PushbackError('the log is shutting down', 5);
     const retryAfter = Math.max(1, Math.ceil((2 * this.#o.batchInterval) / 1000));
-    const result = (await this.#pool.add(item, retryAfter)) as BatchResult;
-    if (this.#pool.depth >= this.#o.batchSize) this.#queueFlush();
+    const added = this.#pool.add(item, retryAfter);
+    this.#kick();
+    const result = (await added) as BatchResult;
     return { index: result.index, fresh: true, checkpoint: result.checkpoint, proof: result.proof };
-  }
-
-  #queueFlush(): void {
-    if (this.#flushQueued) return;
-    this.#flushQueued = true;
-    setImmediate(() => {
-      void this.flush().then(() => {
-        this.#flushQueued = false;
-        if (this.#pool.depth >= this.#o.batchSize) this.#queueFlush();
-      });
-    });
   }
 
   /** A receipt for an entry already committed: its index, the latest checkpoint and a proof against it. */
@@ -206,6 +243,8 @@ export class Sequencer {
 
   async #receipt(index: number, fresh: boolean): Promise<Receipt> {
     const checkpoint = this.#checkpoint;
+    // Committed, but its checkpoint is not recorded yet (a failed record write): nothing to prove against.
+    if (index >= checkpoint.size) throw new PushbackError('the entry is logged but no published checkpoint covers it yet; retry later', 1);
     return { index, fresh, checkpoint, proof: await this.inclusionProof(index, checkpoint.size) };
   }
 
@@ -218,14 +257,17 @@ export class Sequencer {
   /**
    * Commits one batch from the pool, if any waits, and resolves when it is
    * answered. While a batch is in flight, a second call waits for it and
-   * commits nothing itself (the next tick or queued flush takes the rest).
+   * commits nothing itself; when a batch is answered, the next one is
+   * scheduled at once if entries wait (group commit).
    */
   flush(): Promise<void> {
     if (this.#flushing) return this.#flushing;
     const batch = this.#pool.take(this.#o.batchSize);
     if (batch.length === 0) return Promise.resolve();
+    this.#lastStart = performance.now();
     const run = this.#flushBatch(batch).finally(() => {
       this.#flushing = undefined;
+      this.#kick();
     });
     this.#flushing = run;
     return run;
@@ -247,7 +289,7 @@ export class Sequencer {
 
   async #commit(batch: Waiter[]): Promise<BatchResult[]> {
     const { writer, reader } = this.#o;
-    const fromSize = this.#checkpoint.size;
+    const fromSize = this.#committed.size;
     const edge = this.#range.hashes();
     const range = new CompactRange(BigInt(fromSize), edge);
     // Nodes this batch's proofs may need: the old right edge and everything new.
@@ -271,10 +313,14 @@ export class Sequencer {
     for (const c of completed) tiles.push(await this.#fullTile(c.level, c.tileIndex, known));
     const size = fromSize + batch.length;
     const rootHash = range.root();
+    if (this.#o.canSign && !this.#o.canSign()) throw new Error('this node no longer holds the sequencer lease; nothing signed');
     const note = signNote(formatCheckpoint({ origin: this.#o.origin, size: BigInt(size), rootHash }), [this.#o.signer], this.#o.ed);
     const checkpoint: CheckpointRecord = { size, rootHash, note };
     await writer.commitBatch({ fromSize, entries, nodes, tiles, checkpoint });
     this.#range = range;
+    this.#committed = checkpoint;
+    // Recorded outside the store before anyone sees it (rollback protection).
+    await this.#o.record?.(checkpoint);
     this.#checkpoint = checkpoint;
     // Proof nodes come from this batch's nodes; the few older ones, from storage in one read.
     const plans = entries.map((e) => planInclusion(BigInt(e.index), BigInt(size)));
@@ -311,7 +357,7 @@ export class Sequencer {
   /** Stops intake, commits what waits, and answers every waiter. */
   async close(): Promise<void> {
     this.#closing = true;
-    if (this.#timer) clearInterval(this.#timer);
+    this.#timer?.cancel();
     this.#timer = undefined;
     await this.#flushing;
     while (this.#pool.depth > 0) await this.flush();

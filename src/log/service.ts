@@ -7,9 +7,22 @@
  */
 import { consistencyProofAsync, inclusionProofAsync, nodeHash, TILE_HEIGHT, TILE_WIDTH } from '../../merkle/index.js';
 import type { Ed25519 } from '../crypto/ed25519.js';
-import { b64encode, hexDecode } from '../encoding.js';
+import { b64encode, hexDecode, hexEncode } from '../encoding.js';
 import { InvalidError, MalformedError, NotFoundError, PushbackError, TooLargeError } from '../errors.js';
-import { decodeEntry, encodeEntry, entryLeafHash, entrySignedMessage, entryToJson, keyHash, parseEntryJson, verifyEntrySignature, type EntryJson } from '../entry/index.js';
+import {
+  decodeAnyEntry,
+  entryLeafHash,
+  entrySignedMessage,
+  entrySigners,
+  entryToJson,
+  entryV2ToJson,
+  keyHash,
+  parseAnyEntryJson,
+  verifyAnyEntry,
+  verifyEntrySignature,
+  type EntryJson,
+  type EntryV2Json,
+} from '../entry/index.js';
 import { formatBundle } from '../proof/index.js';
 import type { Accepted } from './pool.js';
 import type { VerifyPool } from './verify-pool.js';
@@ -58,7 +71,7 @@ export interface SubmitAnswer {
 const SUBTREE_OFFSET = Array.from({ length: TILE_HEIGHT + 1 }, (_, level) => 2 * TILE_WIDTH - (2 * TILE_WIDTH) / 2 ** level);
 const SUBTREE_NODES = SUBTREE_OFFSET[TILE_HEIGHT]!;
 
-export type EntryView = EntryJson & { index: number; leafHash: string; keyHash: string };
+export type EntryView = (EntryJson | EntryV2Json) & { index: number; leafHash: string; keyHash: string; signers?: string[] };
 
 export class LogService {
   readonly #o: LogServiceOptions;
@@ -79,23 +92,36 @@ export class LogService {
     if (data.length > this.#o.maxEntryBytes) {
       throw new TooLargeError(`entry is ${data.length} bytes, more than the limit of ${this.#o.maxEntryBytes}`);
     }
-    // decodeEntry enforces every field rule, including a canonical large-order key.
-    const entry = decodeEntry(data);
-    const pool = this.#o.verifyPool;
-    const valid = pool ? await pool.verify(entry.key, entrySignedMessage(entry), entry.sig) : verifyEntrySignature(entry, this.#o.ed);
-    if (!valid) {
-      throw new InvalidError('entry signature does not verify with its key', 'bad-signature');
+    // The decoders enforce every field rule, including canonical keys.
+    const any = decodeAnyEntry(data);
+    if (any.version === 1) {
+      const entry = any.entry;
+      const pool = this.#o.verifyPool;
+      const valid = pool ? await pool.verify(entry.key, entrySignedMessage(entry), entry.sig) : verifyEntrySignature(entry, this.#o.ed);
+      if (!valid) {
+        throw new InvalidError('entry signature does not verify with its key', 'bad-signature');
+      }
+      const kh = keyHash(entry.key);
+      if (this.#o.allowSigners && !this.#o.allowSigners.has(kh)) {
+        throw new InvalidError(`signer key ${kh} is not on this log's allow-list`, 'signer-not-allowed');
+      }
+      return { data, leafHash: entryLeafHash(data), digest: entry.digest, keyHash: hexDecode(kh, 'key hash', 32), name: entry.name };
     }
-    const kh = keyHash(entry.key);
-    if (this.#o.allowSigners && !this.#o.allowSigners.has(kh)) {
-      throw new InvalidError(`signer key ${kh} is not on this log's allow-list`, 'signer-not-allowed');
+    // Other kinds verify on this thread: their signatures (SSH, minisign,
+    // ECDSA, DSSE) are not the pool's Ed25519-over-message shape.
+    verifyAnyEntry(any, { ed: this.#o.ed });
+    const signers = entrySigners(any);
+    const allowed = this.#o.allowSigners;
+    if (allowed && !signers.every((s) => allowed.has(hexEncode(s.keyHash)))) {
+      const bad = signers.find((s) => !allowed.has(hexEncode(s.keyHash)))!;
+      throw new InvalidError(`signer key ${bad.fingerprint} (key hash ${hexEncode(bad.keyHash)}) is not on this log's allow-list`, 'signer-not-allowed');
     }
-    return { data, leafHash: entryLeafHash(data), digest: entry.digest, keyHash: hexDecode(kh, 'key hash', 32), name: entry.name };
+    return { data, leafHash: entryLeafHash(data), digest: any.entry.digest, keyHash: signers[0]!.keyHash, name: any.entry.name };
   }
 
   /** Parses a JSON-form submission strictly (no duplicate members), converts it to canonical bytes, then accepts it. */
   acceptJson(body: Uint8Array): Promise<Accepted> {
-    return this.accept(encodeEntry(parseEntryJson(body)));
+    return this.accept(parseAnyEntryJson(body));
   }
 
   /**
@@ -303,6 +329,14 @@ export class LogService {
 }
 
 function view(row: StoredEntry): EntryView {
-  const entry = decodeEntry(row.data);
-  return { ...entryToJson(entry), index: row.index, leafHash: b64encode(row.leafHash), keyHash: keyHash(entry.key) };
+  const any = decodeAnyEntry(row.data);
+  if (any.version === 1) return { ...entryToJson(any.entry), index: row.index, leafHash: b64encode(row.leafHash), keyHash: keyHash(any.entry.key) };
+  const signers = entrySigners(any);
+  return {
+    ...entryV2ToJson(any.entry),
+    index: row.index,
+    leafHash: b64encode(row.leafHash),
+    keyHash: hexEncode(signers[0]!.keyHash),
+    signers: signers.map((s) => s.fingerprint),
+  };
 }

@@ -5,6 +5,7 @@
  * move. Unknown and non-canonical paths and out-of-range proof parameters
  * are probed the same way. Nothing here may answer 5xx.
  */
+import { connect } from 'node:net';
 import t from 'tap';
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
 import { b64encode, hexEncode } from '../../src/encoding.js';
@@ -127,6 +128,12 @@ t.test('bad paths and out-of-range parameters', async (t) => {
     ['/tile//000', 404],
     ['/v1/entries/3', 404],
     ['/v1/entries/03', 400],
+    ['/v1/entries/0/', 404],
+    ['/v1/entries/%31', 400],
+    ['/v1/entries/%30', 400],
+    ['/V1/ENTRIES/0', 404],
+    ['/checkpoint/', 404],
+    ['/v1/log/', 404],
     ['/v1/entries/-1', 400],
     ['/v1/entries/99999999999999999999999', 400],
     ['/v1/entries/9223372036854775807', 404],
@@ -161,6 +168,53 @@ t.test('bad paths and out-of-range parameters', async (t) => {
     }
   }
   t.equal((await fetch(`${log.url}/checkpoint`, { method: 'POST' })).status, 404, 'POST to a read path is not found');
+});
+
+t.test('an oversized body written whole before reading always gets its 413 (lingering close)', async (t) => {
+  const log = await startLog();
+  t.teardown(async () => {
+    await log.close();
+    removeDir(log.dir);
+  });
+  const { port } = new URL(log.url);
+  const body = Buffer.alloc(1024 * 1024, 0x61);
+  // Like the Go net/http client of issue 14: the whole 1 MiB goes out before a byte is read.
+  const once = () =>
+    new Promise<string>((resolve) => {
+      const socket = connect(Number(port), '127.0.0.1');
+      const chunks: Buffer[] = [];
+      const reject = (err: Error) => resolve(`failed: ${(err as NodeJS.ErrnoException).code ?? err.message}`);
+      socket.on('error', reject);
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('end', () => {
+        resolve(Buffer.concat(chunks).toString('latin1'));
+        socket.end();
+      });
+      socket.pause();
+      const head = `POST /v1/entries HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/cbor\r\nContent-Length: ${body.length}\r\n\r\n`;
+      socket.write(head);
+      // In 64 KiB pieces, as a client on a real network does: the answer comes while the body is still on its way.
+      const piece = 64 * 1024;
+      const next = (at: number): void => {
+        if (at >= body.length) {
+          socket.resume();
+          return;
+        }
+        socket.write(body.subarray(at, at + piece), (err) => {
+          if (err) reject(err);
+          else setTimeout(() => next(at + piece), 2);
+        });
+      };
+      next(0);
+    });
+  const rounds = 25;
+  const failures: string[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const answer = await once();
+    if (!(answer.startsWith('HTTP/1.1 413 ') && answer.includes('"too-large"'))) failures.push(answer.slice(0, 60));
+  }
+  t.same(failures, [], `all ${rounds} clients read their 413 after writing the whole body`);
+  t.equal((await get(`${log.url}/v1/log`)).status, 200, 'the log still answers');
 });
 
 t.test('allow-list, rate limit and pool pushback', async (t) => {

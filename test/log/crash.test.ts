@@ -22,7 +22,7 @@ interface Running {
 }
 
 async function startServer(dir: string): Promise<Running> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--data', dir, '--origin', ORIGIN, '--listen', '127.0.0.1:0', '--batch-interval', '15'], {
+  const child = spawn(process.execPath, [BIN, 'serve', '--data', dir, '--origin', ORIGIN, '--listen', '127.0.0.1:0', '--batch-interval', '0'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

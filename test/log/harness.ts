@@ -48,7 +48,7 @@ export async function startLog(opts: Partial<OpenLogOptions> & { dir?: string; r
   const opened = await openLog({
     dir,
     origin: ORIGIN,
-    batchInterval: 20,
+    batchInterval: 0,
     batchSize: 4096,
     poolSize: 65536,
     maxEntryBytes: 8192,

@@ -86,7 +86,7 @@ t.test('migrate a SQLite log to PostgreSQL', async (t) => {
   const again = await cli(['migrate', '--from', `sqlite:${log.dir}`, '--to', url, '--origin', ORIGIN]);
   t.match(again.stderr, /already holds a log/, 'migrating into a database that holds a log is refused');
 
-  const proc = startProc(['serve', '--storage', url, '--key', join(log.dir, 'log.key'), '--origin', ORIGIN, '--listen', '127.0.0.1:0', '--batch-interval', '20']);
+  const proc = startProc(['serve', '--storage', url, '--key', join(log.dir, 'log.key'), '--state-file', join(log.dir, 'pg.state'), '--origin', ORIGIN, '--listen', '127.0.0.1:0', '--batch-interval', '20']);
   t.teardown(() => proc.stop('SIGKILL'));
   const base = `http://127.0.0.1:${portOf(await proc.waitEvent('start'))}`;
   const audited = await audit(base, vkey, earlier);

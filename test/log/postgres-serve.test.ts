@@ -32,7 +32,7 @@ function keyFile(origin = ORIGIN): { path: string; vkey: string } {
 }
 
 async function serve(url: string, key: string, origin = ORIGIN): Promise<{ proc: Proc; base: string }> {
-  const proc = startProc(['serve', '--storage', url, '--key', key, '--origin', origin, '--listen', '127.0.0.1:0', '--batch-interval', '20']);
+  const proc = startProc(['serve', '--storage', url, '--key', key, '--state-file', `${key}.state`, '--origin', origin, '--listen', '127.0.0.1:0', '--batch-interval', '20']);
   const start = await proc.waitEvent('start');
   return { proc, base: `http://127.0.0.1:${portOf(start)}` };
 }
@@ -67,16 +67,16 @@ t.test('serve on PostgreSQL: submit, audit, refusals, restart', async (t) => {
     if (Buffer.compare(refLeaf(audited.entries[a.json.index]!), b64decode(a.json.leafHash, 'leaf')) !== 0) t.fail(`entry ${a.json.index} is not the one acknowledged`);
   });
 
-  const second = await cli(['serve', '--storage', url, '--key', key.path, '--origin', ORIGIN, '--listen', '127.0.0.1:0'], { timeout: 20_000 });
+  const second = await cli(['serve', '--storage', url, '--key', key.path, '--state-file', `${key.path}.state`, '--origin', ORIGIN, '--listen', '127.0.0.1:0'], { timeout: 20_000 });
   t.not(second.status, 0, 'a second writer on the same database exits');
   t.match(second.stderr, /refusing to start: another vitrine serve is the writer of this database/, 'and says why');
 
   await node.proc.stop('SIGTERM');
   const otherOrigin = keyFile('other.example/log');
-  const r1 = await cli(['serve', '--storage', url, '--key', otherOrigin.path, '--origin', 'other.example/log', '--listen', '127.0.0.1:0'], { timeout: 20_000 });
+  const r1 = await cli(['serve', '--storage', url, '--key', otherOrigin.path, '--state-file', `${otherOrigin.path}.state`, '--origin', 'other.example/log', '--listen', '127.0.0.1:0'], { timeout: 20_000 });
   t.match(r1.stderr, /refusing to start: the database belongs to origin test\.example\/log, not other\.example\/log/, 'another origin is refused');
   const otherKey = keyFile();
-  const r2 = await cli(['serve', '--storage', url, '--key', otherKey.path, '--origin', ORIGIN, '--listen', '127.0.0.1:0'], { timeout: 20_000 });
+  const r2 = await cli(['serve', '--storage', url, '--key', otherKey.path, '--state-file', `${otherKey.path}.state`, '--origin', ORIGIN, '--listen', '127.0.0.1:0'], { timeout: 20_000 });
   t.match(r2.stderr, /refusing to start: the database was made with the log key .*, not .*; start it with its own key/, 'another key is refused');
   const noKey = await cli(['serve', '--storage', url, '--origin', ORIGIN], { timeout: 20_000 });
   t.equal(noKey.status, 2, 'postgres without --key is a usage error');

@@ -13,9 +13,10 @@
  *   (WRITER_LOCK). Every commit transaction checks, on its own connection,
  *   that the lock is still held (or takes it again after a reconnect), so a
  *   writer whose session was lost can never commit over another's. A second
- *   `vitrine serve` on the same database is refused at start-up; sharing a
- *   database between several nodes with failover is future work
- *   (docs/operations.md).
+ *   `vitrine serve` on the same database is refused at start-up. A store opened
+ *   with `shared` takes no lock: its commits are fenced by the lease epoch
+ *   (the `lease` table, src/log/leadership.ts) instead, checked with FOR
+ *   UPDATE inside each commit transaction.
  * - An outage: queries fail, the sequencer answers 503, and the client
  *   reconnects on the next query: nothing needs a restart.
  */
@@ -64,6 +65,14 @@ const MIGRATIONS: readonly string[] = [
      created   timestamptz NOT NULL DEFAULT now(),
      witnessed text
    );`,
+  // The sequencer lease (src/log/leadership.ts): one row, its epoch bumped on every change of holder.
+  `CREATE TABLE lease (
+     id      integer PRIMARY KEY CHECK (id = 1),
+     epoch   bigint NOT NULL,
+     holder  text NOT NULL,
+     url     text NOT NULL,
+     expires timestamptz NOT NULL
+   );`,
 ];
 const SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -90,6 +99,22 @@ export interface PostgresOptions {
   readConnections?: number;
   /** Test hook: called inside the batch transaction after the writes, before COMMIT. Throwing rolls back. */
   beforeCommit?: (batch: Batch) => void;
+  /**
+   * Several nodes share this database (docs/operations.md "Running several
+   * nodes on PostgreSQL"): no writer advisory lock is taken at start-up;
+   * commits are fenced by the lease epoch given to `fence` instead, and
+   * refused until one is given.
+   */
+  shared?: boolean;
+}
+
+/** The sequencer lease as stored: who holds it, under which epoch, until when (database clock). */
+export interface LeaseRow {
+  epoch: number;
+  holder: string;
+  url: string;
+  /** True while the lease has not expired by the database's clock. */
+  live: boolean;
 }
 
 function connect(url: string, max: number): Sql {
@@ -122,6 +147,7 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
   const writes = connect(url, 1);
   try {
     await migrate(writes);
+    if (opts.shared) return new PostgresStorage(reads, writes, opts);
     const [got] = await writes.unsafe<Array<{ ok: boolean }>>('SELECT pg_try_advisory_lock($1::int, $2::int) AS ok', [LOCK_SPACE, WRITER_LOCK]);
     if (!got?.ok) {
       const holder = await writes.unsafe<Array<{ pid: number; addr: string | null }>>(
@@ -165,6 +191,8 @@ export class PostgresStorage implements LogStorage {
   readonly #writes: Sql;
   readonly #opts: PostgresOptions;
   readonly #nodeCache = new Map<number, Uint8Array>();
+  /** The lease epoch every commit must still hold (shared databases only). */
+  #epoch: number | undefined;
 
   constructor(reads: Sql, writes: Sql, opts: PostgresOptions) {
     this.#reads = reads;
@@ -290,6 +318,56 @@ export class PostgresStorage implements LogStorage {
     return copied;
   }
 
+  /**
+   * Takes the sequencer lease for `ms` milliseconds if nobody holds a live
+   * one, bumping its epoch; resolves to the new epoch, or undefined when
+   * another holder's lease is live. The database's clock decides expiry,
+   * so the nodes' clocks never have to agree.
+   */
+  async acquireLease(holder: string, url: string, ms: number): Promise<number | undefined> {
+    const [row] = await this.#writes.unsafe<Array<{ epoch: number }>>(
+      `INSERT INTO lease (id, epoch, holder, url, expires) VALUES (1, 1, $1, $2, clock_timestamp() + $3 * interval '1 millisecond')
+       ON CONFLICT (id) DO UPDATE SET epoch = lease.epoch + 1, holder = EXCLUDED.holder, url = EXCLUDED.url, expires = EXCLUDED.expires
+       WHERE lease.expires <= clock_timestamp()
+       RETURNING epoch`, [holder, url, ms]);
+    return row?.epoch;
+  }
+
+  /** Extends a live lease of `epoch` by `ms`; false when it expired or another node took it (then acquire again). */
+  async renewLease(epoch: number, ms: number): Promise<boolean> {
+    const rows = await this.#writes.unsafe(
+      `UPDATE lease SET expires = clock_timestamp() + $2 * interval '1 millisecond'
+        WHERE id = 1 AND epoch = $1 AND expires > clock_timestamp() RETURNING epoch`, [epoch, ms]);
+    return rows.length === 1;
+  }
+
+  /** Ends a lease of `epoch` now, so another node can take over at once (clean shutdown). */
+  async releaseLease(epoch: number): Promise<void> {
+    await this.#writes.unsafe('UPDATE lease SET expires = clock_timestamp() WHERE id = 1 AND epoch = $1', [epoch]);
+  }
+
+  /** The lease row, if any node ever held it. */
+  async lease(): Promise<LeaseRow | undefined> {
+    const [row] = await this.#reads.unsafe<Array<LeaseRow>>(
+      'SELECT epoch, holder, url, expires > clock_timestamp() AS live FROM lease WHERE id = 1');
+    return row && { epoch: row.epoch, holder: row.holder, url: row.url, live: row.live };
+  }
+
+  /** From now on every commit must hold the lease of `epoch` (undefined: none may commit). Shared databases only. */
+  fence(epoch: number | undefined): void {
+    this.#epoch = epoch;
+  }
+
+  /** Whether the database answers (for /healthz). */
+  async ping(): Promise<boolean> {
+    try {
+      await this.#reads.unsafe('SELECT 1');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   async close(): Promise<void> {
     await Promise.all([this.#reads.end({ timeout: 5 }), this.#writes.end({ timeout: 5 })]);
   }
@@ -342,10 +420,24 @@ export class PostgresStorage implements LogStorage {
       throw new Error(`batch checkpoint size ${batch.checkpoint.size} does not cover ${batch.entries.length} entries from ${batch.fromSize}`);
     }
     const sql = this.#writes;
+    const shared = this.#opts.shared === true;
+    const epoch = this.#epoch;
+    if (shared && epoch === undefined) throw new ConflictError('this node does not hold the sequencer lease', BigInt(batch.fromSize));
     await sql.begin(async (tx) => {
+      if (shared) {
+        // Fencing (issue 10 §3): the lease row must still carry our epoch and
+        // be live by the database's clock. FOR UPDATE makes a node taking the
+        // lease wait until this transaction ends, so no commit of an old
+        // epoch can land after a new epoch began.
+        const [lease] = await tx.unsafe<Array<{ epoch: number; live: boolean }>>(
+          'SELECT epoch, expires > clock_timestamp() AS live FROM lease WHERE id = 1 FOR UPDATE', [], { prepare: true });
+        if (lease === undefined || lease.epoch !== epoch || !lease.live) {
+          throw new ConflictError(`this node's sequencer lease (epoch ${epoch}) is no longer held${lease ? ` (the lease is at epoch ${lease.epoch}${lease.live ? '' : ', expired'})` : ''}`, BigInt(batch.fromSize));
+        }
+      }
       // Fencing: this transaction's own session must hold the writer lock.
       // After a reconnect it takes it again, unless another node has it.
-      const [lock] = await tx.unsafe<Array<{ held: boolean }>>(
+      const [lock] = shared ? [{ held: true }] : await tx.unsafe<Array<{ held: boolean }>>(
         `SELECT CASE WHEN EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()
                                    AND classid = $1::int::oid AND objid = $2::int::oid AND granted)
                      THEN true ELSE pg_try_advisory_lock($1::int, $2::int) END AS held`,

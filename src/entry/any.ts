@@ -1,0 +1,62 @@
+/**
+ * Every entry version behind one view (docs/formats.md §4): decode leaf
+ * bytes of version 1 or 2, name their signers, verify their signatures.
+ * The log, the verifier (src/proof) and the monitor read entries through
+ * this module, so a new kind needs no change there. Pure and browser-safe.
+ */
+import { sha256 } from '../../merkle/hash.js';
+import { hexEncode } from '../encoding.js';
+import { InvalidError } from '../errors.js';
+import { decodeEntry, type Annotations, type Entry } from './entry.js';
+import type { Crypto, EntryV2, Signer } from './kind.js';
+import { entrySignedMessage } from './message.js';
+import { decodeEntryV2, isEntryV2, kindOf } from './v2.js';
+
+/** A decoded entry of either version, with the fields every reader needs. */
+export type AnyEntry = { readonly version: 1; readonly entry: Entry } | { readonly version: 2; readonly entry: EntryV2 };
+
+/** Decodes leaf bytes of any version strictly (version 1 by `decodeEntry`, version 2 by `decodeEntryV2`). */
+export function decodeAnyEntry(bytes: Uint8Array): AnyEntry {
+  if (bytes instanceof Uint8Array && isEntryV2(bytes)) return { version: 2, entry: decodeEntryV2(bytes) };
+  return { version: 1, entry: decodeEntry(bytes) };
+}
+
+export function entryName(e: AnyEntry): string {
+  return e.entry.name;
+}
+
+export function entryDigest(e: AnyEntry): Uint8Array {
+  return e.entry.digest;
+}
+
+export function entryAnnotations(e: AnyEntry): Annotations | undefined {
+  return e.entry.annotations;
+}
+
+/** The kind: `vitrine` for version 1, the kind identifier for version 2. */
+export function entryKind(e: AnyEntry): string {
+  return e.version === 1 ? 'vitrine' : e.entry.kind;
+}
+
+/** The signers of an entry, the indexed one first. */
+export function entrySigners(e: AnyEntry): Signer[] {
+  if (e.version === 1) {
+    const kh = sha256(e.entry.key);
+    return [{ algorithm: 'ed25519', format: 'vitrine', fingerprint: hexEncode(kh), keyHash: kh }];
+  }
+  return kindOf(e.entry.kind).signers(e.entry);
+}
+
+/**
+ * Verifies every signature of the entry offline. Throws InvalidError with
+ * code `bad-signature` (naming the kind) when one does not verify.
+ */
+export function verifyAnyEntry(e: AnyEntry, crypto: Crypto): void {
+  if (e.version === 1) {
+    if (!crypto.ed.verify(e.entry.key, entrySignedMessage(e.entry), e.entry.sig)) {
+      throw new InvalidError('entry.sig: Ed25519 signature does not verify over the signed message (docs/formats.md §4)', 'bad-signature');
+    }
+    return;
+  }
+  kindOf(e.entry.kind).verify(e.entry, crypto);
+}
