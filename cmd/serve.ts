@@ -87,6 +87,7 @@ const FIXES: Record<string, string> = {
   EACCES: 'permission denied; give the user running vitrine read and write access to it (chown or chmod), or choose another path',
   EPERM: 'operation not permitted; give the user running vitrine access to it, or choose another path',
   EISDIR: 'is a directory where a file is expected; remove or rename it, or choose another path',
+  EEXIST: 'exists and is not a directory; remove or rename it, or choose another path',
   ENOTDIR: 'a part of the path is a file, not a directory; choose another path',
   EROFS: 'is on a read-only file system; put the data on a writable file system (or remount it read-write)',
   ENOSPC: 'no space left on the device; free some space',

@@ -139,23 +139,28 @@ function flagMessage(message: string): string {
 
 export async function readSigner(path: string): Promise<Signer> {
   let text: string;
+  let mode: number;
   try {
     const info = await stat(path);
     if (!info.isFile() || info.size > MAX_KEY_FILE) throw new UsageError(`--key: ${path} is not a private key file`);
-    // A signing key others can read is a leaked key; refuse it as serve refuses its log key.
-    if ((info.mode & 0o077) !== 0) {
-      throw new CliError(`refusing to use the signer key ${path}: it is readable by group or others (mode ${(info.mode & 0o777).toString(8)}); run chmod 600 ${path}`, EXIT_FAIL);
-    }
+    mode = info.mode;
     text = await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new CliError(`key file ${path}: no such file`, EXIT_FAIL);
     throw err;
   }
+  let signer: Signer;
   try {
-    return parseSigner(text, nodeEd25519);
+    signer = parseSigner(text, nodeEd25519);
   } catch (err) {
     // parseSigner's messages never carry key material.
     if (err instanceof VitrineError) throw new UsageError(`--key: ${path}: ${err.message}`);
     throw err;
   }
+  // A private key others can read is a leaked key: refuse it as serve refuses
+  // its log key. (A file that is no key at all got the usage error above.)
+  if ((mode & 0o077) !== 0) {
+    throw new CliError(`refusing to use the signer key ${path}: it is readable by group or others (mode ${(mode & 0o777).toString(8)}); run chmod 600 ${path}`, EXIT_FAIL);
+  }
+  return signer;
 }

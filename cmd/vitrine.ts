@@ -1,59 +1,11 @@
 #!/usr/bin/env node
 /**
  * The `vitrine` command line. Each subcommand lives in its own module that
- * exports `register(program)`; this file only wires them together. Only
- * cmd/ reads process.argv or calls listen().
- *
- * Subcommand modules are imported lazily: `vitrine sign ...` loads only
- * cmd/sign.ts and what it needs, so a short command starts fast. The
- * top-level help (or an unknown command) loads them all.
+ * exports `register(program)`; cmd/program.ts wires them together and this
+ * file runs it. Only cmd/ reads process.argv or calls listen().
  */
-import { Command } from 'commander';
-import { EXIT_HELP, fail, type Register } from './common.js';
-
-/** Command modules: one line each, keyed by the subcommand they register. */
-const commands: Record<string, () => Promise<{ register: Register }>> = {
-  keygen: () => import('./keygen.js'),
-  sign: () => import('./sign.js'),
-  verify: () => import('./verify.js'),
-  'verify-evidence': () => import('./verify-evidence.js'),
-  serve: () => import('./serve.js'),
-  submit: () => import('./submit.js'),
-  monitor: () => import('./monitor.js'),
-  migrate: () => import('./migrate.js'),
-};
-
-/** Builds the program with the named subcommands (all of them when `only` is undefined). */
-export async function buildProgram(only?: string): Promise<Command> {
-  const program = new Command('vitrine')
-    .description('Vitrine: a binary transparency log for software releases.')
-    .version('0.1.0')
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride();
-  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  const names = only !== undefined && Object.hasOwn(commands, only) ? [only] : Object.keys(commands);
-  const modules = await Promise.all(names.map((n) => commands[n]!()));
-  for (const m of modules) m.register(program);
-  addExitStatus(program);
-  return program;
-}
-
-/** Commands whose own help text already lists their exit codes. */
-const OWN_EXIT_HELP = new Set(['verify', 'verify-evidence']);
-
-/** Exit codes of commands that differ from the common EXIT_HELP. */
-const EXIT_HELP_OF: Record<string, string> = {
-  serve: 'Exit status: 0 stopped by SIGINT or SIGTERM; 1 refusing to start (the reason\nis on stderr) or a failure while running; 2 usage error (bad flag or argument).',
-  monitor: 'Exit status: with --once, 0 no security alert stands, 1 a security alert\nstands, 2 an operational failure or a usage error. Without --once it runs\nuntil stopped (0), or exits 2 when it cannot start.',
-};
-
-/** Every leaf command's --help ends with its exit codes. */
-function addExitStatus(cmd: Command): void {
-  for (const sub of cmd.commands) {
-    if (sub.commands.length > 0) addExitStatus(sub);
-    else if (!OWN_EXIT_HELP.has(sub.name())) sub.addHelpText('after', `\n${EXIT_HELP_OF[sub.name()] ?? EXIT_HELP}`);
-  }
-}
+import { fail } from './common.js';
+import { buildProgram } from './program.js';
 
 const program = await buildProgram(process.argv[2]);
 program.parseAsync(process.argv).catch(fail);

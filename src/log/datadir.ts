@@ -259,6 +259,7 @@ export function loadOrCreateKey(path: string, origin: string, create: boolean): 
   } catch {
     throw new StartupError(`cannot read the log key ${path}`);
   }
+  if (!st.isFile()) throw new StartupError(`the log key ${path} is not a file (a directory?); give --key the path of the key file itself`);
   if ((st.mode & 0o077) !== 0) {
     throw new StartupError(`the log key ${path} is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 ${path}`);
   }
