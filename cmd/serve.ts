@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { keyHash } from '../src/entry/index.js';
 import { parseCosignerVerifier, parseVerifier } from '../src/note/index.js';
@@ -77,6 +78,7 @@ export function register(program: Command): void {
     .option('--state-file <file>', 'where this node records the newest checkpoint it signed (rollback protection); default DIR/signed-checkpoint, required with postgres://')
     .option('--read-cache-mb <n>', 'MiB of full tiles and entry bundles kept in memory (they never change); 0 turns the cache off', intOption('--read-cache-mb', 0, 65536), 64)
     .option('--verify-workers <n>', 'worker threads checking submission signatures; 0 checks them on the HTTP thread', intOption('--verify-workers', 0, 64), 0)
+    .option('--node-name <name>', "this node's name in metrics, events and the sequencer lease; default HOSTNAME:PORT")
     .option('--witness <url=vkey>', 'ask this witness to cosign every checkpoint (c2sp.org/tlog-witness); repeatable', collect, [])
     .option('--quorum <k>', 'cosignatures a checkpoint needs before /checkpoint serves it and submitters are answered', intOption('--quorum', 0, 64), 0)
     .option('--witness-timeout <ms>', 'how long a submission waits for the quorum before 503', intOption('--witness-timeout', 1, 600_000), 10_000)
@@ -97,7 +99,7 @@ and prints the log's verifier key on stdout. Give that key to verifiers.`,
       action(async (opts: {
         data?: string; storage?: string; origin: string; listen: string; batchInterval: number; batchSize: number; poolSize: number;
         maxEntryBytes: number; rate?: number; allowSigners?: string; key?: string; stateFile?: string;
-        witness: string[]; quorum: number; witnessTimeout: number; verifyWorkers: number; readCacheMb: number;
+        witness: string[]; quorum: number; witnessTimeout: number; verifyWorkers: number; readCacheMb: number; nodeName?: string;
       }) => {
         const witnesses = opts.witness.map(parseWitnessFlag);
         if (opts.quorum > witnesses.length) throw new UsageError(`--quorum ${opts.quorum} is more than the ${witnesses.length} --witness given`);
@@ -167,10 +169,14 @@ and prints the log's verifier key on stdout. Give that key to verifiers.`,
         const poll = setInterval(() => metrics.poolDepth.set(sequencer.poolDepth), 1000);
         poll.unref();
         if (opened.createdKey) process.stdout.write(`${opened.verifierKey}\n`);
+        const storage = opened.storage;
+        const databaseUp = storage.ping ? (() => storage.ping!()) : undefined;
+        if (databaseUp) metrics.watchDatabase(databaseUp);
         const app = createLogHandler({
           service,
           metrics,
           log,
+          databaseUp,
           maxEntryBytes: opts.maxEntryBytes,
           rateLimiter: opts.rate ? new RateLimiter(opts.rate) : undefined,
         });
@@ -186,7 +192,9 @@ and prints the log's verifier key on stdout. Give that key to verifiers.`,
         });
         const address = server.address();
         const actualPort = typeof address === 'object' && address ? address.port : port;
-        log('start', { origin: opts.origin, listen: `${host}:${actualPort}`, size: sequencer.size, verifierKey: opened.verifierKey, storage: opts.storage === undefined ? `sqlite:${opts.data}` : redactStorage(opts.storage), pid: process.pid });
+        const nodeName = opts.nodeName ?? `${hostname()}:${actualPort}`;
+        metrics.setSequencing(nodeName, true);
+        log('start', { origin: opts.origin, listen: `${host}:${actualPort}`, size: sequencer.size, verifierKey: opened.verifierKey, storage: opts.storage === undefined ? `sqlite:${opts.data}` : redactStorage(opts.storage), pid: process.pid, node: nodeName });
         let stopping = false;
         const stop = async (signal: string) => {
           if (stopping) return;

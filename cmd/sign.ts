@@ -1,6 +1,6 @@
 /**
  * `vitrine sign`: signs an artifact offline and writes the canonical entry
- * (FORMATS.md §4) that `vitrine submit` later sends to a log. The artifact
+ * (docs/formats.md §4) that `vitrine submit` later sends to a log. The artifact
  * is hashed as a stream, so its size does not matter; nothing touches the
  * network, so this runs on an air-gapped signing machine. Prints the entry's
  * leaf hash (RFC 9162 §2.1.1, hex): the value a log and a monitor will show
@@ -54,7 +54,7 @@ Examples:
   $ vitrine submit --log https://log.example.com/vitrine --log-key "$(cat log.vkey)" left-pad-1.3.0.tgz.entry
 
 The entry holds the name, the artifact's SHA-256, the signer's public key,
-the annotations and an Ed25519 signature over all of them (FORMATS.md §4).
+the annotations and an Ed25519 signature over all of them (docs/formats.md §4).
 Signing is deterministic: signing the same file with the same key, name and
 annotations again gives the same entry. An existing output file is never
 replaced unless --force is given.`,

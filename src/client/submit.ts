@@ -2,7 +2,7 @@
  * Submitting an entry and checking the answer (the library under
  * `vitrine submit`). The log is trusted for nothing: its answer must carry
  * our exact entry bytes, and the bundle it returns must pass the same
- * offline verification as `vitrine verify` (FORMATS.md §8) against the
+ * offline verification as `vitrine verify` (docs/formats.md §8) against the
  * log's key, before anything is handed back to the caller.
  */
 import type { Ed25519 } from '../crypto/ed25519.js';

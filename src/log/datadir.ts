@@ -29,7 +29,8 @@ import { VerifyPool } from './verify-pool.js';
 import { Witnessing, type WitnessMetrics, type WitnessTarget } from './witnesses.js';
 import { LogService } from './service.js';
 import { SqliteStorage, type SqliteOptions } from './storage/sqlite.js';
-import { checkAgainstRecord, readSignedRecord, writeSignedRecord } from './signed-record.js';
+import { checkAgainstRecord, readSignedRecord, RECOVERY_DOC, writeSignedRecord } from './signed-record.js';
+import { probeWitnesses } from './witness-probe.js';
 import type { LogStorage } from './storage.js';
 
 export { StartupError };
@@ -147,6 +148,20 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
     if (stateFile !== undefined) {
       const record = readSignedRecord(stateFile, o.origin, verifier, nodeEd25519);
       if (record !== undefined) checkAgainstRecord(stateFile, record, await storage.writer.latestCheckpoint());
+    }
+    const latest = await storage.writer.latestCheckpoint();
+    if (latest !== undefined && o.witnesses && o.witnesses.length > 0) {
+      // A witness that cosigned a larger tree catches a rollback the local record missed (restored with the store, or lost).
+      for (const p of await probeWitnesses(o.witnesses, latest, o.witnessTimeoutMs ?? 10_000)) {
+        if ('error' in p) {
+          o.log?.('witness-probe-failed', { witness: p.witness, message: p.error });
+        } else if (p.size > latest.size) {
+          throw new StartupError(
+            `the store is behind what witness ${p.witness} has seen: the store's latest checkpoint has size ${latest.size}, ` +
+              `but the witness cosigned size ${p.size} of this log. Signing now would fork the log; see ${RECOVERY_DOC}`,
+          );
+        }
+      }
     }
     let witnessing: Witnessing | undefined;
     let service: LogService | undefined;

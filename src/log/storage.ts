@@ -150,6 +150,11 @@ export interface LogStorage {
   identity(): Promise<LogIdentity | undefined>;
   /** Records the identity of a new store, or the key of a store that has only an origin. */
   setIdentity(id: LogIdentity): Promise<void>;
+  /**
+   * Whether the database answers a trivial query within `timeoutMs` (for
+   * /healthz). Backends without a server (SQLite) may leave it out.
+   */
+  ping?(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
 }
 

@@ -364,13 +364,17 @@ export class PostgresStorage implements LogStorage {
     this.#epoch = epoch;
   }
 
-  /** Whether the database answers (for /healthz). */
-  async ping(): Promise<boolean> {
+  /** Whether the database answers within `timeoutMs` (for /healthz): a stalled network counts as down. */
+  async ping(timeoutMs = 2000): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), timeoutMs);
+      timer.unref();
+    });
     try {
-      await this.#reads.unsafe('SELECT 1');
-      return true;
-    } catch {
-      return false;
+      return await Promise.race([this.#reads.unsafe('SELECT 1').then(() => true, () => false), late]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
