@@ -172,8 +172,8 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
         timeoutMs: o.witnessTimeoutMs ?? 10_000,
         ed: nodeEd25519,
         consistency: (from, to) => service!.consistencyHashes(from, to),
-        onWitnessed: (w) => {
-          db.writer.setWitnessed(w.size, w.note).catch((err: unknown) => o.log?.('witnessed-store-failed', { size: w.size, message: (err as Error).message }));
+        onWitnessed: (w, checkpoint) => {
+          db.writer.setWitnessed(checkpoint, w.note).catch((err: unknown) => o.log?.('witnessed-store-failed', { size: w.size, message: (err as Error).message }));
         },
         initial: await db.reader.latestWitnessed(),
         log: o.log ?? (() => {}),
