@@ -25,8 +25,9 @@ import { findKind, kindIds } from './kinds/index.js';
 /** Key 1 of a version-2 entry. */
 export const ENTRY_VERSION_2 = 2;
 /**
- * Largest entry of any kind, in bytes (a kind may set a lower limit): the
- * most an entry bundle's 16-bit length prefix can say (c2sp.org/tlog-tiles).
+ * Largest entry of any kind, in bytes (a kind may set a lower limit): entry
+ * bundles frame each entry with a 16-bit length (docs/formats.md §4.1, §7),
+ * so no larger entry could be served.
  */
 export const MAX_ENTRY_V2_SIZE = 65535;
 
