@@ -44,7 +44,7 @@ Examples:
   vitrine monitor --state ./mon --init --log https://log.example.com --log-key log.vkey --policy policy.json
   vitrine monitor --state ./mon --log https://log.example.com --log-key log.vkey --policy policy.json --once
   vitrine monitor --state ./mon --log https://log.example.com --log-key log.vkey --webhook https://hooks.example/x --listen 127.0.0.1:9100
-  vitrine monitor --state ./mon --log https://log.example.com --log-key log.vkey --listen 0.0.0.0:9100 \
+  vitrine monitor --state ./mon --log https://log.example.com --log-key log.vkey --listen 0.0.0.0:9100 \\
       --witness-key witness.key --peer https://monitor2.example:9100
 
 Alerts are JSON lines on stdout and in STATE/alerts.jsonl; logs are JSON lines on stderr.
