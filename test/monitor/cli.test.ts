@@ -57,48 +57,15 @@ t.test('--once exit codes', async (t) => {
   t.same(jsonlAlerts(join(dir, 'st')), [a], 'alerts.jsonl holds the same alert');
 
   const retried = await cli(args);
-  t.equal(retried.status, 1, 'a retried run still exits 1: the alert is not acknowledged');
+  t.equal(retried.status, 1, 'a retried run still exits 1: the alert is not acknowledged (vitrine monitor ack; test/monitor/gate.test.ts)');
   t.equal(retried.stdout, '', 'but prints nothing: the alert fired once');
   t.match(retried.stderr, /"event":"unacknowledged","count":1/, 'and says one security alert waits for an acknowledgement');
-
-  const listed = await cli(['monitor', 'alerts', '--state', join(dir, 'st'), '--json']);
-  t.equal(listed.status, 0, `monitor alerts exits 0 (${listed.stderr.slice(-200)})`);
-  const rows = JSON.parse(listed.stdout) as Array<{ id: number; acknowledged: unknown; alert: unknown }>;
-  t.same(rows, [{ id: 1, acknowledged: null, alert: a }], 'monitor alerts --json lists the alert with its id, not acknowledged');
-  const text = await cli(['monitor', 'alerts', '--state', join(dir, 'st')]);
-  t.match(text.stdout, /^1\t\S+\tsecurity\trevoked-key\ttest\.example\/log entry 1\tOPEN\n/, 'the text form shows id, class, kind, origin, entry and OPEN');
-
-  const unknown = await cli(['monitor', 'ack', '--state', join(dir, 'st'), '7']);
-  t.equal(unknown.status, 2, 'acknowledging an unknown id is a usage error');
-  t.match(unknown.stderr, /no alert with id 7/, 'naming the id');
-  const neither = await cli(['monitor', 'ack', '--state', join(dir, 'st')]);
-  t.equal(neither.status, 2, 'ack without ids or --all is a usage error');
-  const stillRed = await cli(args);
-  t.equal(stillRed.status, 1, 'nothing was acknowledged by the refused commands: still exit 1');
-
-  const before = Date.now();
-  const ack = await cli(['monitor', 'ack', '--state', join(dir, 'st'), '1', '--by', 'alice', '--json']);
-  t.equal(ack.status, 0, `monitor ack exits 0 (${ack.stderr.slice(-200)})`);
-  t.same(JSON.parse(ack.stdout), { acknowledged: [1], by: 'alice', unacknowledgedSecurity: 0 }, 'it acknowledged alert 1 as alice');
-  const after = JSON.parse((await cli(['monitor', 'alerts', '--state', join(dir, 'st'), '--json'])).stdout) as Array<{ acknowledged: { by: string; at: string } }>;
-  t.equal(after[0]!.acknowledged.by, 'alice', 'the state records who acknowledged');
-  const at = Date.parse(after[0]!.acknowledged.at);
-  t.ok(at >= before - 1000 && at <= Date.now() + 1000, `and when (${after[0]!.acknowledged.at})`);
-  t.equal((await cli(['monitor', 'alerts', '--state', join(dir, 'st'), '--open', '--json'])).stdout.trim(), '[]', '--open lists nothing now');
+  const ack = await cli(['monitor', 'ack', '--state', join(dir, 'st'), '--all', '--by', 'alice']);
+  t.equal(ack.status, 0, `monitor ack --all exits 0 (${ack.stderr.slice(-200)})`);
 
   const quiet = await cli(args);
   t.equal(quiet.status, 0, `once acknowledged, the next run with nothing new exits 0 (${quiet.stderr.slice(-200)})`);
   t.equal(quiet.stdout, '', 'and prints nothing');
-  const again = await cli(['monitor', 'ack', '--state', join(dir, 'st'), '--all', '--json']);
-  t.same(JSON.parse(again.stdout).acknowledged, [], 'ack --all with nothing left acknowledges nothing, and keeps the first record');
-
-  await post(log.url, makeEntry(revoked, 'pkg:generic/after-revocation@2'));
-  const second = await cli(args);
-  t.equal(second.status, 1, 'a new security alert turns the gate red again');
-  t.equal((await cli(args)).status, 1, 'and keeps it red on retry');
-  const all = await cli(['monitor', 'ack', '--state', join(dir, 'st'), '--all']);
-  t.match(all.stdout, /^acknowledged 1 alert\(s\) \(2\) as \S+@\S+; 0 unacknowledged security alert\(s\) left\n$/, 'ack --all acknowledges it as user@host by default');
-  t.equal((await cli(args)).status, 0, 'green again');
 
   writeFileSync(join(dir, 'log.vkey'), `${log.opened.verifierKey}\n`);
   writeJson(join(dir, 'monitor.json'), { logs: [{ url: log.url, key: 'log.vkey' }], policy: 'policy.json' });
@@ -174,7 +141,8 @@ t.test('--webhook retries with backoff and survives a SIGKILL between failures',
 
   // Second run: the outbox is delivered, retried after another failure.
   const r = await cli(args);
-  t.equal(r.status, 0, `the second run exits 0: it raised nothing new and delivered everything (${r.stderr.slice(-300)})`);
+  t.equal(r.status, 1, `the second run exits 1: the alert the killed run raised is not acknowledged (${r.stderr.slice(-300)})`);
+  t.match(r.stderr, /"event":"done","security":0,"operational":0,"unacknowledged":1,"audited":0,"undelivered":0/, 'it raised nothing new and delivered everything');
   t.equal(received.length, 3, 'three attempts in all: fail, fail, success');
   // The killed run may or may not have recorded its failed attempt: either way the next one backs off.
   t.match(r.stderr, /"event":"alert-delivery-failed","sink":"webhook","seq":1,"attempts":[12],"retryInMs":(500|1000)/, 'a failed attempt is rescheduled with backoff');
@@ -221,6 +189,10 @@ t.test('continuous mode with --listen follows the log, stops on SIGTERM', async 
     if (got !== want) await new Promise((r) => setTimeout(r, 50));
   }
   t.equal(got, want, 'it verified the log\'s new checkpoint on its own, and serves it');
+  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  t.match(metrics, /^vitrine_monitor_process_cpu_seconds_total \S+$/m, 'process metrics are named vitrine_monitor_process_*');
+  t.match(metrics, /^vitrine_monitor_nodejs_heap_size_used_bytes \S+$/m, 'and vitrine_monitor_nodejs_*');
+  t.notMatch(metrics, /process_process|process_nodejs/, 'with no doubled prefix');
   child.kill('SIGTERM');
   t.equal(await exited, 0, 'SIGTERM stops it with exit 0');
   t.equal(readState(join(dir, 'st')).logs[0]!.audited, 4, 'all four entries audited');
