@@ -1,5 +1,5 @@
 /**
- * The log's HTTP API (FORMATS.md §7 and §10) as an Express app. Routes are
+ * The log's HTTP API (docs/formats.md §7 and §10) as an Express app. Routes are
  * thin: parse the request, call one LogService method, send the answer.
  * Every error goes through errorMiddleware. `createLogApp` never listens:
  * cmd/ does, and tests run the app on port 0.
@@ -23,6 +23,8 @@ export interface LogAppDeps {
   log: Logger;
   maxEntryBytes: number;
   rateLimiter?: RateLimiter;
+  /** Whether the database answers (GET /healthz); without it, /healthz always answers ok. */
+  databaseUp?: () => Promise<boolean>;
 }
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -93,8 +95,13 @@ export function createLogApp(deps: LogAppDeps): express.Express {
     res.json(service.info());
   });
 
-  app.get('/healthz', (_req, res) => {
+  app.get('/healthz', async (_req, res) => {
     res.locals['route'] = 'healthz';
+    // A node that cannot reach its database can serve only what it cached: a load balancer should skip it.
+    if (deps.databaseUp && !(await deps.databaseUp())) {
+      res.status(503).set('Retry-After', '1').type('text/plain').send('database unreachable');
+      return;
+    }
     res.type('text/plain').send('ok');
   });
 

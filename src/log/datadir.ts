@@ -29,7 +29,8 @@ import { VerifyPool } from './verify-pool.js';
 import { Witnessing, type WitnessMetrics, type WitnessTarget } from './witnesses.js';
 import { LogService } from './service.js';
 import { SqliteStorage, type SqliteOptions } from './storage/sqlite.js';
-import { checkAgainstRecord, readSignedRecord, writeSignedRecord } from './signed-record.js';
+import { checkAgainstRecord, readSignedRecord, RECOVERY_DOC, writeSignedRecord } from './signed-record.js';
+import { probeWitnesses } from './witness-probe.js';
 import type { LogStorage } from './storage.js';
 
 export { StartupError };
@@ -148,6 +149,20 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
       const record = readSignedRecord(stateFile, o.origin, verifier, nodeEd25519);
       if (record !== undefined) checkAgainstRecord(stateFile, record, await storage.writer.latestCheckpoint());
     }
+    const latest = await storage.writer.latestCheckpoint();
+    if (latest !== undefined && o.witnesses && o.witnesses.length > 0) {
+      // A witness that cosigned a larger tree catches a rollback the local record missed (restored with the store, or lost).
+      for (const p of await probeWitnesses(o.witnesses, latest, o.witnessTimeoutMs ?? 10_000)) {
+        if ('error' in p) {
+          o.log?.('witness-probe-failed', { witness: p.witness, message: p.error });
+        } else if (p.size > latest.size) {
+          throw new StartupError(
+            `the store is behind what witness ${p.witness} has seen: the store's latest checkpoint has size ${latest.size}, ` +
+              `but the witness cosigned size ${p.size} of this log. Signing now would fork the log; see ${RECOVERY_DOC}`,
+          );
+        }
+      }
+    }
     let witnessing: Witnessing | undefined;
     let service: LogService | undefined;
     if (o.witnesses && o.witnesses.length > 0) {
@@ -157,8 +172,8 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
         timeoutMs: o.witnessTimeoutMs ?? 10_000,
         ed: nodeEd25519,
         consistency: (from, to) => service!.consistencyHashes(from, to),
-        onWitnessed: (w) => {
-          db.writer.setWitnessed(w.size, w.note).catch((err: unknown) => o.log?.('witnessed-store-failed', { size: w.size, message: (err as Error).message }));
+        onWitnessed: (w, checkpoint) => {
+          db.writer.setWitnessed(checkpoint, w.note).catch((err: unknown) => o.log?.('witnessed-store-failed', { size: w.size, message: (err as Error).message }));
         },
         initial: await db.reader.latestWitnessed(),
         log: o.log ?? (() => {}),
@@ -259,6 +274,7 @@ export function loadOrCreateKey(path: string, origin: string, create: boolean): 
   } catch {
     throw new StartupError(`cannot read the log key ${path}`);
   }
+  if (!st.isFile()) throw new StartupError(`the log key ${path} is not a file (a directory?); give --key the path of the key file itself`);
   if ((st.mode & 0o077) !== 0) {
     throw new StartupError(`the log key ${path} is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 ${path}`);
   }

@@ -61,6 +61,39 @@ export class LogMetrics {
     },
   });
 
+  readonly sequencing = new Gauge({
+    name: 'vitrine_sequencing',
+    help: "1 while this node is the log's sequencer (batches, commits and signs), else 0. node: this node's name (--node-name).",
+    labelNames: ['node'] as const,
+    registers: [this.registry],
+  });
+  readonly sequencerEpoch = new Gauge({
+    name: 'vitrine_sequencer_epoch',
+    help: 'The fencing epoch of the sequencer lease this node holds (0 while it follows, or with one node on its own store).',
+    registers: [this.registry],
+  });
+  #ping: (() => Promise<boolean>) | undefined;
+  readonly databaseUp = new Gauge({
+    name: 'vitrine_database_up',
+    help: 'Whether the database answered a trivial query when scraped (1) or not (0).',
+    registers: [this.registry],
+    collect: async () => {
+      if (this.#ping) this.databaseUp.set((await this.#ping()) ? 1 : 0);
+    },
+  });
+
+  /** Reports the database's reachability in vitrine_database_up at every scrape. */
+  watchDatabase(ping: () => Promise<boolean>): void {
+    this.#ping = ping;
+  }
+
+  /** Sets the two sequencer gauges: whether `node` sequences now, and under which lease epoch. */
+  setSequencing(node: string, sequencing: boolean, epoch = 0): void {
+    this.sequencing.reset();
+    this.sequencing.set({ node }, sequencing ? 1 : 0);
+    this.sequencerEpoch.set(epoch);
+  }
+
   /** Reports this cache in the two read-cache metrics. */
   watchReadCache(cache: { bytes: number; hits: number; misses: number }): void {
     this.#readCache = cache;

@@ -124,8 +124,18 @@ t.test('a PostgreSQL crash under load: 503 meanwhile, recovery without restart, 
   const clients = Array.from({ length: 8 }, client);
   await new Promise((r) => setTimeout(r, 1000));
   const before = acked.size;
+  const healthUp = await fetch(`${node.base}/healthz`);
+  t.equal(healthUp.status, 200, '/healthz answers 200 while the database is reachable');
+  const metricsUp = await (await fetch(`${node.base}/metrics`)).text();
+  t.match(metricsUp, /^vitrine_database_up 1$/m, 'vitrine_database_up is 1');
+  t.match(metricsUp, /^vitrine_sequencing\{node="[^"]+"\} 1$/m, 'the lone node says it sequences');
   execFileSync(CLUSTER, ['stop', dir, 'immediate']);
   await new Promise((r) => setTimeout(r, 1500));
+  const healthDown = await fetch(`${node.base}/healthz`);
+  t.equal(healthDown.status, 503, '/healthz answers 503 while PostgreSQL is down');
+  t.equal(healthDown.headers.get('retry-after'), '1', 'with Retry-After');
+  t.equal(await healthDown.text(), 'database unreachable', 'and says why');
+  t.match(await (await fetch(`${node.base}/metrics`)).text(), /^vitrine_database_up 0$/m, 'vitrine_database_up is 0');
   const during = statuses.get(503) ?? 0;
   execFileSync(CLUSTER, ['up', dir]);
   // Back up: wait until new entries are acknowledged again.
@@ -133,6 +143,7 @@ t.test('a PostgreSQL crash under load: 503 meanwhile, recovery without restart, 
   for (let i = 0; i < 100 && acked.size < resumed + 20; i++) await new Promise((r) => setTimeout(r, 200));
   running = false;
   await Promise.all(clients);
+  t.equal((await fetch(`${node.base}/healthz`)).status, 200, '/healthz answers 200 again once PostgreSQL is back');
   t.ok(before > 0, `entries were acknowledged before the crash (${before})`);
   t.ok(during > 0, `submissions answered 503 while PostgreSQL was down (${during})`);
   t.ok(retryAfterOk, 'every 503 carried Retry-After');
