@@ -8,7 +8,7 @@
  */
 import { hostname, userInfo } from 'node:os';
 import { MonitorState, StateError, type ListedAlert } from '../src/monitor/state.js';
-import { CliError, EXIT_USAGE, UsageError } from './common.js';
+import { CliError, EXIT_FAIL, EXIT_USAGE, UsageError } from './common.js';
 
 function openState(dir: string | undefined): MonitorState {
   if (dir === undefined) throw new UsageError('--state <dir> is required');
@@ -39,15 +39,16 @@ export function listAlerts(opts: { state?: string; open?: boolean; json?: boolea
   } finally {
     state.close();
   }
+  const open = alerts.filter(isOpen).length;
   if (opts.open) alerts = alerts.filter(isOpen);
   if (opts.json) {
     const out = alerts.map((a) => ({ id: a.seq, acknowledged: a.ack ?? null, alert: JSON.parse(a.json) as unknown }));
     process.stdout.write(`${JSON.stringify(out)}\n`);
-    return;
+  } else {
+    for (const a of alerts) process.stdout.write(line(a));
+    process.stderr.write(`${alerts.length} alert(s) listed, ${open} unacknowledged security alert(s)${open > 0 ? ': monitor --once exits 1 until they are acknowledged (vitrine monitor ack)' : ''}\n`);
   }
-  for (const a of alerts) process.stdout.write(line(a));
-  const open = alerts.filter(isOpen).length;
-  process.stderr.write(`${alerts.length} alert(s) listed, ${open} unacknowledged security alert(s)${open > 0 ? ': monitor --once exits 1 until they are acknowledged (vitrine monitor ack)' : ''}\n`);
+  if (open > 0) process.exitCode = EXIT_FAIL;
 }
 
 /** Who acknowledges: --by, or user@host of this process. */
@@ -89,9 +90,7 @@ export function ackAlerts(ids: readonly string[], opts: { state?: string; all?: 
   } finally {
     state.close();
   }
-  if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ acknowledged: done, by, unacknowledgedSecurity: left })}\n`);
-    return;
-  }
-  process.stdout.write(`acknowledged ${done.length} alert(s)${done.length > 0 ? ` (${done.join(', ')})` : ''} as ${by}; ${left} unacknowledged security alert(s) left\n`);
+  if (opts.json) process.stdout.write(`${JSON.stringify({ acknowledged: done, by, unacknowledgedSecurity: left })}\n`);
+  else process.stdout.write(`acknowledged ${done.length} alert(s)${done.length > 0 ? ` (${done.join(', ')})` : ''} as ${by}; ${left} unacknowledged security alert(s) left\n`);
+  if (left > 0) process.exitCode = EXIT_FAIL;
 }

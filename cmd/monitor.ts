@@ -53,10 +53,11 @@ Examples:
 Alerts are JSON lines on stdout and in STATE/alerts.jsonl; logs are JSON lines on stderr.
 See docs/monitoring.md and docs/witnessing.md.
 
-Exit status (--once): 0 clean; 1 a security alert was raised or met, or one
-raised earlier is not acknowledged yet (vitrine monitor ack); 2 an operational
-failure (log unreachable, deliveries pending) or a usage/start-up error.
-Without --once: 0 when stopped by SIGINT/SIGTERM, 2 on a usage/start-up error.`,
+Exit status: with --once, 0 clean; 1 a security alert was raised or met, or
+one raised earlier is not acknowledged yet (vitrine monitor ack); 2 an
+operational failure (log unreachable, deliveries pending) or a usage or
+start-up error. Without --once: 0 when stopped by SIGINT/SIGTERM, 2 when it
+cannot start.`,
     )
     .action(
       action(async (given: Omit<MonitorFlags, 'state'> & { state?: string }) => {
@@ -92,7 +93,8 @@ Example:
 Each alert is one line: id, time, class, kind, origin (and entry), status;
 its message on the next line. The state must not be in use by a running monitor.
 
-Exit status: 0 listed; 2 usage error, or no readable state.`,
+Exit status: 0 no security alert stands unacknowledged; 1 at least one does;
+2 usage error, or no readable state.`,
     )
     .action(
       action(async (opts: { open?: boolean; json?: boolean }, cmd: Command) => {
@@ -119,8 +121,9 @@ An acknowledgement says someone has seen the alert; it does not clear a
 condition that still stands (a log still rolled back or inconsistent makes
 every --once run exit 1 again). The state must not be in use by a running monitor.
 
-Exit status: 0 acknowledged (or nothing left to acknowledge); 2 usage error,
-unknown id, or no readable state.`,
+Exit status: 0 done, and no security alert is left unacknowledged; 1 done,
+but some are left; 2 usage error, unknown id (nothing recorded), or no
+readable state.`,
     )
     .action(
       action(async (ids: string[], opts: { all?: boolean; by?: string; json?: boolean }, cmd: Command) => {
