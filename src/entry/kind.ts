@@ -44,9 +44,9 @@ export interface Signer {
   /** The key's native format: a Vitrine vkey/raw key, an OpenSSH key, a minisign key, or PEM (SPKI). */
   readonly format: 'vitrine' | 'ssh' | 'minisign' | 'pem';
   /**
-   * The native fingerprint: SSH `SHA256:<base64>` (as ssh-keygen -l), the
-   * minisign key ID (16 uppercase hex digits), `sha256:<hex>` of the SPKI DER
-   * for PEM keys, the hex key hash for Vitrine keys.
+   * The native fingerprint: `SHA256:<unpadded base64>` of the SSH key blob
+   * (as ssh-keygen -l prints it) or of the SPKI DER for PEM keys, the minisign
+   * key ID (16 uppercase hex digits), the hex key hash for Vitrine keys.
    */
   readonly fingerprint: string;
   /** SHA-256 of the key's identity bytes (docs/formats.md §4.4): the key hash of lookups and policies. */

@@ -127,22 +127,21 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
             'if it never did, move it out of the directory and pass it with --key',
         );
       }
-      // The origin goes first: a crash before the key is written leaves a directory that starts again.
-      await storage.setIdentity({ origin: o.origin });
     }
     // The key is made only for a log that never published (first start, or a crash during it).
     const create = o.keyFile === undefined && !published;
     if (o.keyFile === undefined && published && !existsSync(keyPath)) {
       throw new StartupError(`the log key ${keyPath} is missing; restore it from your backup (or pass --key FILE)`);
     }
+    // When this start makes the key, the origin goes first: a crash before the key is written leaves a directory
+    // that starts again. With a given key nothing is written until the rollback checks below have passed.
+    if (stored === undefined && create) await storage.setIdentity({ origin: o.origin });
     const { signer, created } = loadOrCreateKey(keyPath, o.origin, create);
     const verifier = verifierFromSigner(signer);
     const verifierKey = formatVerifier(verifier);
     if (identity?.verifierKey !== undefined && identity.verifierKey !== verifierKey) {
       throw new StartupError(`${where} was made with the log key ${identity.verifierKey}, not ${verifierKey}; start it with its own key`);
     }
-    // Recorded on first start (and for stores made before keys were recorded).
-    if (identity?.verifierKey === undefined) await storage.setIdentity({ origin: o.origin, verifierKey });
     const db = storage;
     const stateFile = o.stateFile ?? (o.store ? undefined : join(o.dir, 'signed-checkpoint'));
     if (stateFile !== undefined) {
@@ -163,6 +162,9 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
         }
       }
     }
+    // Recorded on first start (and for stores made before keys were recorded), and only on a store that passed
+    // the rollback checks: a refused start (an emptied database behind the record) stores nothing.
+    if (identity?.verifierKey === undefined) await storage.setIdentity({ origin: o.origin, verifierKey });
     let witnessing: Witnessing | undefined;
     let service: LogService | undefined;
     if (o.witnesses && o.witnesses.length > 0) {
