@@ -66,6 +66,8 @@ export interface OpenLogOptions {
   witnessMetrics?: WitnessMetrics;
   /** How often lagging witnesses are asked again on an idle log (default 2000 ms). */
   witnessRetryMs?: number;
+  /** Most sequenced entries waiting for a witnessed checkpoint before submissions get 503 (default: poolSize). */
+  witnessBacklog?: number;
   log?: Logger;
   onBatch?: SequencerOptions['onBatch'];
   onError?: SequencerOptions['onError'];
@@ -181,6 +183,7 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
         log: o.log ?? (() => {}),
         metrics: o.witnessMetrics,
         retryMs: o.witnessRetryMs,
+        maxBacklog: o.witnessBacklog ?? o.poolSize,
       });
     } else if ((o.quorum ?? 0) > 0) {
       throw new StartupError(`a witness quorum of ${o.quorum} needs at least that many witnesses`);
