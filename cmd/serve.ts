@@ -123,6 +123,7 @@ export function register(program: Command): void {
     .option('--witness <url=vkey>', 'ask this witness to cosign every checkpoint (c2sp.org/tlog-witness); repeatable', collect, [])
     .option('--quorum <k>', 'cosignatures a checkpoint needs before /checkpoint serves it and submitters are answered', intOption('--quorum', 0, 64), 0)
     .option('--witness-timeout <ms>', 'how long a submission waits for the quorum before 503', intOption('--witness-timeout', 1, 600_000), 10_000)
+    .option('--publish-dir <dir>', 'also write checkpoint, tile/... and tile/entries/... here as static files, byte-identical to the API (for nginx or a CDN)')
     .option('--print-vkey', "print the log's verifier key (from --key, or DIR/log.key) and exit, without starting")
     .addHelpText(
       'after',
@@ -142,7 +143,7 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
     .action(
       action(async (opts: {
         data?: string; storage?: string; origin: string; listen: string; batchInterval: number; batchSize: number; poolSize: number;
-        maxEntryBytes: number; rate?: number; allowSigners?: string; key?: string; stateFile?: string;
+        maxEntryBytes: number; rate?: number; allowSigners?: string; key?: string; stateFile?: string; publishDir?: string;
         witness: string[]; quorum: number; witnessTimeout: number; verifyWorkers: number; readCacheMb: number; nodeName?: string;
         printVkey?: boolean;
       }) => {
@@ -188,6 +189,7 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
             origin: opts.origin,
             keyFile: opts.key,
             stateFile: opts.stateFile,
+            publishDir: opts.publishDir,
             batchInterval: opts.batchInterval,
             batchSize: opts.batchSize,
             poolSize: opts.poolSize,

@@ -132,8 +132,10 @@ export class LogService {
    * sequenced, and a resubmission gets it with a cosigned proof).
    */
   async submit(item: Accepted): Promise<SubmitAnswer> {
-    let receipt = await this.#o.sequencer.submit(item);
     const w = this.#o.witnessing;
+    // Bounded pushback: nothing new is sequenced while the quorum is out of reach.
+    w?.admit(this.#o.sequencer.size);
+    let receipt = await this.#o.sequencer.submit(item);
     if (w && w.quorum > 0) {
       const witnessed = await w.waitFor(receipt.index + 1);
       receipt = {
