@@ -24,6 +24,7 @@ const commands: Record<string, () => Promise<{ register: Register }>> = {
   get: () => import('./read.js'),
   search: () => import('./read.js'),
   proof: () => import('./read.js'),
+  key: () => import('./key.js'),
 };
 
 /** The names of every subcommand, in help order. */

@@ -14,6 +14,7 @@ import { submitEntry } from '../src/client/submit.js';
 import { TYPE_ED25519 } from '../src/note/index.js';
 import { readVerifier } from './verify.js';
 import { parseAnnotations, readSigner } from './sign.js';
+import { nativeLeaf } from './submit-native.js';
 import { action, CliError, collect, intOption, UsageError } from './common.js';
 
 async function readSmallFile(path: string, max: number, what: string): Promise<Uint8Array> {
@@ -58,12 +59,16 @@ export function register(program: Command): void {
   program
     .command('submit')
     .description('submit an entry to a log, verify the answer offline, and write the .tlog-proof bundle')
-    .argument('<file>', 'an entry file (from `vitrine sign`), or with --key, the artifact to sign')
+    .argument('<file>', 'an entry file (from `vitrine sign`), or with --key or --signature, the artifact')
     .addOption(new Option('--log <url>', 'the log URL').env('VITRINE_LOG').makeOptionMandatory())
     .addOption(new Option('--log-key <vkey>', "the log's verifier key, or a file holding it").env('VITRINE_LOG_KEY').makeOptionMandatory())
     .option('--key <file>', 'sign FILE (an artifact) with this skey first (default with --name: $VITRINE_KEY)')
-    .option('--name <name>', 'artifact name (with --key), e.g. pkg:npm/my-lib@1.2.3')
-    .option('--annotate <k=v>', 'annotation (with --key); repeatable', collect, [])
+    .option('--signature <file>', 'log FILE (an artifact) with this existing signature: ssh-keygen -Y sign, minisign -S, or ECDSA P-256 (openssl, cosign)')
+    .option('--public-key <file>', "with --signature: the signer's public key (OpenSSH line, minisign .pub, PEM); required for minisign and ECDSA")
+    .option('--format <kind>', 'with --signature: ssh, minisign or ecdsa (default: detected from the files)')
+    .option('--namespace <ns>', 'with an SSH --signature: the namespace it must have been made in (ssh-keygen -n)')
+    .option('--name <name>', 'artifact name (with --key or --signature), e.g. pkg:npm/my-lib@1.2.3')
+    .option('--annotate <k=v>', 'annotation (with --key or --signature); repeatable', collect, [])
     .option('--witness <vkey>', 'require a cosignature from this witness; repeatable', collect, [])
     .option('--quorum <k>', 'how many of the witnesses must cosign', intOption('--quorum', 0, 64))
     .option('-o, --out <file>', 'where to write the bundle (default: ARTIFACT.tlog-proof)')
@@ -78,6 +83,10 @@ Examples:
       --key release.key --name pkg:npm/my-lib@1.2.3 my-lib-1.2.3.tgz
   # submit an entry signed earlier on an offline machine (vitrine sign)
   vitrine submit --log https://log.example.com --log-key "$LOG_VKEY" my-lib-1.2.3.tgz.entry
+  # log a signature made by ssh-keygen -Y sign -n file (or minisign, openssl, cosign)
+  vitrine submit --log https://log.example.com --log-key "$LOG_VKEY" \\
+      --signature my-lib-1.2.3.tgz.sig --namespace file \\
+      --name pkg:npm/my-lib@1.2.3 my-lib-1.2.3.tgz
 
 Before sending anything, the log's checkpoint must verify with --log-key.
 Writes my-lib-1.2.3.tgz.tlog-proof only after the log's answer verified; if
@@ -88,19 +97,26 @@ Retries when the log answers 503 or 429, honouring Retry-After.`,
     )
     .action(
       action(async (file: string, opts: {
-        log: string; logKey: string; key?: string; name?: string; annotate: string[]; witness: string[];
+        log: string; logKey: string; key?: string; signature?: string; publicKey?: string; format?: string; namespace?: string; name?: string; annotate: string[]; witness: string[];
         quorum?: number; out?: string; force?: boolean; tries: number;
       }) => {
         const logKey = await readVerifier(opts.logKey, '--log-key');
         if (logKey.type !== TYPE_ED25519) throw new UsageError('--log-key: must be an Ed25519 (type 0x01) vkey, not a cosigner (type 0x04) key');
         const witnesses = await Promise.all(opts.witness.map((w) => readVerifier(w, '--witness', true)));
         // VITRINE_KEY signs only when asked to sign (--name): an entry file is never re-signed by accident.
-        if (opts.key === undefined && opts.name !== undefined && process.env['VITRINE_KEY']) opts.key = process.env['VITRINE_KEY'];
+        if (opts.key === undefined && opts.signature === undefined && opts.name !== undefined && process.env['VITRINE_KEY']) opts.key = process.env['VITRINE_KEY'];
         const quorum = opts.quorum ?? witnesses.length;
         if (quorum > witnesses.length) throw new UsageError(`--quorum ${quorum} is more than the ${witnesses.length} --witness keys given`);
         let entry: Uint8Array;
         let artifactPath: string;
-        if (opts.key !== undefined) {
+        if (opts.signature === undefined && (opts.publicKey !== undefined || opts.format !== undefined || opts.namespace !== undefined)) {
+          throw new UsageError('--public-key, --format and --namespace need --signature');
+        }
+        if (opts.signature !== undefined) {
+          if (opts.key !== undefined) throw new UsageError('--signature and --key exclude each other (log an existing signature, or sign with a vitrine key)');
+          entry = await nativeLeaf(file, { ...opts, signature: opts.signature }, parseAnnotations(opts.annotate));
+          artifactPath = file;
+        } else if (opts.key !== undefined) {
           if (opts.name === undefined) throw new UsageError('--name is required with --key');
           const signer = await readSigner(opts.key);
           const digest = await digestFile(file);

@@ -17,6 +17,8 @@ import { digestFileAll } from '../src/entry/digest.js';
 import { decodeAnyEntry, entryArtifactHash } from '../src/entry/index.js';
 import { parseCosignerVerifier, parseVerifier, TYPE_ED25519, type Verifier } from '../src/note/index.js';
 import { MAX_BUNDLE_BYTES, parseBundle, verifyBundle, type BundleResult } from '../src/proof/index.js';
+import type { NativeKey } from '../src/sig/native-key.js';
+import { readNativeKey } from './key.js';
 import { action, CliError, collect, EXIT_FAIL, intOption, UsageError } from './common.js';
 
 interface VerifyOptions {
@@ -35,7 +37,7 @@ export function register(program: Command): void {
     .argument('<artifact>', 'the file to verify (streamed: any size)')
     .argument('[bundle]', 'the proof bundle (default: ARTIFACT.tlog-proof)')
     .requiredOption('--log-key <vkey>', "the log's verifier key, or a file holding it")
-    .option('--signer <vkey>', 'accept only entries signed by this key (repeatable; default: any signer)', collect, [])
+    .option('--signer <key>', 'accept only entries signed by this key: a vkey, an OpenSSH public key, a minisign public key or a PEM key; text or file (repeatable; default: any signer)', collect, [])
     .option('--witness <vkey>', 'a witness verifier key, type 0x04 or 0x01, or a file holding it (repeatable)', collect, [])
     .option('--quorum <k>', 'how many of the --witness keys must have cosigned (default: all of them)', intOption('--quorum', 0))
     .option('--name <name>', 'require the entry to name exactly this artifact (e.g. pkg:npm/my-lib@1.2.3)')
@@ -71,7 +73,9 @@ file could not be read; 2 usage error (bad key, bad flag, missing argument).`,
 async function verify(artifact: string, bundleArg: string | undefined, opts: VerifyOptions): Promise<void> {
   const logKey = await readVerifier(opts.logKey, '--log-key');
   if (logKey.type !== TYPE_ED25519) throw new UsageError('--log-key: must be an Ed25519 (type 0x01) vkey, not a cosigner (type 0x04) key');
-  const signers = await Promise.all(opts.signer.map((s) => readVerifier(s, '--signer')));
+  const pins = await Promise.all(opts.signer.map((s) => readSignerPin(s)));
+  const signers = pins.filter((p): p is Verifier => 'publicKey' in p && !('format' in p));
+  const signerKeys = pins.filter((p): p is NativeKey => 'format' in p);
   const witnesses = await Promise.all(opts.witness.map((w) => readVerifier(w, '--witness', true)));
   const quorum = opts.quorum ?? witnesses.length;
   if (quorum > witnesses.length) {
@@ -92,7 +96,7 @@ async function verify(artifact: string, bundleArg: string | undefined, opts: Ver
 
   let result: BundleResult;
   try {
-    result = verifyBundle(digest, bundle, { logKey, signers, witnesses, quorum, name: opts.name }, nodeEd25519);
+    result = verifyBundle(digest, bundle, { logKey, signers, signerKeys, witnesses, quorum, name: opts.name }, nodeEd25519);
   } catch (err) {
     // Only a policy mistake throws; the keys were checked above, so report it as usage.
     if (err instanceof VitrineError) throw new UsageError(err.message);
@@ -134,6 +138,20 @@ function extraHashes(bundle: Uint8Array): Array<'sha512' | 'blake2b-512'> {
     return second === undefined ? [] : [second.algorithm];
   } catch {
     return [];
+  }
+}
+
+/** A --signer: a vkey (as before) or a public key in a native format (SSH, minisign, PEM). */
+async function readSignerPin(value: string): Promise<Verifier | NativeKey> {
+  try {
+    return await readVerifier(value, '--signer');
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    try {
+      return await readNativeKey(value, '--signer');
+    } catch {
+      throw new UsageError(`--signer: ${JSON.stringify(value.slice(0, 100))} is neither a valid vkey nor a public key (OpenSSH line, minisign, PEM), as text or in a file`);
+    }
   }
 }
 

@@ -14,9 +14,9 @@
 import type { Ed25519 } from '../crypto/ed25519.js';
 import { b64decode, bytesEqual } from '../encoding.js';
 import { InvalidError } from '../errors.js';
-import { decodeEntry } from '../entry/index.js';
+import { decodeAnyEntry, entryArtifactHash } from '../entry/index.js';
 import { formatKeyId, openCheckpoint, parseVerifier } from '../note/index.js';
-import { parseBundle, verifyBundle, type BundlePolicy, type BundleSuccess } from '../proof/index.js';
+import { parseBundle, verifyBundle, type ArtifactInput, type BundlePolicy, type BundleSuccess } from '../proof/index.js';
 import { LogClient, type LogClientOptions, type SubmitResponse } from './log-client.js';
 
 export interface SubmitOptions {
@@ -52,7 +52,15 @@ export class WrongLogError extends InvalidError {
 }
 
 export async function submitEntry(entry: Uint8Array, o: SubmitOptions): Promise<SubmitResult> {
-  const decoded = decodeEntry(entry);
+  const decoded = decodeAnyEntry(entry);
+  // The artifact's digests are the ones the entry was built from (the
+  // SHA-256, and the SHA-512 or BLAKE2b-512 its signature covers).
+  const second = entryArtifactHash(decoded);
+  const artifact: ArtifactInput = {
+    digest: decoded.entry.digest,
+    ...(second?.algorithm === 'sha512' ? { sha512: second.value } : {}),
+    ...(second?.algorithm === 'blake2b-512' ? { blake2b512: second.value } : {}),
+  };
   const client = new LogClient(o.log, o.client);
   const logKey = typeof o.policy.logKey === 'string' ? parseVerifier(o.policy.logKey) : o.policy.logKey;
   const key = `${logKey.name}+${formatKeyId(logKey.keyId)}`;
@@ -64,7 +72,7 @@ export async function submitEntry(entry: Uint8Array, o: SubmitOptions): Promise<
   }
   const answer = await client.submit(entry);
   try {
-    return checkAnswer(entry, decoded.digest, answer, o);
+    return checkAnswer(entry, artifact, answer, o);
   } catch (err) {
     if (!(err instanceof BadAnswerError)) throw err;
     throw new BadAnswerError(
@@ -73,7 +81,7 @@ export async function submitEntry(entry: Uint8Array, o: SubmitOptions): Promise<
   }
 }
 
-function checkAnswer(entry: Uint8Array, digest: Uint8Array, answer: SubmitResponse, o: SubmitOptions): SubmitResult {
+function checkAnswer(entry: Uint8Array, artifact: ArtifactInput, answer: SubmitResponse, o: SubmitOptions): SubmitResult {
   let returned: Uint8Array;
   try {
     returned = b64decode(answer.entry, 'entry');
@@ -89,7 +97,7 @@ function checkAnswer(entry: Uint8Array, digest: Uint8Array, answer: SubmitRespon
   }
   if (!bytesEqual(bundle.entry, entry)) throw new BadAnswerError('its bundle carries different entry bytes');
   if (bundle.index !== BigInt(answer.index)) throw new BadAnswerError(`its bundle says index ${bundle.index}, the answer says ${answer.index}`);
-  const result = verifyBundle({ digest }, bundle, o.policy, o.ed);
+  const result = verifyBundle(artifact, bundle, o.policy, o.ed);
   if (!result.ok) throw new BadAnswerError(`step ${result.step}: ${result.message}`);
   return { bundle: answer.bundle, index: answer.index, fresh: answer.status === 201, verified: result };
 }

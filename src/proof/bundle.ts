@@ -132,8 +132,10 @@ export type BundleResult = BundleSuccess | BundleFailure;
 export interface BundlePolicy {
   /** The log's vkey (type 0x01), as a string or parsed. */
   logKey: string | Verifier;
-  /** If given, the entry's key must be one of these signer vkeys. */
+  /** If given (with `signerKeys`), the entry's key must be one of these signer vkeys. */
   signers?: ReadonlyArray<string | Verifier>;
+  /** Signer keys in their native formats (src/sig/native-key.ts): pinned like `signers`, matched by key hash. */
+  signerKeys?: ReadonlyArray<{ readonly keyHash: Uint8Array; readonly fingerprint: string }>;
   /** Witness vkeys (type 0x01 or 0x04). */
   witnesses?: ReadonlyArray<string | Verifier>;
   /**
@@ -207,18 +209,16 @@ export function verifyBundle(artifact: ArtifactInput, bundle: string | Uint8Arra
   } catch (err) {
     return fail(2, 'bad-entry-signature', `The entry's signature does not verify with its key: ${messageOf(err)}.`);
   }
-  if (any.version === 1) {
-    const v1 = any.entry;
-    if (signers.length > 0 && !signers.some((s) => bytesEqual(s.publicKey, v1.key))) {
-      return fail(2, 'signer-not-pinned', `The entry was signed by key ${keyHash(v1.key)}, which is not one of the pinned signer keys.`);
-    }
-  } else if (signers.length > 0) {
-    // Pinned signers are Vitrine Ed25519 keys, named by the SHA-256 of their
-    // 32 bytes; a version-2 signer is named by the SHA-256 of its native key.
-    const pinned = new Set(signers.map((s) => hexEncode(sha256(s.publicKey))));
+  // Pinned keys: vkeys name a Vitrine Ed25519 key by the SHA-256 of its 32
+  // bytes; native keys (SSH, minisign, PEM) by the SHA-256 of their own
+  // identity bytes, as entries' signers do (docs/formats.md §4).
+  const signerKeys = policy.signerKeys ?? [];
+  if (signers.length > 0 || signerKeys.length > 0) {
+    const pinned = new Set([...signers.map((s) => hexEncode(sha256(s.publicKey))), ...signerKeys.map((k) => hexEncode(k.keyHash))]);
     const named = entrySigners(any);
     if (!named.some((s) => pinned.has(hexEncode(s.keyHash)))) {
-      return fail(2, 'signer-not-pinned', `The entry was signed by ${named.map((s) => s.fingerprint).join(', ')}, not by one of the pinned signer keys.`);
+      const who = any.version === 1 ? `key ${keyHash(any.entry.key)}` : named.map((s) => s.fingerprint).join(', ');
+      return fail(2, 'signer-not-pinned', `The entry was signed by ${who}, which is not one of the pinned signer keys.`);
     }
   }
 

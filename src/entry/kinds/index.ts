@@ -5,6 +5,7 @@
 import type { EntryKind } from '../kind.js';
 import { dsseKind } from './dsse.js';
 import { ecdsaP256Kind } from './ecdsa-p256.js';
+import { minisignKind } from './minisign.js';
 import { sshKind } from './ssh.js';
 
 const KINDS = new Map<string, EntryKind>();
@@ -17,6 +18,7 @@ function add(kind: EntryKind): void {
 add(ecdsaP256Kind);
 add(sshKind);
 add(dsseKind);
+add(minisignKind);
 
 /** The kind registered under `id`, if any. */
 export function findKind(id: string): EntryKind | undefined {

@@ -1,0 +1,81 @@
+/**
+ * `vitrine key info KEY`: a public key in every form it can be written in
+ * (OpenSSH line, PEM, minisign, vkey: whichever apply) with its one name,
+ * the fingerprint the CLI, the API, alerts and policies use for it
+ * (docs/formats.md, "Signer keys"). KEY is a file or the key text itself.
+ */
+import { readFile, stat } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { hexEncode } from '../src/encoding.js';
+import { VitrineError } from '../src/errors.js';
+import { keyForms, parseNativeKey, type NativeKey, type NativeKeyFormat } from '../src/sig/native-key.js';
+import { action, UsageError } from './common.js';
+
+const MAX_KEY_FILE = 16 * 1024;
+
+/** A public key given as text or as the path of a file holding it; mistakes are usage errors (exit 2). */
+export async function readNativeKey(value: string, flag: string, format?: NativeKeyFormat): Promise<NativeKey> {
+  let text = value;
+  try {
+    const info = await stat(value);
+    if (info.isFile()) {
+      if (info.size > MAX_KEY_FILE) throw new UsageError(`${flag}: file ${value} is larger than ${MAX_KEY_FILE} bytes; not a public key`);
+      text = await readFile(value, 'utf8');
+    }
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    // Not a file: the value is the key itself.
+  }
+  if (/-----BEGIN (OPENSSH|EC|RSA|ENCRYPTED)? ?PRIVATE KEY-----|^-----BEGIN PRIVATE KEY-----/m.test(text) || /^untrusted comment: minisign encrypted secret key/m.test(text)) {
+    throw new UsageError(`${flag}: ${value} holds a PRIVATE key; give the public key (.pub)`);
+  }
+  try {
+    return parseNativeKey(text, flag, format);
+  } catch (err) {
+    throw new UsageError(err instanceof VitrineError ? err.message : String(err));
+  }
+}
+
+export function register(program: Command): void {
+  const key = program.command('key').description('inspect public keys: every form of a key and its fingerprint');
+  key
+    .command('info')
+    .description('print a public key in every form it can be written in, with its fingerprint')
+    .argument('<key>', 'an OpenSSH public key line, a minisign public key, a PEM "PUBLIC KEY" block or a vkey; a file or the text')
+    .option('--json', 'print one JSON object')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  vitrine key info ~/.ssh/id_ed25519.pub
+  vitrine key info minisign.pub
+  vitrine key info cosign.pub
+  vitrine key info "release.example.com+1a2b3c4d+AU…"
+
+The fingerprint is the key's one name everywhere in Vitrine: SHA256:… for
+SSH and PEM keys (as ssh-keygen -l prints it), the minisign key ID, and
+name+keyID for vkeys.`,
+    )
+    .action(
+      action(async (value: string, opts: { json?: boolean }) => {
+        const k = await readNativeKey(value, 'key');
+        const forms = keyForms(k);
+        const info = { format: k.format, algorithm: k.algorithm, fingerprint: k.fingerprint, keyHash: hexEncode(k.keyHash), ...forms };
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify(info)}\n`);
+          return;
+        }
+        const lines = [
+          `format:      ${k.format}`,
+          `algorithm:   ${k.algorithm}`,
+          `fingerprint: ${k.fingerprint}`,
+          `key hash:    ${info.keyHash}`,
+        ];
+        if (forms.vkey) lines.push(`vkey:        ${forms.vkey}`);
+        if (forms.minisign) lines.push(`minisign:    ${forms.minisign}`);
+        if (forms.ssh) lines.push(`ssh:         ${forms.ssh}`, `ssh fingerprint: ${forms.sshFingerprint}`);
+        lines.push(`pem fingerprint: ${forms.pemFingerprint}`, forms.pem);
+        process.stdout.write(`${lines.join('\n')}\n`);
+      }),
+    );
+}
