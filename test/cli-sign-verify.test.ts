@@ -295,7 +295,7 @@ t.test('sign, verify, verify-evidence', async (t) => {
   await t.test('--help for each command', async (t) => {
     const helps: [string, RegExp[]][] = [
       ['sign', [/--annotate <key=value>/, /--force/, /vitrine sign --key release\.key --name pkg:npm\/left-pad@1\.3\.0/, /vitrine submit --log/]],
-      ['verify', [/--log-key <vkey>/, /--signer <vkey>/, /--witness <vkey>/, /--quorum <k>/, /--json/, /Exit status: 0/, /vitrine verify --log-key log\.vkey left-pad-1\.3\.0\.tgz/]],
+      ['verify', [/--log-key <vkey>/, /--signer <key>/, /--witness <vkey>/, /--quorum <k>/, /--json/, /Exit status: 0/, /vitrine verify --log-key log\.vkey left-pad-1\.3\.0\.tgz/]],
       ['verify-evidence', [/--log-key <vkey>/, /--json/, /vitrine verify-evidence --log-key log\.vkey evidence\.json/, /Exit status: 0/]],
     ];
     for (const [command, patterns] of helps) {
