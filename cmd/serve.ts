@@ -112,7 +112,7 @@ export function register(program: Command): void {
     .option('--batch-interval <ms>', 'least ms between the starts of two batches; 0 starts each as soon as the previous is durable (group commit)', intOption('--batch-interval', 0, 60_000), 0)
     .option('--batch-size <n>', 'most entries in one batch', intOption('--batch-size', 1, 1_000_000), 4096)
     .option('--pool-size <n>', 'most entries waiting before submissions get 503', intOption('--pool-size', 1, 10_000_000), 65536)
-    .option('--max-entry-bytes <n>', 'largest accepted entry', intOption('--max-entry-bytes', 64, 8192), 8192)
+    .option('--max-entry-bytes <n>', 'largest accepted entry (65535, the most an entry bundle can hold, lets a 64 KiB DSSE envelope in)', intOption('--max-entry-bytes', 64, 65535), 65535)
     .option('--rate <per-second>', 'per-client-IP submission rate limit (token bucket); off by default', intOption('--rate', 1))
     .option('--allow-signers <file>', 'only accept entries by these signer vkeys (one per line)')
     .option('--key <file>', 'use this skey instead of DIR/log.key; its name must equal the origin')
