@@ -27,13 +27,13 @@ import { formatBundle } from '../proof/index.js';
 import type { Accepted } from './pool.js';
 import type { VerifyPool } from './verify-pool.js';
 import type { Witnessing } from './witnesses.js';
-import type { Receipt, Sequencer } from './sequencer.js';
+import type { Receipt, SequencerView } from './sequencer.js';
 import type { LogReader, LookupField, StoredEntry } from './storage.js';
 import { ByteLru } from '../util/lru.js';
 
 export interface LogServiceOptions {
   reader: LogReader;
-  sequencer: Sequencer;
+  sequencer: SequencerView;
   origin: string;
   /** The log's verifier key string (vkey). */
   verifierKey: string;
@@ -131,10 +131,10 @@ export class LogService {
    * that takes longer than the witness timeout, 503 (the entry stays
    * sequenced, and a resubmission gets it with a cosigned proof).
    */
-  async submit(item: Accepted): Promise<SubmitAnswer> {
-    let receipt = await this.#o.sequencer.submit(item);
+  async submit(item: Accepted, opts: { forwarded?: boolean } = {}): Promise<SubmitAnswer> {
+    let receipt = await this.#o.sequencer.submit(item, opts);
     const w = this.#o.witnessing;
-    if (w && w.quorum > 0) {
+    if (w && w.quorum > 0 && !receipt.witnessed) {
       const witnessed = await w.waitFor(receipt.index + 1);
       receipt = {
         ...receipt,

@@ -131,6 +131,15 @@ export class Witnessing {
     });
   }
 
+  /**
+   * Adopts a checkpoint that reached the quorum at another node (read from
+   * the shared database by a node that does not sequence): served and
+   * answered from, but not stored again.
+   */
+  learn(w: WitnessedCheckpoint): void {
+    this.#reach(w, false);
+  }
+
   /** `checkpoint`'s note with every cosignature collected for it so far (for a quorum of 0). */
   decorate(checkpoint: CheckpointRecord): string {
     const c = this.#candidates.get(checkpoint.size);
@@ -230,11 +239,11 @@ export class Witnessing {
     }
   }
 
-  #reach(w: WitnessedCheckpoint): void {
+  #reach(w: WitnessedCheckpoint, persist = true): void {
     if (this.#witnessed && this.#witnessed.size > w.size) return;
     if (this.#witnessed && this.#witnessed.size === w.size && this.#witnessed.note.length >= w.note.length) return;
     this.#witnessed = w;
-    if (this.#o.quorum > 0) this.#o.onWitnessed?.(w);
+    if (this.#o.quorum > 0 && persist) this.#o.onWitnessed?.(w);
     const ready = this.#waiters.filter((x) => x.size <= w.size);
     this.#waiters = this.#waiters.filter((x) => x.size > w.size);
     for (const r of ready) r.resolve(w);
