@@ -12,6 +12,10 @@ export const EXIT_FAIL = 1;
 /** Usage error: bad flags or arguments. */
 export const EXIT_USAGE = 2;
 
+/** The exit codes shared by every command, as --help shows them. */
+export const EXIT_HELP =
+  'Exit status: 0 success; 1 the operation failed (the reason is on stderr);\n2 usage error (bad flag, argument or key).';
+
 /** A usage mistake the parser could not catch (exit 2). */
 export class UsageError extends Error {}
 

@@ -1,6 +1,6 @@
 /**
  * `vitrine keygen`: creates an Ed25519 signed-note key pair
- * (c2sp.org/signed-note; FORMATS.md §2). The private key is written in the
+ * (c2sp.org/signed-note; docs/formats.md §2). The private key is written in the
  * skey format of Go's golang.org/x/mod/sumdb/note, with mode 0600, to a file
  * that must not exist yet; the verifier key (vkey) goes to stdout. With
  * `--cosigner` the vkey is the type-0x04 form used by witnesses

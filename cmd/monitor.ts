@@ -1,7 +1,7 @@
 /**
  * `vitrine monitor`: audits one or more logs from a state directory and
  * alerts on anything wrong. The guide is docs/monitoring.md; the formats
- * are FORMATS.md §11 (policy), §12 (alerts) and §13 (HTTP API). This file
+ * are docs/formats.md §11 (policy), §12 (alerts) and §13 (HTTP API). This file
  * holds the flags; ./monitor-run.ts, loaded only when the command runs,
  * does the work.
  */
@@ -18,7 +18,7 @@ export function register(program: Command): void {
     .option('--log <url>', 'a log to follow (repeat for several, each with its --log-key)', collect, [])
     .option('--log-key <vkey>', "the log's verifier key, or a file holding it (one per --log, in order)", collect, [])
     .option('--config <file>', 'JSON file listing logs: {"logs": [{"url": "...", "key": "..."}], "policy": "..."}')
-    .option('--policy <file>', 'signer policy (FORMATS.md §11); re-read when it changes')
+    .option('--policy <file>', 'signer policy (docs/formats.md §11); re-read when it changes')
     .option('--interval <seconds>', 'seconds between polls', intOption('--interval', 1, 86_400), 30)
     .option('--once', 'audit up to each log\'s current checkpoint, deliver alerts, exit (0 clean, 1 security alert, 2 operational failure)')
     .option('--init', 'create a new state (refuses to overwrite one); each log is audited from its first entry')
@@ -44,7 +44,7 @@ Examples:
   vitrine monitor --state ./mon --init --log https://log.example.com --log-key log.vkey --policy policy.json
   vitrine monitor --state ./mon --log https://log.example.com --log-key log.vkey --policy policy.json --once
   vitrine monitor --state ./mon --log https://log.example.com --log-key log.vkey --webhook https://hooks.example/x --listen 127.0.0.1:9100
-  vitrine monitor --state ./mon --log https://log.example.com --log-key log.vkey --listen 0.0.0.0:9100 \
+  vitrine monitor --state ./mon --log https://log.example.com --log-key log.vkey --listen 0.0.0.0:9100 \\
       --witness-key witness.key --peer https://monitor2.example:9100
 
 Alerts are JSON lines on stdout and in STATE/alerts.jsonl; logs are JSON lines on stderr.

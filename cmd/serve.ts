@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { keyHash } from '../src/entry/index.js';
 import { parseCosignerVerifier, parseVerifier } from '../src/note/index.js';
@@ -60,6 +61,46 @@ export function parseWitnessFlag(value: string): WitnessTarget {
   }
 }
 
+/** The vkey of the log key in `path`; its name must be the origin, as at start-up. */
+async function logVerifierKey(path: string, origin: string): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  const { formatVerifier, parseSigner, verifierFromSigner } = await import('../src/note/index.js');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new CliError(`no log key at ${path}: start the log once to create it, or give --key FILE`);
+    throw new CliError(systemRefusal(err) ?? `cannot read the log key ${path}: ${(err as Error).message}`);
+  }
+  let signer;
+  try {
+    signer = parseSigner(text.trim());
+  } catch (err) {
+    throw new CliError(`the log key ${path} is not a private key file: ${(err as Error).message}`);
+  }
+  if (signer.name !== origin) throw new CliError(`the log key ${path} is named ${signer.name}, not the origin ${origin}`);
+  return formatVerifier(verifierFromSigner(signer));
+}
+
+/** What to do about a file system refusal (EACCES, EISDIR, EROFS...), as one sentence with the path. */
+const FIXES: Record<string, string> = {
+  EACCES: 'permission denied; give the user running vitrine read and write access to it (chown or chmod), or choose another path',
+  EPERM: 'operation not permitted; give the user running vitrine access to it, or choose another path',
+  EISDIR: 'is a directory where a file is expected; remove or rename it, or choose another path',
+  EEXIST: 'exists and is not a directory; remove or rename it, or choose another path',
+  ENOTDIR: 'a part of the path is a file, not a directory; choose another path',
+  EROFS: 'is on a read-only file system; put the data on a writable file system (or remount it read-write)',
+  ENOSPC: 'no space left on the device; free some space',
+};
+
+export function systemRefusal(err: unknown): string | undefined {
+  const e = err as NodeJS.ErrnoException;
+  const fix = typeof e?.code === 'string' ? FIXES[e.code] : undefined;
+  if (fix === undefined) return undefined;
+  return `refusing to start: ${e.path ?? 'a file'}: ${fix} (${e.code})`;
+}
+
 export function register(program: Command): void {
   program
     .command('serve')
@@ -84,26 +125,34 @@ export function register(program: Command): void {
     .option('--witness <url=vkey>', 'ask this witness to cosign every checkpoint (c2sp.org/tlog-witness); repeatable', collect, [])
     .option('--quorum <k>', 'cosignatures a checkpoint needs before /checkpoint serves it and submitters are answered', intOption('--quorum', 0, 64), 0)
     .option('--witness-timeout <ms>', 'how long a submission waits for the quorum before 503', intOption('--witness-timeout', 1, 600_000), 10_000)
+    .option('--print-vkey', "print the log's verifier key (from --key, or DIR/log.key) and exit, without starting")
     .addHelpText(
       'after',
       `
 Examples:
   vitrine serve --data ./data --origin log.example.com/vitrine
+  vitrine serve --data ./data --origin log.example.com/vitrine --print-vkey > log.vkey
   vitrine serve --data /var/lib/vitrine --origin log.example.com/vitrine --listen 0.0.0.0:8080 --rate 50
   vitrine serve --data ./data --origin log.example.com/vitrine --key /secrets/log.key
-  vitrine serve --data ./data --origin log.example.com/vitrine \
+  vitrine serve --data ./data --origin log.example.com/vitrine \\
       --witness http://w1.example:8081=w1.example+1234abcd+BBase64... --witness ... --quorum 2
 
 On first start in an empty directory, serve creates DIR/log.key (mode 0600)
-and prints the log's verifier key on stdout. Give that key to verifiers.`,
+and prints the log's verifier key on stdout. Give that key to verifiers;
+--print-vkey prints it again at any time.`,
     )
     .action(
       action(async (opts: {
         data?: string; storage?: string; origin: string; listen: string; batchInterval: number; batchSize: number; poolSize: number;
         maxEntryBytes: number; rate?: number; allowSigners?: string; key?: string; stateFile?: string;
         witness: string[]; quorum: number; witnessTimeout: number; verifyWorkers: number; readCacheMb: number; nodeName?: string;
-        advertiseUrl?: string; leaseMs: number;
+        advertiseUrl?: string; leaseMs: number; printVkey?: boolean;
       }) => {
+        if (opts.printVkey) {
+          if (opts.key === undefined && opts.data === undefined) throw new UsageError('--print-vkey needs --data DIR or --key FILE');
+          process.stdout.write(`${await logVerifierKey(opts.key ?? join(opts.data!, 'log.key'), opts.origin)}\n`);
+          return;
+        }
         const witnesses = opts.witness.map(parseWitnessFlag);
         if (opts.quorum > witnesses.length) throw new UsageError(`--quorum ${opts.quorum} is more than the ${witnesses.length} --witness given`);
         const { host, port } = parseListen(opts.listen);
@@ -168,6 +217,8 @@ and prints the log's verifier key on stdout. Give that key to verifiers.`,
           });
         } catch (err) {
           if (err instanceof StartupError) throw new CliError(`refusing to start: ${err.message}`);
+          const sys = systemRefusal(err);
+          if (sys !== undefined) throw new CliError(sys);
           if (spec.kind === 'postgres') throw new CliError(`refusing to start: cannot use the database ${redactStorage(spec.url)}: ${(err as Error).message}`);
           throw err;
         }

@@ -1,6 +1,6 @@
 /**
  * `vitrine sign`: signs an artifact offline and writes the canonical entry
- * (FORMATS.md §4) that `vitrine submit` later sends to a log. The artifact
+ * (docs/formats.md §4) that `vitrine submit` later sends to a log. The artifact
  * is hashed as a stream, so its size does not matter; nothing touches the
  * network, so this runs on an air-gapped signing machine. Prints the entry's
  * leaf hash (RFC 9162 §2.1.1, hex): the value a log and a monitor will show
@@ -8,7 +8,7 @@
  */
 import { open, readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { nodeEd25519 } from '../src/crypto/ed25519-node.js';
 import { hexEncode } from '../src/encoding.js';
 import { VitrineError } from '../src/errors.js';
@@ -33,10 +33,10 @@ export function register(program: Command): void {
     .command('sign')
     .description('Sign an artifact offline: write its log entry to ARTIFACT.entry (or -o) and print the leaf hash.')
     .argument('<artifact>', 'the file to sign (streamed: any size)')
-    .requiredOption('--key <file>', 'the signer private key file (skey), as written by vitrine keygen')
+    .addOption(new Option('--key <file>', 'the signer private key file (skey), as written by vitrine keygen; mode 0600').env('VITRINE_KEY').makeOptionMandatory())
     .requiredOption('--name <name>', 'the artifact name recorded in the log, e.g. pkg:npm/left-pad@1.3.0 (1-255 bytes, no control characters)')
     .option('--annotate <key=value>', 'add an annotation (repeatable, at most 16; key: ^[a-z0-9][a-z0-9._-]{0,63}$)', collect, [])
-    .option('-o, --out <file>', 'where to write the entry (default: ARTIFACT.entry)')
+    .option('-o, --out <file>', 'where to write the entry (default: ARTIFACT.entry; - for stdout, which then carries the entry instead of the leaf hash)')
     .option('--force', 'overwrite the output file if it exists')
     .addHelpText(
       'after',
@@ -53,8 +53,11 @@ Examples:
   # then, on a connected machine, log it (writes left-pad-1.3.0.tgz.tlog-proof)
   $ vitrine submit --log https://log.example.com/vitrine --log-key "$(cat log.vkey)" left-pad-1.3.0.tgz.entry
 
+  # the key from the environment; the entry on stdout
+  $ VITRINE_KEY=release.key vitrine sign --name pkg:npm/left-pad@1.3.0 -o - left-pad-1.3.0.tgz > entry.bin
+
 The entry holds the name, the artifact's SHA-256, the signer's public key,
-the annotations and an Ed25519 signature over all of them (FORMATS.md §4).
+the annotations and an Ed25519 signature over all of them (docs/formats.md §4).
 Signing is deterministic: signing the same file with the same key, name and
 annotations again gives the same entry. An existing output file is never
 replaced unless --force is given.`,
@@ -66,7 +69,7 @@ async function sign(artifact: string, opts: SignOptions): Promise<void> {
   const annotations = parseAnnotations(opts.annotate ?? []);
   const out = opts.out ?? `${artifact}.entry`;
   if (out.length === 0) throw new UsageError('--out: must not be empty');
-  if (resolve(out) === resolve(artifact)) throw new UsageError('--out: must not be the artifact itself');
+  if (out !== '-' && resolve(out) === resolve(artifact)) throw new UsageError('--out: must not be the artifact itself');
   const signer = await readSigner(opts.key);
 
   // Check the name and annotations before hashing what may be gigabytes.
@@ -87,6 +90,13 @@ async function sign(artifact: string, opts: SignOptions): Promise<void> {
   const entry = signEntry({ ...fields, digest }, signer.seed, nodeEd25519);
   const bytes = encodeEntry(entry);
 
+  const leaf = hexEncode(entryLeafHash(bytes));
+  if (out === '-') {
+    // The entry is binary: stdout carries it alone; the leaf hash goes to stderr.
+    await new Promise<void>((res, rej) => process.stdout.write(bytes, (err) => (err ? rej(err) : res())));
+    process.stderr.write(`vitrine: signed ${opts.name} (sha256 ${hexEncode(digest)}, leaf ${leaf}); wrote the entry to stdout\n`);
+    return;
+  }
   let handle;
   try {
     // 'wx' creates exclusively, so an existing entry is never replaced by accident, even in a race.
@@ -103,7 +113,7 @@ async function sign(artifact: string, opts: SignOptions): Promise<void> {
   } finally {
     await handle.close();
   }
-  process.stdout.write(`${hexEncode(entryLeafHash(bytes))}\n`);
+  process.stdout.write(`${leaf}\n`);
   process.stderr.write(`vitrine: signed ${opts.name} (sha256 ${hexEncode(digest)}); wrote the entry to ${out}\n`);
 }
 
@@ -129,19 +139,28 @@ function flagMessage(message: string): string {
 
 export async function readSigner(path: string): Promise<Signer> {
   let text: string;
+  let mode: number;
   try {
     const info = await stat(path);
     if (!info.isFile() || info.size > MAX_KEY_FILE) throw new UsageError(`--key: ${path} is not a private key file`);
+    mode = info.mode;
     text = await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new CliError(`key file ${path}: no such file`, EXIT_FAIL);
     throw err;
   }
+  let signer: Signer;
   try {
-    return parseSigner(text, nodeEd25519);
+    signer = parseSigner(text, nodeEd25519);
   } catch (err) {
     // parseSigner's messages never carry key material.
     if (err instanceof VitrineError) throw new UsageError(`--key: ${path}: ${err.message}`);
     throw err;
   }
+  // A private key others can read is a leaked key: refuse it as serve refuses
+  // its log key. (A file that is no key at all got the usage error above.)
+  if ((mode & 0o077) !== 0) {
+    throw new CliError(`refusing to use the signer key ${path}: it is readable by group or others (mode ${(mode & 0o777).toString(8)}); run chmod 600 ${path}`, EXIT_FAIL);
+  }
+  return signer;
 }

@@ -5,13 +5,14 @@
  */
 import { constants } from 'node:fs';
 import { link, open, readFile, rename, unlink } from 'node:fs/promises';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { nodeEd25519 } from '../src/crypto/ed25519-node.js';
 import { hexEncode } from '../src/encoding.js';
 import { MAX_ENTRY_SIZE, decodeEntry, encodeEntry, entryLeafHash, signEntry } from '../src/entry/index.js';
 import { digestFile } from '../src/entry/digest.js';
 import { submitEntry } from '../src/client/submit.js';
-import { parseVerifier, parseCosignerVerifier } from '../src/note/index.js';
+import { TYPE_ED25519 } from '../src/note/index.js';
+import { readVerifier } from './verify.js';
 import { parseAnnotations, readSigner } from './sign.js';
 import { action, CliError, collect, intOption, UsageError } from './common.js';
 
@@ -58,9 +59,9 @@ export function register(program: Command): void {
     .command('submit')
     .description('submit an entry to a log, verify the answer offline, and write the .tlog-proof bundle')
     .argument('<file>', 'an entry file (from `vitrine sign`), or with --key, the artifact to sign')
-    .requiredOption('--log <url>', 'the log URL')
-    .requiredOption('--log-key <vkey>', "the log's verifier key")
-    .option('--key <file>', 'sign FILE (an artifact) with this skey first')
+    .addOption(new Option('--log <url>', 'the log URL').env('VITRINE_LOG').makeOptionMandatory())
+    .addOption(new Option('--log-key <vkey>', "the log's verifier key, or a file holding it").env('VITRINE_LOG_KEY').makeOptionMandatory())
+    .option('--key <file>', 'sign FILE (an artifact) with this skey first (default with --name: $VITRINE_KEY)')
     .option('--name <name>', 'artifact name (with --key), e.g. pkg:npm/my-lib@1.2.3')
     .option('--annotate <k=v>', 'annotation (with --key); repeatable', collect, [])
     .option('--witness <vkey>', 'require a cosignature from this witness; repeatable', collect, [])
@@ -78,7 +79,11 @@ Examples:
   # submit an entry signed earlier on an offline machine (vitrine sign)
   vitrine submit --log https://log.example.com --log-key "$LOG_VKEY" my-lib-1.2.3.tgz.entry
 
-Writes my-lib-1.2.3.tgz.tlog-proof only after the log's answer verified.
+Before sending anything, the log's checkpoint must verify with --log-key.
+Writes my-lib-1.2.3.tgz.tlog-proof only after the log's answer verified; if
+the answer does not verify, the error says at which index the entry is logged.
+--log, --log-key and --key default to $VITRINE_LOG, $VITRINE_LOG_KEY and
+$VITRINE_KEY (the key only when --name is given).
 Retries when the log answers 503 or 429, honouring Retry-After.`,
     )
     .action(
@@ -86,13 +91,11 @@ Retries when the log answers 503 or 429, honouring Retry-After.`,
         log: string; logKey: string; key?: string; name?: string; annotate: string[]; witness: string[];
         quorum?: number; out?: string; force?: boolean; tries: number;
       }) => {
-        let logKey, witnesses;
-        try {
-          logKey = parseVerifier(opts.logKey);
-          witnesses = opts.witness.map(parseCosignerVerifier);
-        } catch (err) {
-          throw new UsageError(`--log-key/--witness: ${(err as Error).message}`);
-        }
+        const logKey = await readVerifier(opts.logKey, '--log-key');
+        if (logKey.type !== TYPE_ED25519) throw new UsageError('--log-key: must be an Ed25519 (type 0x01) vkey, not a cosigner (type 0x04) key');
+        const witnesses = await Promise.all(opts.witness.map((w) => readVerifier(w, '--witness', true)));
+        // VITRINE_KEY signs only when asked to sign (--name): an entry file is never re-signed by accident.
+        if (opts.key === undefined && opts.name !== undefined && process.env['VITRINE_KEY']) opts.key = process.env['VITRINE_KEY'];
         const quorum = opts.quorum ?? witnesses.length;
         if (quorum > witnesses.length) throw new UsageError(`--quorum ${quorum} is more than the ${witnesses.length} --witness keys given`);
         let entry: Uint8Array;

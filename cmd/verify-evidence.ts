@@ -1,6 +1,6 @@
 /**
  * `vitrine verify-evidence`: checks a split-view evidence document
- * (FORMATS.md §9) with the log's verifier key alone, offline. Exit 0 when
+ * (docs/formats.md §9) with the log's verifier key alone, offline. Exit 0 when
  * the document proves that the log signed two trees where one is not a
  * prefix of the other; 1 when it proves nothing (or cannot be read); 2 on a
  * usage error.
@@ -21,7 +21,7 @@ export function register(program: Command): void {
   program
     .command('verify-evidence')
     .description("Check whether a split-view evidence document proves that a log misbehaved, with the log's key alone.")
-    .argument('<file>', 'the evidence document (JSON, FORMATS.md §9); "-" reads stdin')
+    .argument('<file>', 'the evidence document (JSON, docs/formats.md §9); "-" reads stdin')
     .requiredOption('--log-key <vkey>', "the log's verifier key, or a file holding it")
     .option('--json', 'print the result as one JSON object on stdout')
     .addHelpText(

@@ -1,6 +1,6 @@
 /**
  * `vitrine verify`: checks an artifact against its offline proof bundle
- * (`.tlog-proof`, c2sp.org/tlog-proof; FORMATS.md §8) with no network
+ * (`.tlog-proof`, c2sp.org/tlog-proof; docs/formats.md §8) with no network
  * access. The artifact is hashed as a stream, so multi-gigabyte files take
  * constant memory; the five steps of §8 run in `verifyBundle` on the
  * node:crypto Ed25519 backend.

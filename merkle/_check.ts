@@ -4,7 +4,7 @@
  * can arrive from the wire (sizes, indices, hashes, proof elements) throw
  * MalformedError; a value of the wrong JavaScript type is a programming
  * error and throws TypeError. Sizes and indices range over 0..2^63-1
- * (FORMATS.md preamble) and are never touched by bitwise operators.
+ * (docs/formats.md §0) and are never touched by bitwise operators.
  */
 import { MalformedError } from '../src/errors.js';
 import { HASH_SIZE, type Hash } from './hash.js';

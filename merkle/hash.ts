@@ -1,5 +1,5 @@
 /**
- * RFC 6962 / RFC 9162 §2.1.1 hashing (FORMATS.md §1): SHA-256, with a 0x00
+ * RFC 6962 / RFC 9162 §2.1.1 hashing (docs/formats.md §1): SHA-256, with a 0x00
  * prefix for leaves and 0x01 for interior nodes, and SHA-256("") as the root
  * of the empty tree. Interior nodes go through the specialised SHA-256 of
  * ./_sha256.ts, which runs about five times faster than a general-purpose

@@ -135,7 +135,7 @@ export interface ConsistencyProofOptions {
   /**
    * The verifier's convention. true (default): RFC 9162 §2.1.4.2, which
    * prepends the first root when m is a power of two, so the proof omits it.
-   * false: FORMATS.md §9 evidence, verified without that step, so the proof
+   * false: docs/formats.md §9 evidence, verified without that step, so the proof
    * starts with the larger tree's hash of its first m leaves; this is RFC
    * 6962's SUBPROOF(m, D[n], false).
    */
@@ -152,7 +152,7 @@ function prependOption(opts: unknown): boolean {
 /**
  * Plans the consistency proof between the trees of `m` and `n` leaves
  * (RFC 9162 §2.1.4.1 PROOF). m == n gives an empty proof; m == 0 and m > n
- * throw MalformedError (FORMATS.md §1: a proof from the empty tree does not
+ * throw MalformedError (docs/formats.md §1: a proof from the empty tree does not
  * exist).
  */
 export function planConsistency(m: number | bigint, n: number | bigint, opts: ConsistencyProofOptions = {}): ProofPlan {

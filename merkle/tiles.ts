@@ -1,5 +1,5 @@
 /**
- * c2sp.org/tlog-tiles coordinates (FORMATS.md §7): hash tiles of height 8,
+ * c2sp.org/tlog-tiles coordinates (docs/formats.md §7): hash tiles of height 8,
  * so the tile at tile-level L, index N, position i holds the stored node
  * {level: 8L, index: 256N + i}; a partial tile holds the first W (1..255)
  * of those that exist. Paths are `tile/<L>/<N>[.p/<W>]` and

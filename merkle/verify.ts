@@ -1,8 +1,8 @@
 /**
  * Proof verification exactly as RFC 9162 §2.1.3.2 (inclusion) and §2.1.4.2
- * (consistency) write it, with FORMATS.md §1's choices: every element is 32
+ * (consistency) write it, with docs/formats.md §1's choices: every element is 32
  * bytes, m == n takes an empty proof and equal roots, m == 0 has no proof.
- * FORMATS.md §9's split-view evidence runs the §2.1.4.2 loop without the
+ * docs/formats.md §9's split-view evidence runs the §2.1.4.2 loop without the
  * step that prepends the first root (`prependFirstRoot: false`).
  *
  * The loops' control flow depends only on the sizes, never on hashes, so it
@@ -205,7 +205,7 @@ export interface ConsistencyRootsOptions {
   rootM?: Hash;
   /**
    * false: skip step 2 and take proof[0] as the larger tree's hash of its
-   * first m leaves, as FORMATS.md §9 evidence does. Default true.
+   * first m leaves, as docs/formats.md §9 evidence does. Default true.
    */
   prependFirstRoot?: boolean;
 }

@@ -1,7 +1,7 @@
 /**
  * Strict text encodings shared by every parser: standard base64 with padding
- * (RFC 4648 §4), lowercase hex, and canonical decimal integers (FORMATS.md
- * preamble). Decoders accept only the canonical form: re-encoding the result
+ * (RFC 4648 §4), lowercase hex, and canonical decimal integers (docs/formats.md
+ * §0). Decoders accept only the canonical form: re-encoding the result
  * must give back the input, so no two strings decode to the same value.
  * Runtime-neutral: it runs in browsers too. Where a Node `Buffer` exists,
  * the encoders use it (native code, 4–18× faster than the loops here, which

@@ -1,6 +1,6 @@
 /**
  * src/encoding.ts: canonical base64 (RFC 4648 §4), lowercase hex and
- * canonical decimals (FORMATS.md preamble). Every decoder must accept exactly
+ * canonical decimals (docs/formats.md §0). Every decoder must accept exactly
  * the canonical form, so decode-then-encode gives back the input.
  */
 import t, { type Test } from 'tap';

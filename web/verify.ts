@@ -1,6 +1,6 @@
 /**
  * GET /verify: checks an artifact against its `.tlog-proof` entirely in
- * this browser (FORMATS.md §8, the five steps `vitrine verify` runs). The
+ * this browser (docs/formats.md §8, the five steps `vitrine verify` runs). The
  * artifact is hashed here with WebCrypto and never sent anywhere; the page
  * makes no request while checking.
  */

@@ -20,7 +20,7 @@ export interface EntryDescription {
   /** The entry kind, "ed25519" for a v1 entry that names none. */
   readonly kind: string;
   readonly name: string;
-  /** Lowercase hex SHA-256 of the signer's public key (FORMATS.md §4), the key hash the log indexes. */
+  /** Lowercase hex SHA-256 of the signer's public key (docs/formats.md §4), the key hash the log indexes. */
   readonly fingerprint: string;
   readonly rows: readonly EntryRow[];
 }

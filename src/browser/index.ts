@@ -2,7 +2,7 @@
  * `vitrine/browser`: the offline verifier for web pages, bundled by
  * `npm run build` (scripts/build-web.mjs) into dist/browser/vitrine.js, one
  * minified ES module with no Node API. It checks `.tlog-proof` bundles
- * (FORMATS.md §8), split-view evidence (§9), entries (§4), checkpoints and
+ * (docs/formats.md §8), split-view evidence (§9), entries (§4), checkpoints and
  * cosignatures (§3, §5), and an entry served by a log against its current
  * checkpoint. See docs/verifying.md, "In a browser".
  */
@@ -29,7 +29,7 @@ export {
 } from '../proof/index.js';
 export { describeEntry, type EntryDescription, type EntryRow } from './describe.js';
 
-/** The five checks of FORMATS.md §8, in order, as `vitrine verify` names them. */
+/** The five checks of docs/formats.md §8, in order, as `vitrine verify` names them. */
 export const BUNDLE_STEPS = [
   'the entry decodes and signs this artifact',
   "the entry's signature verifies (and the signer is pinned, if keys were given)",
@@ -83,7 +83,7 @@ export interface ServedEntry {
 
 /**
  * Checks an entry served by a log, the way a `.tlog-proof` is checked
- * (FORMATS.md §8), with the entry's own digest as the artifact: the entry is
+ * (docs/formats.md §8), with the entry's own digest as the artifact: the entry is
  * well-formed and validly signed, it is at `index` in the tree of the
  * checkpoint, and the checkpoint is signed by `logKey` (and cosigned by
  * `quorum` of `witnesses`). Never throws for what the log served.

@@ -1,5 +1,5 @@
 /**
- * HTTP client for a Vitrine log (FORMATS.md §7, §10), used by the CLI
+ * HTTP client for a Vitrine log (docs/formats.md §7, §10), used by the CLI
  * (`vitrine submit`) and the monitor. It uses the global fetch, so it runs
  * in Node and browsers. It trusts nothing it receives: callers verify every
  * answer (see `submitEntry` in ./submit.ts, which checks the bundle offline).
@@ -148,7 +148,7 @@ function checkSubmitResponse(v: unknown): Omit<SubmitResponse, 'status'> {
     Number.isSafeInteger(o['index']) && typeof o['leafHash'] === 'string' && typeof o['entry'] === 'string' &&
     typeof o['checkpoint'] === 'string' && typeof o['bundle'] === 'string' &&
     Array.isArray(o['inclusionProof']) && (o['inclusionProof'] as unknown[]).every((x) => typeof x === 'string');
-  if (!ok) throw new MalformedError('the log answered the submission without the fields of FORMATS.md §10');
+  if (!ok) throw new MalformedError('the log answered the submission without the fields of docs/formats.md §10');
   return {
     index: o['index'] as number,
     leafHash: o['leafHash'] as string,

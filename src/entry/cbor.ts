@@ -1,5 +1,5 @@
 /**
- * The CBOR layer of Vitrine entries (FORMATS.md §4): RFC 8949 §4.2.1 "core
+ * The CBOR layer of Vitrine entries (docs/formats.md §4): RFC 8949 §4.2.1 "core
  * deterministic encoding" — shortest-form integers, lengths and arguments,
  * definite lengths only, map keys sorted by their encoded bytes — produced by
  * a pinned cbor-x configuration, and checked on input by a strict scanner of

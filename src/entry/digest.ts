@@ -1,5 +1,5 @@
 /**
- * Artifact digests for entries (FORMATS.md §4, key 3: SHA-256 of the
+ * Artifact digests for entries (docs/formats.md §4, key 3: SHA-256 of the
  * artifact's bytes), computed with node:crypto. Files are streamed in
  * fixed-size chunks, so artifacts of any size hash in constant memory.
  *

@@ -1,5 +1,5 @@
 /**
- * Vitrine entries, version 1 (FORMATS.md §4): the leaf format of the log. An
+ * Vitrine entries, version 1 (docs/formats.md §4): the leaf format of the log. An
  * entry records one Ed25519 signature by one signer over one artifact, as a
  * CBOR map (RFC 8949) in core deterministic encoding (§4.2.1) with integer
  * keys 1 version, 2 name, 3 digest, 4 key, 5 sig, 6 annotations.
@@ -58,12 +58,12 @@ const KEY = { version: 1, name: 2, digest: 3, key: 4, sig: 5, annotations: 6 } a
 const KEY_NAMES: ReadonlyMap<number, string> = new Map(Object.entries(KEY).map(([name, k]) => [k, name]));
 const REQUIRED = [KEY.version, KEY.name, KEY.digest, KEY.key, KEY.sig] as const;
 
-// C0, DEL and C1 (FORMATS.md §4), and lone UTF-16 surrogates, which have no
+// C0, DEL and C1 (docs/formats.md §4), and lone UTF-16 surrogates, which have no
 // UTF-8 encoding (cbor-x would silently write CESU-8 or U+FFFD for them).
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 // "White space" read as the Unicode White_Space property, the same test
-// FORMATS.md §2 uses for key names.
+// docs/formats.md §2 uses for key names.
 const EDGE_WHITE_SPACE = /^\p{White_Space}|\p{White_Space}$/u;
 const ANNOTATION_KEY = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
@@ -128,7 +128,7 @@ export function checkAnnotationCount(count: number, field: string): void {
 }
 
 /**
- * Validates every field rule of FORMATS.md §4 on a JavaScript value. Used by
+ * Validates every field rule of docs/formats.md §4 on a JavaScript value. Used by
  * the encoder (so it never emits an invalid entry) and by the JSON reader.
  * @internal
  */
@@ -188,7 +188,7 @@ export function _encodeMap(entry: UnsignedEntry & { sig?: Uint8Array }, withSig:
 }
 
 /**
- * Encodes `entry` as its canonical leaf bytes (FORMATS.md §4). Throws
+ * Encodes `entry` as its canonical leaf bytes (docs/formats.md §4). Throws
  * InvalidError naming the field if any rule does not hold, so this never
  * produces bytes that `decodeEntry` would refuse.
  */
@@ -201,7 +201,7 @@ export function encodeEntry(entry: Entry): Uint8Array {
 }
 
 /**
- * Decodes canonical entry bytes, enforcing every rule of FORMATS.md §4 except
+ * Decodes canonical entry bytes, enforcing every rule of docs/formats.md §4 except
  * the signature (see `parseAndVerifyEntry`). Throws MalformedError when the
  * bytes are not CBOR (empty, truncated, reserved values), InvalidError when
  * they are CBOR but not the deterministic encoding of a valid entry (code
@@ -272,12 +272,12 @@ export function copy(bytes: Uint8Array): Uint8Array {
   return out;
 }
 
-/** RFC 9162 §2.1.1 leaf hash of entry bytes: SHA-256(0x00 || bytes) (FORMATS.md §4, derived identifiers). */
+/** RFC 9162 §2.1.1 leaf hash of entry bytes: SHA-256(0x00 || bytes) (docs/formats.md §4, derived identifiers). */
 export function entryLeafHash(bytes: Uint8Array): Hash {
   return leafHash(bytes);
 }
 
-/** Key hash of a signer: lowercase hex of SHA-256 of the 32-byte Ed25519 public key (FORMATS.md §4). */
+/** Key hash of a signer: lowercase hex of SHA-256 of the 32-byte Ed25519 public key (docs/formats.md §4). */
 export function keyHash(publicKey: Uint8Array): string {
   if (!(publicKey instanceof Uint8Array) || publicKey.length !== 32) throw new MalformedError('public key: must be 32 bytes');
   return hexEncode(sha256(publicKey));

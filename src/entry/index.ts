@@ -1,5 +1,5 @@
 /**
- * Vitrine entries v1 (FORMATS.md §4): the browser-safe public API — the
+ * Vitrine entries v1 (docs/formats.md §4): the browser-safe public API — the
  * deterministic CBOR codec with strict validation, the signed message, sign
  * and verify, the JSON form and the derived identifiers. The Node-only
  * streaming file digest lives in ./digest.ts and is deliberately not

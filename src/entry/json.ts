@@ -1,5 +1,5 @@
 /**
- * The JSON form of a Vitrine entry (FORMATS.md §4, "JSON form"), used as API
+ * The JSON form of a Vitrine entry (docs/formats.md §4, "JSON form"), used as API
  * input and output:
  *
  *     {"name": "...", "digest": "<hex>", "key": "<b64>", "sig": "<b64>", "annotations": {...}}

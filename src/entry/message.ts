@@ -1,5 +1,5 @@
 /**
- * The signature of a Vitrine entry (FORMATS.md §4, "Signed message"):
+ * The signature of a Vitrine entry (docs/formats.md §4, "Signed message"):
  *
  *     M = "vitrine/entry/v1" || 0x00 || CBOR_det(the entry map without key 5)
  *
@@ -59,7 +59,7 @@ export function verifyEntrySignature(entry: Entry, ed: Ed25519 = nobleEd25519): 
 }
 
 /**
- * The log's full acceptance check of submitted bytes (FORMATS.md §4): they
+ * The log's full acceptance check of submitted bytes (docs/formats.md §4): they
  * decode strictly as a valid entry in its deterministic encoding, and the
  * signature verifies. Throws MalformedError / InvalidError (code
  * `bad-signature` for a signature that does not verify).
@@ -67,7 +67,7 @@ export function verifyEntrySignature(entry: Entry, ed: Ed25519 = nobleEd25519): 
 export function parseAndVerifyEntry(bytes: Uint8Array, ed: Ed25519 = nobleEd25519): Entry {
   const entry = decodeEntry(bytes);
   if (!ed.verify(entry.key, entrySignedMessage(entry), entry.sig)) {
-    throw new InvalidError('entry.sig: Ed25519 signature does not verify over the signed message (FORMATS.md §4)', 'bad-signature');
+    throw new InvalidError('entry.sig: Ed25519 signature does not verify over the signed message (docs/formats.md §4)', 'bad-signature');
   }
   return entry;
 }

@@ -1,5 +1,5 @@
 /**
- * Split-view detection between two checkpoints of one log (FORMATS.md §9,
+ * Split-view detection between two checkpoints of one log (docs/formats.md §9,
  * ARCHITECTURE.md monitor invariant 4), with no I/O: hashes of the larger
  * tree come through a reader the caller passes in (tiles of the log, or the
  * monitor's own store).

@@ -1,5 +1,5 @@
 /**
- * The one place where typed errors become HTTP answers (FORMATS.md §10):
+ * The one place where typed errors become HTTP answers (docs/formats.md §10):
  * JSON `{"error": code, "message": text}`, never a stack trace. Anything
  * that is not a VitrineError is a bug: it is logged once with its stack on
  * the server side and answered as a bare 500.
@@ -39,7 +39,7 @@ export interface Answer {
   body: Buffer | string;
 }
 
-/** The JSON error answer of a typed error (FORMATS.md §10). */
+/** The JSON error answer of a typed error (docs/formats.md §10). */
 export function errorAnswer(err: VitrineError): Answer {
   const headers: Record<string, string> = { 'Content-Type': 'application/json; charset=utf-8' };
   if (err instanceof PushbackError) headers['Retry-After'] = String(err.retryAfter);

@@ -1,5 +1,5 @@
 /**
- * The log's HTTP API (FORMATS.md §7 and §10) as an Express app. Routes are
+ * The log's HTTP API (docs/formats.md §7 and §10) as an Express app. Routes are
  * thin: parse the request, call one LogService method, send the answer.
  * Every error goes through errorMiddleware. `createLogApp` never listens:
  * cmd/ does, and tests run the app on port 0.

@@ -1,5 +1,5 @@
 /**
- * The monitor's HTTP API (FORMATS.md §13) as an Express app: liveness,
+ * The monitor's HTTP API (docs/formats.md §13) as an Express app: liveness,
  * Prometheus metrics, and the tlog-witness monitoring path
  * `GET /<hex SHA-256(origin)>/checkpoint`, which serves the latest
  * checkpoint the witness cosigned (with --witness-key), else the latest one

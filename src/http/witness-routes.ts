@@ -1,5 +1,5 @@
 /**
- * HTTP face of a c2sp.org/tlog-witness witness (FORMATS.md §6, §13):
+ * HTTP face of a c2sp.org/tlog-witness witness (docs/formats.md §6, §13):
  * `POST /add-checkpoint` and the monitoring path `GET /<hex sha256(origin)>/checkpoint`.
  *
  * add-checkpoint is answered on a raw node:http path (`withAddCheckpoint`),

@@ -187,8 +187,8 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
         timeoutMs: o.witnessTimeoutMs ?? 10_000,
         ed: nodeEd25519,
         consistency: (from, to) => service!.consistencyHashes(from, to),
-        onWitnessed: (w) => {
-          db.writer.setWitnessed(w.size, w.note).catch((err: unknown) => o.log?.('witnessed-store-failed', { size: w.size, message: (err as Error).message }));
+        onWitnessed: (w, checkpoint) => {
+          db.writer.setWitnessed(checkpoint, w.note).catch((err: unknown) => o.log?.('witnessed-store-failed', { size: w.size, message: (err as Error).message }));
         },
         initial: await db.reader.latestWitnessed(),
         log: o.log ?? (() => {}),
@@ -331,6 +331,7 @@ export function loadOrCreateKey(path: string, origin: string, create: boolean): 
   } catch {
     throw new StartupError(`cannot read the log key ${path}`);
   }
+  if (!st.isFile()) throw new StartupError(`the log key ${path} is not a file (a directory?); give --key the path of the key file itself`);
   if ((st.mode & 0o077) !== 0) {
     throw new StartupError(`the log key ${path} is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 ${path}`);
   }

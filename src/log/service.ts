@@ -138,7 +138,7 @@ export class LogService {
       const witnessed = await w.waitFor(receipt.index + 1);
       receipt = {
         ...receipt,
-        checkpoint: { size: witnessed.size, rootHash: (await this.#o.reader.checkpointAt(witnessed.size))!.rootHash, note: witnessed.note },
+        checkpoint: { size: witnessed.size, rootHash: witnessed.rootHash, note: witnessed.note },
         proof: await this.#o.sequencer.inclusionProof(receipt.index, witnessed.size),
       };
     }

@@ -12,7 +12,14 @@
  *   key hash and name for lookups;
  * - every stored Merkle node (complete subtree, RFC 9162 §2.1) by level and
  *   index, and every full hash tile (c2sp.org/tlog-tiles) as one blob;
- * - every signed checkpoint ever published, by tree size.
+ * - signed checkpoints by tree size, under a retention rule that keeps
+ *   their number from growing faster than the entries (docs/operations.md
+ *   "Checkpoint retention"): the newest, every one that reached the witness
+ *   quorum, and at most one per second of the clock otherwise (the last
+ *   committed in that second). A dropped checkpoint is never needed again:
+ *   Ed25519 signatures are deterministic (RFC 8032 §5.1.6), so the log can
+ *   sign the same size and root again byte for byte, and proofs come from
+ *   the tree's nodes, not from stored checkpoints.
  *
  * Sizes and indexes are JavaScript numbers here: a log would need 2^53
  * entries to reach the edge, and every entry point checks the range.
@@ -81,10 +88,10 @@ export interface StoredEntry {
 export interface LogReader {
   /** The newest published checkpoint, or undefined for a log that never published one. */
   latestCheckpoint(): Promise<CheckpointRecord | undefined>;
-  /** The published checkpoint of exactly this size, if any. */
+  /** The stored checkpoint of exactly this size, if the retention rule (module comment) kept it. */
   checkpointAt(size: number): Promise<CheckpointRecord | undefined>;
-  /** The newest checkpoint that reached the witness quorum, with its cosignatures. */
-  latestWitnessed(): Promise<{ size: number; note: string } | undefined>;
+  /** The newest checkpoint that reached the witness quorum: `note` carries its cosignatures. */
+  latestWitnessed(): Promise<CheckpointRecord | undefined>;
   /** Hashes of stored nodes, in order; rejects with NotFoundError if one is missing. */
   readNodes(ids: ReadonlyArray<{ level: number; index: number }>): Promise<Uint8Array[]>;
   /** `count` consecutive hashes of one level starting at `start` (for partial tiles). */
@@ -115,11 +122,17 @@ export interface LogWriter {
    * Commits entries, nodes, full tiles and the checkpoint in one durable
    * transaction and resolves only once it is durable. Rejects with
    * ConflictError (and commits nothing) if the stored size is not
-   * `batch.fromSize`.
+   * `batch.fromSize`. In the same transaction it applies the retention
+   * rule: the previous newest checkpoint is dropped when it was committed
+   * in the same second as this one and has not reached the witness quorum.
    */
   commitBatch(batch: Batch): Promise<void>;
-  /** Records that the checkpoint of `size` reached the witness quorum, with its cosigned note. */
-  setWitnessed(size: number, note: string): Promise<void>;
+  /**
+   * Records that `checkpoint` reached the witness quorum, with its cosigned
+   * note. Stores the checkpoint again if retention had dropped it meanwhile
+   * (its cosigning was in flight when a newer one was committed).
+   */
+  setWitnessed(checkpoint: CheckpointRecord, witnessedNote: string): Promise<void>;
 }
 
 /** Who a store belongs to, recorded on first start and checked on every later one. */

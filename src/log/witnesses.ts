@@ -24,6 +24,7 @@ export interface WitnessTarget {
 
 export interface WitnessedCheckpoint {
   size: number;
+  rootHash: Uint8Array;
   /** The checkpoint note with the log's signature and every cosignature collected. */
   note: string;
 }
@@ -40,8 +41,8 @@ export interface WitnessingOptions {
   ed: Ed25519;
   /** The consistency proof between two sizes of this log's tree. */
   consistency(from: number, to: number): Promise<Uint8Array[]>;
-  /** Called when a checkpoint reaches the quorum (persist it). */
-  onWitnessed?: (w: WitnessedCheckpoint) => void;
+  /** Called when a checkpoint reaches the quorum (persist it), with the checkpoint as the log signed it. */
+  onWitnessed?: (w: WitnessedCheckpoint, checkpoint: CheckpointRecord) => void;
   /** The witnessed checkpoint persisted before a restart, if any. */
   initial?: WitnessedCheckpoint;
   log: Logger;
@@ -106,7 +107,7 @@ export class Witnessing {
     this.#latest = checkpoint;
     this.#candidates.set(checkpoint.size, { checkpoint, lines: new Map() });
     while (this.#candidates.size > MAX_CANDIDATES) this.#candidates.delete(this.#candidates.keys().next().value!);
-    if (this.#o.quorum === 0) this.#reach({ size: checkpoint.size, note: checkpoint.note });
+    if (this.#o.quorum === 0) this.#reach({ size: checkpoint.size, rootHash: checkpoint.rootHash, note: checkpoint.note }, checkpoint);
     for (const w of this.#w) {
       if (w.busy) w.next = checkpoint;
       else void this.#run(w, checkpoint);
@@ -137,7 +138,7 @@ export class Witnessing {
    * answered from, but not stored again.
    */
   learn(w: WitnessedCheckpoint): void {
-    this.#reach(w, false);
+    this.#reach(w, undefined);
   }
 
   /** `checkpoint`'s note with every cosignature collected for it so far (for a quorum of 0). */
@@ -235,15 +236,16 @@ export class Witnessing {
     }
     c.lines.set(witness, lines);
     if (c.lines.size >= this.#o.quorum && this.#o.quorum > 0) {
-      this.#reach({ size: cp.size, note: appendSignatures(cp.note, [...c.lines.values()]) });
+      this.#reach({ size: cp.size, rootHash: cp.rootHash, note: appendSignatures(cp.note, [...c.lines.values()]) }, cp);
     }
   }
 
-  #reach(w: WitnessedCheckpoint, persist = true): void {
+  /** `checkpoint`: the checkpoint that reached the quorum here, to persist; undefined for one learned from another node. */
+  #reach(w: WitnessedCheckpoint, checkpoint: CheckpointRecord | undefined): void {
     if (this.#witnessed && this.#witnessed.size > w.size) return;
     if (this.#witnessed && this.#witnessed.size === w.size && this.#witnessed.note.length >= w.note.length) return;
     this.#witnessed = w;
-    if (this.#o.quorum > 0 && persist) this.#o.onWitnessed?.(w);
+    if (this.#o.quorum > 0 && checkpoint) this.#o.onWitnessed?.(w, checkpoint);
     const ready = this.#waiters.filter((x) => x.size <= w.size);
     this.#waiters = this.#waiters.filter((x) => x.size > w.size);
     for (const r of ready) r.resolve(w);

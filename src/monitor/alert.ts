@@ -1,5 +1,5 @@
 /**
- * Monitor alerts (FORMATS.md §12): one JSON object per alert, with a kind,
+ * Monitor alerts (docs/formats.md §12): one JSON object per alert, with a kind,
  * its class, the log's origin, the entry it concerns where there is one,
  * the signed checkpoint that covers it, one human sentence, and the time.
  *
@@ -42,11 +42,11 @@ export interface Alert {
   readonly name?: string;
   /** Lowercase hex SHA-256 of the artifact. */
   readonly digest?: string;
-  /** Lowercase hex SHA-256 of the signer's public key (FORMATS.md §4). */
+  /** Lowercase hex SHA-256 of the signer's public key (docs/formats.md §4). */
   readonly keyHash?: string;
   /** The signed checkpoint note that covers the alert. */
   readonly checkpoint?: string;
-  /** FORMATS.md §9 evidence, for inconsistent and split-view. */
+  /** docs/formats.md §9 evidence, for inconsistent and split-view. */
   readonly evidence?: Evidence;
   readonly message: string;
   /** RFC 3339. */
@@ -68,7 +68,7 @@ export function makeAlert(key: string, input: AlertInput, at: Date = new Date())
 
 /**
  * The alert as one line of JSON (no newline), fields in the order of
- * FORMATS.md §12, absent fields omitted. The exact text is stored, so that
+ * docs/formats.md §12, absent fields omitted. The exact text is stored, so that
  * every sink carries the same bytes and alerts.jsonl can be checked by
  * content after a crash.
  */

@@ -4,8 +4,8 @@
  * entry bundle (uint16 big-endian length || entry bytes, repeated), hash
  * every entry to its RFC 9162 leaf hash, fold a full bundle into the hash of
  * its level-8 subtree, and audit each new entry: strict v1 decode
- * (FORMATS.md §4), Ed25519 signature (node:crypto), then the signer policy
- * (FORMATS.md §11). Nothing here trusts the bundle: whether these leaves
+ * (docs/formats.md §4), Ed25519 signature (node:crypto), then the signer policy
+ * (docs/formats.md §11). Nothing here trusts the bundle: whether these leaves
  * are the log's is decided by the caller against authenticated tiles.
  */
 import { hash } from 'node:crypto';

@@ -1,6 +1,6 @@
 /**
  * The two ways an audit step can fail, kept apart as the alert classes are
- * (FORMATS.md §12): a SecurityFailure is proof that the log served or
+ * (docs/formats.md §12): a SecurityFailure is proof that the log served or
  * signed something it must not (root-mismatch, inconsistent) and is never
  * retried silently; an OperationalFailure means the monitor could not get
  * what it needs (log-unreachable, rate-limited) and is retried next poll.

@@ -1,6 +1,6 @@
 /**
  * Gossip and split-view checks (ARCHITECTURE.md, monitor invariant 4;
- * FORMATS.md §9, §13).
+ * docs/formats.md §9, §13).
  *
  * Every checkpoint the monitor meets — pushed to POST /v1/gossip, pulled
  * from a peer's monitoring path, sent to the witness's add-checkpoint — is

@@ -1,5 +1,5 @@
 /**
- * The monitor's signer policy (FORMATS.md §11), a JSON file:
+ * The monitor's signer policy (docs/formats.md §11), a JSON file:
  *
  *     {"rules":   [{"names": ["pkg:npm/my-lib@*"], "signers": ["<vkey>"]}],
  *      "keys":    [{"signer": "<vkey>", "releases": "releases.txt"}],

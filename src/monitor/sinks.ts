@@ -1,5 +1,5 @@
 /**
- * Alert delivery (FORMATS.md §12). An alert is first committed to the state
+ * Alert delivery (docs/formats.md §12). An alert is first committed to the state
  * (in the transaction of the audit step that raised it, with one outbox row
  * per webhook/exec sink); only then is it delivered:
  *

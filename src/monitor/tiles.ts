@@ -1,5 +1,5 @@
 /**
- * Reading a log through its tiles (c2sp.org/tlog-tiles, FORMATS.md §7) and
+ * Reading a log through its tiles (c2sp.org/tlog-tiles, docs/formats.md §7) and
  * authenticating every tile against a signed root, so that the monitor
  * trusts the log for nothing but its signatures (ARCHITECTURE.md, monitor
  * invariant 1).
@@ -14,7 +14,7 @@
  *   to the entry its parent tile at level L+1 holds for it. A tile that
  *   fails is a root-mismatch SecurityFailure, never retried silently.
  * - checkConsistency computes the RFC 9162 §2.1.4 consistency proof from the
- *   newer tree's tiles (never from /v1/proof) in the FORMATS.md §9 form and
+ *   newer tree's tiles (never from /v1/proof) in the docs/formats.md §9 form and
  *   tells a tile that does not reproduce the newer signed root
  *   (root-mismatch) from two signed trees that are not prefixes
  *   (inconsistent, with the evidence).

@@ -1,5 +1,5 @@
 /**
- * Checkpoints, c2sp.org/tlog-checkpoint (FORMATS.md §3): the text of a signed
+ * Checkpoints, c2sp.org/tlog-checkpoint (docs/formats.md §3): the text of a signed
  * note made of the origin, the tree size and the root hash, each on its own
  * line, then optional extension lines.
  *

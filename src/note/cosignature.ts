@@ -1,5 +1,5 @@
 /**
- * Witness cosignatures, c2sp.org/tlog-cosignature v1 with Ed25519 (FORMATS.md
+ * Witness cosignatures, c2sp.org/tlog-cosignature v1 with Ed25519 (docs/formats.md
  * §5): a note signature line of signature type 0x04 whose payload is
  *
  *     key ID(4) || timestamp (uint64 big-endian, POSIX seconds, never 0) || Ed25519 signature(64)

@@ -1,6 +1,6 @@
 /**
  * Signed notes, keys, checkpoints and cosignatures: c2sp.org/signed-note,
- * c2sp.org/tlog-checkpoint and c2sp.org/tlog-cosignature (FORMATS.md §2, §3,
+ * c2sp.org/tlog-checkpoint and c2sp.org/tlog-cosignature (docs/formats.md §2, §3,
  * §5). Pure and browser-safe; every verify path takes an Ed25519 backend and
  * defaults to pure-JS noble. See docs/notes.md.
  */

@@ -1,5 +1,5 @@
 /**
- * Signed-note keys (c2sp.org/signed-note, "Verifier keys"; FORMATS.md §2, §5).
+ * Signed-note keys (c2sp.org/signed-note, "Verifier keys"; docs/formats.md §2, §5).
  *
  * - Verifier key ("vkey"): `<name>+<8 hex key ID>+<b64(type || public key)>`.
  * - Signer key ("skey"), the private key format of Go's
@@ -199,7 +199,7 @@ export function generateSigner(name: string, ed: Ed25519 = nobleEd25519): Signer
 /**
  * Parses an skey `PRIVATE+KEY+<name>+<8 hex key ID>+<b64(0x01 || seed)>`,
  * splitting on the first four `+` only. One trailing newline is accepted (the
- * key file form, FORMATS.md §2). The stated key ID must be the type-0x01 ID
+ * key file form, docs/formats.md §2). The stated key ID must be the type-0x01 ID
  * of the derived public key. Error messages never include key material.
  */
 export function parseSigner(skey: string, ed: Ed25519 = nobleEd25519): Signer {

@@ -1,5 +1,5 @@
 /**
- * Signed notes, c2sp.org/signed-note (FORMATS.md §2): a text of one or more
+ * Signed notes, c2sp.org/signed-note (docs/formats.md §2): a text of one or more
  * lines each ending in `\n`, a blank line, then signature lines
  * `— <key name> <b64(key ID(4, big-endian) || signature)>\n`.
  *
@@ -13,7 +13,7 @@
  * at the last blank line; lines are matched to known keys by (name, key ID);
  * unknown lines are kept but not verified; a known line that fails rejects the
  * note; a note without a verified known signature is rejected; more than 100
- * signature lines are rejected. Where Go is more lenient than FORMATS.md,
+ * signature lines are rejected. Where Go is more lenient than docs/formats.md,
  * Vitrine is strict: base64 must be canonical, and every line of a known key
  * is verified (Go skips a second line of the same key unchecked).
  *

@@ -1,5 +1,5 @@
 /**
- * Offline proof bundles, `.tlog-proof` (c2sp.org/tlog-proof; FORMATS.md §8):
+ * Offline proof bundles, `.tlog-proof` (c2sp.org/tlog-proof; docs/formats.md §8):
  *
  *   c2sp.org/tlog-proof@v1
  *   extra <b64 entry bytes>
@@ -142,7 +142,7 @@ export type ArtifactInput = Uint8Array | { digest: Uint8Array };
 
 /**
  * Verifies a bundle offline against an artifact and a policy, following the
- * five steps of FORMATS.md §8. Never throws for bad bundles: the result
+ * five steps of docs/formats.md §8. Never throws for bad bundles: the result
  * says which step failed (a quorum larger than the witness list can never
  * be met, so it fails step 5). Throws MalformedError only for a malformed
  * policy: a bad vkey, a log key of type 0x04, two different witness keys

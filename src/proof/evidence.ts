@@ -1,5 +1,5 @@
 /**
- * Split-view evidence (FORMATS.md §9): a JSON document that proves, with
+ * Split-view evidence (docs/formats.md §9): a JSON document that proves, with
  * the log's verifier key alone, that the log signed two trees where one is
  * not a prefix of the other.
  *

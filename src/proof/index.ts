@@ -1,6 +1,6 @@
 /**
- * Offline proofs: `.tlog-proof` bundles (c2sp.org/tlog-proof, FORMATS.md §8)
- * and split-view evidence (FORMATS.md §9). Browser-safe: nothing here
+ * Offline proofs: `.tlog-proof` bundles (c2sp.org/tlog-proof, docs/formats.md §8)
+ * and split-view evidence (docs/formats.md §9). Browser-safe: nothing here
  * imports a Node-only module.
  */
 export * from './bundle.js';

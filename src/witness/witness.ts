@@ -1,5 +1,5 @@
 /**
- * A c2sp.org/tlog-witness witness (FORMATS.md §6): `add-checkpoint`
+ * A c2sp.org/tlog-witness witness (docs/formats.md §6): `add-checkpoint`
  * processing and the monitoring path, with no HTTP in it.
  *
  * For each known log (origin → log key) the witness keeps the latest

@@ -1,5 +1,5 @@
 /**
- * Entry benchmark (FORMATS.md §4, src/entry): encode, strict decode, sign and
+ * Entry benchmark (docs/formats.md §4, src/entry): encode, strict decode, sign and
  * signature verification on both Ed25519 backends, and the file digest.
  *
  *     npx tsx test/bench/entry.ts          (or: npm run bench entry)

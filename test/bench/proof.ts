@@ -1,5 +1,5 @@
 /**
- * Proof bundle benchmark (FORMATS.md §8, src/proof): full offline bundle
+ * Proof bundle benchmark (docs/formats.md §8, src/proof): full offline bundle
  * verifications per second — parse and the five steps — on the reference
  * bundle (entry 3 of a 5-entry log, one witness cosignature), the artifact
  * given as its digest, on both Ed25519 backends.

@@ -1,5 +1,5 @@
 /**
- * The JSON form of an entry (FORMATS.md §4, src/entry/json.ts): exact
+ * The JSON form of an entry (docs/formats.md §4, src/entry/json.ts): exact
  * member set, strict hex and base64, duplicate members refused, and the same
  * field rules as the CBOR form.
  */

@@ -1,5 +1,5 @@
 /**
- * Property tests and fuzzing of the entry codec (FORMATS.md §4) with
+ * Property tests and fuzzing of the entry codec (docs/formats.md §4) with
  * fast-check: random valid entries round-trip through CBOR and JSON, a
  * changed byte never yields a second entry with a valid signature, and no
  * input — random, CBOR-shaped, or anything cbor-x itself can encode — makes

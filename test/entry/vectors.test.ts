@@ -1,5 +1,5 @@
 /**
- * Entry vectors (FORMATS.md §4): the shared reference set
+ * Entry vectors (docs/formats.md §4): the shared reference set
  * (vectors/entry/entries.json, from an independent Go implementation) and
  * our generated additions (negative.json, extra-good.json), on both Ed25519
  * backends.
@@ -55,7 +55,7 @@ t.test('signer identity', async (t) => {
   for (const [backend, ed] of BACKENDS) {
     const pub = ed.publicKey(seed);
     t.equal(keyHash(pub), shared.signer.keyHash, `${backend}: keyHash of the signer's public key`);
-    // The vkey's base64 payload is 0x01 || public key; split on the first two '+' only (FORMATS.md §2).
+    // The vkey's base64 payload is 0x01 || public key; split on the first two '+' only (docs/formats.md §2).
     const vkeyKey = Buffer.from(shared.signer.vkey.split('+').slice(2).join('+'), 'base64').subarray(1);
     t.equal(hex(pub), hex(vkeyKey), `${backend}: public key of the seed equals the vkey's key`);
   }

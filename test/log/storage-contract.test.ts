@@ -2,7 +2,9 @@
  * The storage contract (src/log/storage.ts), run unchanged against every
  * backend: identity, commit, compare-and-swap conflicts, a failed batch
  * that stores nothing, every read, lookups with paging, missing data as
- * NotFoundError, and a restart that keeps it all. The expected values come
+ * NotFoundError, a restart that keeps it all, and checkpoint retention
+ * (one per second of the store's clock, the newest and every witnessed one
+ * always kept) on a clock the test moves. The expected values come
  * from the test's own oracle (the batches it built), never from the store.
  */
 import t, { type Test } from 'tap';
@@ -18,8 +20,8 @@ import { freshDatabase, pgServer } from './pg.js';
 
 interface Backend {
   name: string;
-  /** Opens the store (again, after close: the same data). */
-  open(): Promise<LogStorage>;
+  /** Opens the store (again, after close: the same data), reading time from `now`. */
+  open(now: () => number): Promise<LogStorage>;
 }
 
 /** Builds batches as the sequencer does, keeping every node as the oracle. */
@@ -85,7 +87,10 @@ async function rejects(t: Test, p: Promise<unknown>, type: new (...a: never[]) =
 }
 
 async function contract(t: Test, backend: Backend): Promise<void> {
-  let store = await backend.open();
+  // The store's clock, in milliseconds: each batch below is a second apart unless a test says otherwise.
+  let clock = Date.UTC(2026, 0, 1, 12, 0, 0);
+  const now = () => clock;
+  let store = await backend.open(now);
   t.teardown(() => store.close());
   const o = new Oracle();
 
@@ -102,6 +107,7 @@ async function contract(t: Test, backend: Backend): Promise<void> {
     const b = o.batch(count);
     await store.writer.commitBatch(b);
     o.accept(b);
+    clock += 1000;
   }
   const latest = await store.writer.latestCheckpoint();
   t.equal(latest?.size, 305, 'the latest checkpoint is the last committed');
@@ -167,30 +173,71 @@ async function contract(t: Test, backend: Backend): Promise<void> {
     t.same(await store.reader.lookup('name', 'nothing', -1, 10), [], `${label}: no match`);
   };
   await check('open');
-  await store.writer.setWitnessed(300, 'witnessed note 300\n');
-  t.same(await store.reader.latestWitnessed(), { size: 300, note: 'witnessed note 300\n' }, 'the witnessed checkpoint');
+  const cp300 = (await store.reader.checkpointAt(300))!;
+  await store.writer.setWitnessed(cp300, 'witnessed note 300\n');
+  const witnessed300 = { size: 300, rootHash: cp300.rootHash, note: 'witnessed note 300\n' };
+  t.same(await store.reader.latestWitnessed(), witnessed300, 'the witnessed checkpoint');
 
   // Restart: everything is still there, and commits continue from it.
   await store.close();
-  store = await backend.open();
+  store = await backend.open(now);
   await check('after restart');
-  t.same(await store.reader.latestWitnessed(), { size: 300, note: 'witnessed note 300\n' }, 'after restart: the witnessed checkpoint');
+  t.same(await store.reader.latestWitnessed(), witnessed300, 'after restart: the witnessed checkpoint');
   t.same(await store.identity(), { origin: 'a.example/log', verifierKey: 'a.example/log+01234567+KEY' }, 'after restart: the identity');
   const next = o.batch(3);
   await store.writer.commitBatch(next);
   o.accept(next);
   t.equal((await store.reader.latestCheckpoint())?.size, 308, 'after restart: commits continue');
+  clock += 1000;
+
+  // Retention: batches of one entry, five in each second (308 is alone in its second).
+  const roots = new Map<number, string>();
+  const commitAt = async (time: number) => {
+    clock = time;
+    const b = o.batch(1);
+    await store.writer.commitBatch(b);
+    o.accept(b);
+    roots.set(b.checkpoint.size, hex(b.checkpoint.rootHash));
+    return b.checkpoint;
+  };
+  for (let i = 0; i < 15; i++) await commitAt(Date.UTC(2026, 0, 1, 13, 0, Math.floor(i / 5), (i % 5) * 200 + 1));
+  const kept = async () => {
+    const sizes: number[] = [];
+    for (let size = 0; size <= o.size; size++) if ((await store.reader.checkpointAt(size)) !== undefined) sizes.push(size);
+    return sizes;
+  };
+  t.same(await kept(), [0, 300, 305, 308, 313, 318, 323], 'the last checkpoint of each second is kept, and no other');
+  t.equal(hex((await store.reader.checkpointAt(318))?.rootHash), roots.get(318), 'a kept checkpoint has its root');
+  t.equal((await store.reader.latestCheckpoint())?.size, 323, 'the newest is the latest');
+
+  // A witnessed checkpoint stays even when a newer one comes in the same second.
+  const cp324 = await commitAt(Date.UTC(2026, 0, 1, 13, 0, 3, 0));
+  await store.writer.setWitnessed(cp324, 'witnessed note 324\n');
+  const cp325 = await commitAt(Date.UTC(2026, 0, 1, 13, 0, 3, 100));
+  // 325's quorum arrives after 326 made retention drop it: it is stored again, with its root.
+  await commitAt(Date.UTC(2026, 0, 1, 13, 0, 3, 200));
+  t.equal(await store.reader.checkpointAt(325), undefined, '325 was dropped by the commit of 326');
+  await store.writer.setWitnessed(cp325, 'witnessed note 325\n');
+  t.same(await store.reader.latestWitnessed(), { size: 325, rootHash: cp325.rootHash, note: 'witnessed note 325\n' }, 'a dropped checkpoint that reaches the quorum is stored again');
+  t.same(await store.reader.checkpointAt(325), cp325, 'with the note the log signed');
+  await commitAt(Date.UTC(2026, 0, 1, 13, 0, 3, 300));
+  t.same(await kept(), [0, 300, 305, 308, 313, 318, 323, 324, 325, 327], 'witnessed checkpoints are never dropped; 326 went when 327 came in its second');
+  t.equal((await store.writer.latestCheckpoint())?.size, 327, 'compare-and-swap still sees the newest');
+  const late = o.batch(1);
+  await rejects(t, store.writer.commitBatch({ ...late, fromSize: 326, checkpoint: { ...late.checkpoint, size: 327 } }), ConflictError, 'a batch from a dropped size is still refused');
+  await commitAt(Date.UTC(2026, 0, 1, 13, 0, 4, 0));
+  t.equal(await store.writer.entryCount(), 328, 'and commits continue');
 }
 
 t.test('sqlite', async (t) => {
   const dir = tempDir();
   t.teardown(() => removeDir(dir));
-  await contract(t, { name: 'sqlite', open: async () => new SqliteStorage(join(dir, 'log.db')) });
+  await contract(t, { name: 'sqlite', open: async (now) => new SqliteStorage(join(dir, 'log.db'), { now }) });
 });
 
 t.test('postgres', async (t) => {
   const server = pgServer(t);
   if (!server) return;
   const url = await freshDatabase(t, server);
-  await contract(t, { name: 'postgres', open: () => openPostgres(url) });
+  await contract(t, { name: 'postgres', open: (now) => openPostgres(url, { now }) });
 });

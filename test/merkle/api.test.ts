@@ -1,6 +1,6 @@
 /**
  * The plan/read/assemble contract of merkle/proof.ts, input checks that
- * name their parameter (noble style), and FORMATS.md §9 split-view
+ * name their parameter (noble style), and docs/formats.md §9 split-view
  * evidence through consistencyRoots without the prepend step.
  */
 import t from 'tap';
@@ -106,7 +106,7 @@ t.test('verifiers return nothing and throw on failure', async (t) => {
   t.doesNotThrow(() => verifyConsistency(13, 13, [], root, root), 'equal sizes, equal roots, empty proof');
 });
 
-t.test('split-view evidence (FORMATS.md §9): the loop without the prepend step', async (t) => {
+t.test('split-view evidence (docs/formats.md §9): the loop without the prepend step', async (t) => {
   // Log A's tree of 8 and a forked tree B of 13 whose first 8 leaves differ in leaf 3.
   const forked = leaves.slice(0, 13);
   forked[3] = leaves[40]!;

@@ -1,5 +1,5 @@
 /**
- * Sizes and indices up to 2^63-1 (FORMATS.md preamble): planning,
+ * Sizes and indices up to 2^63-1 (docs/formats.md §0): planning,
  * generation and RFC 9162 verification on a consistent synthetic tree that
  * big, compact ranges at the edge of the range, and number/bigint inputs.
  */

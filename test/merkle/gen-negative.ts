@@ -1,6 +1,6 @@
 /**
  * Generates vectors/merkle/negative.json: inclusion and consistency proofs
- * that RFC 9162 §2.1.3.2 / §2.1.4.2 verifiers (with FORMATS.md §1's rules)
+ * that RFC 9162 §2.1.3.2 / §2.1.4.2 verifiers (with docs/formats.md §1's rules)
  * must reject, each a named mutation of a valid case from the reference
  * vectors, with the error class it must raise: MalformedError for input of
  * the wrong shape (length, sizes out of range), ProofError for a

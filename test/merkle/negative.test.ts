@@ -1,7 +1,7 @@
 /**
  * vectors/merkle/negative.json: mutations of valid RFC 9162 §2.1.3/§2.1.4
  * proofs, each rejected with the error class it names (MalformedError or
- * ProofError, FORMATS.md §1), both by the verifiers and, where they apply,
+ * ProofError, docs/formats.md §1), both by the verifiers and, where they apply,
  * by the root-computing functions.
  */
 import t, { type Test } from 'tap';

@@ -1,5 +1,5 @@
 /**
- * c2sp.org/tlog-tiles coordinates (FORMATS.md §7) against
+ * c2sp.org/tlog-tiles coordinates (docs/formats.md §7) against
  * vectors/tiles/tiles.json, canonical path parsing (with a fuzz test), and
  * proofs computed from tiles equal to proofs computed from stored nodes.
  */

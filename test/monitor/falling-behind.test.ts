@@ -1,5 +1,5 @@
 /**
- * The operational `falling-behind` alert (FORMATS.md §12): raised once per
+ * The operational `falling-behind` alert (docs/formats.md §12): raised once per
  * catch-up episode that lasts longer than --max-lag, cleared when the
  * monitor reaches the log, raised again only for a new episode, never with
  * --once, and never as a security alert.

@@ -1,5 +1,5 @@
 /**
- * POST /v1/gossip error statuses (FORMATS.md §13) on a real monitor, and an
+ * POST /v1/gossip error statuses (docs/formats.md §13) on a real monitor, and an
  * unreachable peer: 200 for the log's own checkpoint, 400 malformed, 403 no
  * valid signature by the log key, 404 unknown origin, 413 too large; a dead
  * peer raises an operational `peer-unreachable` alert and never a security

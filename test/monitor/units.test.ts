@@ -1,5 +1,5 @@
 /**
- * Unit tests of the monitor's pure parts: the policy (FORMATS.md §11 name
+ * Unit tests of the monitor's pure parts: the policy (docs/formats.md §11 name
  * patterns, rules, releases files, reload), the bundle work (framing, the
  * signed message cut out of the leaf against the encoder, findings), the
  * worker pool against the in-thread path, and the split compact range

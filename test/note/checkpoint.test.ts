@@ -1,5 +1,5 @@
 /**
- * src/note/checkpoint.ts: c2sp.org/tlog-checkpoint bodies (FORMATS.md §3),
+ * src/note/checkpoint.ts: c2sp.org/tlog-checkpoint bodies (docs/formats.md §3),
  * their canonical form, and opening signed checkpoints.
  */
 import t, { type Test } from 'tap';

@@ -1,5 +1,5 @@
 /**
- * src/note/cosignature.ts: c2sp.org/tlog-cosignature v1 (FORMATS.md §5),
+ * src/note/cosignature.ts: c2sp.org/tlog-cosignature v1 (docs/formats.md §5),
  * beyond the reference line checked in vectors.test.ts.
  */
 import t, { type Test } from 'tap';

@@ -1,6 +1,6 @@
 /**
  * src/note/keys.ts: vkey/skey parsing and formatting, key IDs and names
- * (c2sp.org/signed-note; FORMATS.md §2, §5).
+ * (c2sp.org/signed-note; docs/formats.md §2, §5).
  */
 import t, { type Test } from 'tap';
 import { createHash } from 'node:crypto';

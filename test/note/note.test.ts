@@ -1,6 +1,6 @@
 /**
  * src/note/note.ts: signing and opening signed notes (c2sp.org/signed-note,
- * FORMATS.md §2), beyond the vector cases in vectors.test.ts.
+ * docs/formats.md §2), beyond the vector cases in vectors.test.ts.
  */
 import t, { type Test } from 'tap';
 import { nobleEd25519, type Ed25519 } from '../../src/crypto/ed25519.js';

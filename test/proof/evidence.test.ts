@@ -1,5 +1,5 @@
 /**
- * Split-view evidence (FORMATS.md §9) from real forks: two in-memory trees
+ * Split-view evidence (docs/formats.md §9) from real forks: two in-memory trees
  * signed by the same log key that share, or do not share, a prefix. Built
  * with buildEvidence and the §9 proof (merkle consistencyProof with
  * prependFirstRoot: false, from the larger tree), checked with

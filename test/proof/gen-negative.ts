@@ -139,7 +139,7 @@ export function negativeFile(): NegativeFile {
   ];
   return {
     description:
-      'Mutations of the bundle in bundle-and-evidence.json, each named after its change, with the FORMATS.md §8 step (0 = does not parse) and code a verifier must report under `policy` (or the case\'s own) for artifact bytes `artifact` (or the case\'s own).',
+      'Mutations of the bundle in bundle-and-evidence.json, each named after its change, with the docs/formats.md §8 step (0 = does not parse) and code a verifier must report under `policy` (or the case\'s own) for artifact bytes `artifact` (or the case\'s own).',
     regenerate: 'npx tsx test/proof/gen-negative.ts --write',
     artifact: pv.bundleArtifact,
     policy,

@@ -1,5 +1,5 @@
 /**
- * Witness conformance (c2sp.org/tlog-witness, FORMATS.md §6), table-driven
+ * Witness conformance (c2sp.org/tlog-witness, docs/formats.md §6), table-driven
  * against a real HTTP server on port 0: every add-checkpoint status, the
  * exact content type and body of 409, the monitoring path, conflict
  * evidence kept, and the compare-and-swap race forced through a test hook.

@@ -121,7 +121,7 @@ bad({
 bad({
   name: 'note-duplicated-signature-line-bit-flipped',
   mutation:
-    'append a second line for the log key whose signature has one flipped bit. Go skips a second line of the same key without checking it; FORMATS.md §2 says a known line that fails rejects the note, and Vitrine follows FORMATS.md',
+    'append a second line for the log key whose signature has one flipped bit. Go skips a second line of the same key without checking it; docs/formats.md §2 says a known line that fails rejects the note, and Vitrine follows it',
   kind: 'note',
   input: signed + lineWith(log.name, flipBit(logPayload, 4 + 20)),
   error: 'InvalidError',
@@ -240,7 +240,7 @@ bad({
 }
 bad({
   name: 'note-signature-noncanonical-base64',
-  mutation: 'set a padding bit in the last base64 character of the signature (Go accepts it; FORMATS.md requires canonical base64)',
+  mutation: 'set a padding bit in the last base64 character of the signature (Go accepts it; docs/formats.md §0 requires canonical base64)',
   kind: 'note',
   input: text + '\n' + `\u2014 ${log.name} ${setPaddingBit(b64encode(logPayload))}\n`,
   error: 'MalformedError',

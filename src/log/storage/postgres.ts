@@ -106,6 +106,8 @@ export interface PostgresOptions {
    * refused until one is given.
    */
   shared?: boolean;
+  /** The clock checkpoint retention reads, in milliseconds since the epoch (tests); Date.now by default. */
+  now?: () => number;
 }
 
 /** The sequencer lease as stored: who holds it, under which epoch, until when (database clock). */
@@ -206,9 +208,9 @@ export class PostgresStorage implements LogStorage {
         return row && { size: row.size, rootHash: bytes(row.root_hash), note: row.note };
       },
       latestWitnessed: async () => {
-        const [row] = await this.#reads.unsafe<Array<{ size: number; witnessed: string }>>(
-          'SELECT size, witnessed FROM checkpoints WHERE witnessed IS NOT NULL ORDER BY size DESC LIMIT 1', [], { prepare: true });
-        return row && { size: row.size, note: row.witnessed };
+        const [row] = await this.#reads.unsafe<Array<{ size: number; root_hash: Buffer; witnessed: string }>>(
+          'SELECT size, root_hash, witnessed FROM checkpoints WHERE witnessed IS NOT NULL ORDER BY size DESC LIMIT 1', [], { prepare: true });
+        return row && { size: row.size, rootHash: bytes(row.root_hash), note: row.witnessed };
       },
       readNodes: (ids) => this.#readNodes(this.#reads, ids),
       readLevel: async (level, start, count) => {
@@ -252,8 +254,12 @@ export class PostgresStorage implements LogStorage {
       },
       rightEdge: (size) => this.#readNodes(this.#writes, CompactRange.edgeNodes(BigInt(size)).map((id) => ({ level: id.level, index: Number(id.index) }))),
       commitBatch: (batch) => this.#commit(batch),
-      setWitnessed: async (size, note) => {
-        await this.#writes.unsafe('UPDATE checkpoints SET witnessed = $1 WHERE size = $2', [note, size]);
+      setWitnessed: async (checkpoint, note) => {
+        // Stored again if retention dropped it while its cosigning was in flight.
+        await this.#writes.unsafe(
+          `INSERT INTO checkpoints (size, root_hash, note, created, witnessed) VALUES ($1, $2, $3, $4, $5)
+           ON CONFLICT (size) DO UPDATE SET witnessed = EXCLUDED.witnessed`,
+          [checkpoint.size, Buffer.from(checkpoint.rootHash), checkpoint.note, new Date((this.#opts.now ?? Date.now)()), note]);
       },
     };
   }
@@ -449,7 +455,8 @@ export class PostgresStorage implements LogStorage {
         { prepare: true },
       );
       if (!lock?.held) throw new ConflictError('another node is the writer of this database', BigInt(batch.fromSize));
-      const [head] = await tx.unsafe<Array<{ size: number | null }>>('SELECT max(size) AS size FROM checkpoints', [], { prepare: true });
+      const [head] = await tx.unsafe<Array<{ size: number; second: number; witnessed: string | null }>>(
+        'SELECT size, floor(extract(epoch FROM created))::float8 AS second, witnessed FROM checkpoints ORDER BY size DESC LIMIT 1', [], { prepare: true });
       const current = head?.size ?? 0;
       if (current !== batch.fromSize) {
         throw new ConflictError(`checkpoint compare-and-swap failed: stored size ${current}, batch expects ${batch.fromSize}`, BigInt(current));
@@ -480,9 +487,14 @@ export class PostgresStorage implements LogStorage {
       for (const t of batch.tiles) {
         await tx.unsafe('INSERT INTO tiles (level, idx, data) VALUES ($1, $2, $3)', [t.level, t.index, Buffer.from(t.data)], { prepare: true });
       }
-      await tx.unsafe('INSERT INTO checkpoints (size, root_hash, note) VALUES ($1, $2, $3)', [
-        batch.checkpoint.size, Buffer.from(batch.checkpoint.rootHash), batch.checkpoint.note,
+      const now = (this.#opts.now ?? Date.now)();
+      await tx.unsafe('INSERT INTO checkpoints (size, root_hash, note, created) VALUES ($1, $2, $3, $4)', [
+        batch.checkpoint.size, Buffer.from(batch.checkpoint.rootHash), batch.checkpoint.note, new Date(now),
       ], { prepare: true });
+      // Retention (storage.ts): one checkpoint per second of the clock, the last one; witnessed ones stay.
+      if (head && head.witnessed === null && head.second === Math.floor(now / 1000)) {
+        await tx.unsafe('DELETE FROM checkpoints WHERE size = $1 AND witnessed IS NULL', [head.size], { prepare: true });
+      }
       this.#opts.beforeCommit?.(batch);
     });
   }

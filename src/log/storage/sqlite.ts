@@ -79,6 +79,8 @@ export interface SqliteOptions {
   durability?: 'full' | 'off';
   /** Test hook: called inside the batch transaction after the writes, before COMMIT. Throwing rolls back. */
   beforeCommit?: (batch: Batch) => void;
+  /** The clock checkpoint retention reads, in milliseconds since the epoch (tests); Date.now by default. */
+  now?: () => number;
 }
 
 export class SqliteStorage implements LogStorage {
@@ -119,6 +121,10 @@ export class SqliteStorage implements LogStorage {
       latest: db.prepare<[], { size: number; root_hash: Buffer; note: string }>(
         'SELECT size, root_hash, note FROM checkpoints ORDER BY size DESC LIMIT 1',
       ),
+      latestForRetention: db.prepare<[], { size: number; created: string; witnessed: string | null }>(
+        'SELECT size, created, witnessed FROM checkpoints ORDER BY size DESC LIMIT 1',
+      ),
+      dropCheckpoint: db.prepare<[number]>('DELETE FROM checkpoints WHERE size = ? AND witnessed IS NULL'),
       checkpointAt: db.prepare<[number], { size: number; root_hash: Buffer; note: string }>(
         'SELECT size, root_hash, note FROM checkpoints WHERE size = ?',
       ),
@@ -131,9 +137,12 @@ export class SqliteStorage implements LogStorage {
       insertCheckpoint: db.prepare<[number, Uint8Array, string, string]>(
         'INSERT INTO checkpoints (size, root_hash, note, created) VALUES (?, ?, ?, ?)',
       ),
-      setWitnessed: db.prepare<[string, number]>('UPDATE checkpoints SET witnessed = ? WHERE size = ?'),
-      latestWitnessed: db.prepare<[], { size: number; witnessed: string }>(
-        'SELECT size, witnessed FROM checkpoints WHERE witnessed IS NOT NULL ORDER BY size DESC LIMIT 1',
+      setWitnessed: db.prepare<[number, Uint8Array, string, string, string]>(
+        `INSERT INTO checkpoints (size, root_hash, note, created, witnessed) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (size) DO UPDATE SET witnessed = excluded.witnessed`,
+      ),
+      latestWitnessed: db.prepare<[], { size: number; root_hash: Buffer; witnessed: string }>(
+        'SELECT size, root_hash, witnessed FROM checkpoints WHERE witnessed IS NOT NULL ORDER BY size DESC LIMIT 1',
       ),
       node: db.prepare<[number, number], { hash: Buffer }>('SELECT hash FROM nodes WHERE level = ? AND idx = ?'),
       level: db.prepare<[number, number, number], { hash: Buffer }>(
@@ -155,7 +164,8 @@ export class SqliteStorage implements LogStorage {
     };
     const s = this.#stmt;
     this.#commit = db.transaction((batch: Batch) => {
-      const current = s.latest.get()?.size ?? 0;
+      const previous = s.latestForRetention.get();
+      const current = previous?.size ?? 0;
       if (current !== batch.fromSize) {
         throw new ConflictError(`checkpoint compare-and-swap failed: stored size ${current}, batch expects ${batch.fromSize}`, BigInt(current));
       }
@@ -165,7 +175,10 @@ export class SqliteStorage implements LogStorage {
       for (const e of batch.entries) s.insertEntry.run(e.index, e.leafHash, e.data, e.digest, e.keyHash, e.name);
       for (const n of batch.nodes) s.insertNode.run(n.level, n.index, n.hash);
       for (const t of batch.tiles) s.insertTile.run(t.level, t.index, t.data);
-      s.insertCheckpoint.run(batch.checkpoint.size, batch.checkpoint.rootHash, batch.checkpoint.note, new Date().toISOString());
+      const created = new Date((this.#opts.now ?? Date.now)()).toISOString();
+      s.insertCheckpoint.run(batch.checkpoint.size, batch.checkpoint.rootHash, batch.checkpoint.note, created);
+      // Retention (storage.ts): one checkpoint per second of the clock, the last one; witnessed ones stay.
+      if (previous && previous.witnessed === null && sameSecond(previous.created, created)) s.dropCheckpoint.run(previous.size);
       this.#opts.beforeCommit?.(batch);
     });
     this.reader = {
@@ -185,7 +198,7 @@ export class SqliteStorage implements LogStorage {
       entryCount: () => settle(() => this.entryCount()),
       rightEdge: (size) => settle(() => this.readNodes(CompactRange.edgeNodes(BigInt(size)).map((id) => ({ level: id.level, index: Number(id.index) })))),
       commitBatch: (batch) => settle(() => this.#commit(batch)),
-      setWitnessed: (size, note) => settle(() => this.setWitnessed(size, note)),
+      setWitnessed: (checkpoint, note) => settle(() => this.setWitnessed(checkpoint, note)),
     };
   }
 
@@ -215,13 +228,14 @@ export class SqliteStorage implements LogStorage {
     return row && { size: row.size, rootHash: bytes(row.root_hash), note: row.note };
   }
 
-  setWitnessed(size: number, note: string): void {
-    this.#stmt.setWitnessed.run(note, size);
+  setWitnessed(checkpoint: CheckpointRecord, note: string): void {
+    const created = new Date((this.#opts.now ?? Date.now)()).toISOString();
+    this.#stmt.setWitnessed.run(checkpoint.size, checkpoint.rootHash, checkpoint.note, created, note);
   }
 
-  latestWitnessed(): { size: number; note: string } | undefined {
+  latestWitnessed(): CheckpointRecord | undefined {
     const row = this.#stmt.latestWitnessed.get();
-    return row && { size: row.size, note: row.witnessed };
+    return row && { size: row.size, rootHash: bytes(row.root_hash), note: row.witnessed };
   }
 
   entryCount(): number {
@@ -339,6 +353,11 @@ function settle<T>(f: () => T): Promise<T> {
   } catch (err) {
     return Promise.reject(err);
   }
+}
+
+/** Whether two ISO 8601 UTC times (Date.toISOString) fall in the same second. */
+function sameSecond(a: string, b: string): boolean {
+  return a.slice(0, 19) === b.slice(0, 19);
 }
 
 function toEntry(row: Row): StoredEntry {

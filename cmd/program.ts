@@ -1,0 +1,59 @@
+/**
+ * The `vitrine` program: the table of subcommands and the exit codes every
+ * --help ends with. cmd/vitrine.ts runs it; tests build it to read the help
+ * without spawning a process per command.
+ *
+ * Subcommand modules are imported lazily: `vitrine sign ...` loads only
+ * cmd/sign.ts and what it needs, so a short command starts fast. The
+ * top-level help (or an unknown command) loads them all.
+ */
+import { Command } from 'commander';
+import { EXIT_HELP, type Register } from './common.js';
+
+/** Command modules: one line each, keyed by the subcommand they register. */
+const commands: Record<string, () => Promise<{ register: Register }>> = {
+  keygen: () => import('./keygen.js'),
+  sign: () => import('./sign.js'),
+  verify: () => import('./verify.js'),
+  'verify-evidence': () => import('./verify-evidence.js'),
+  serve: () => import('./serve.js'),
+  submit: () => import('./submit.js'),
+  monitor: () => import('./monitor.js'),
+  migrate: () => import('./migrate.js'),
+};
+
+/** The names of every subcommand, in help order. */
+export const COMMAND_NAMES: readonly string[] = Object.keys(commands);
+
+/** Builds the program with the named subcommand (all of them when `only` is not one). */
+export async function buildProgram(only?: string): Promise<Command> {
+  const program = new Command('vitrine')
+    .description('Vitrine: a binary transparency log for software releases.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  const names = only !== undefined && Object.hasOwn(commands, only) ? [only] : COMMAND_NAMES;
+  const modules = await Promise.all(names.map((n) => commands[n]!()));
+  for (const m of modules) m.register(program);
+  addExitStatus(program);
+  return program;
+}
+
+/** Commands whose own help text already lists their exit codes. */
+const OWN_EXIT_HELP = new Set(['verify', 'verify-evidence']);
+
+/** Exit codes of commands that differ from the common EXIT_HELP. */
+const EXIT_HELP_OF: Record<string, string> = {
+  serve: 'Exit status: 0 stopped by SIGINT or SIGTERM, or --print-vkey printed the key;\n1 refusing to start (the reason is on stderr) or a failure while running;\n2 usage error (bad flag or argument).',
+  monitor: 'Exit status: with --once, 0 no security alert stands, 1 a security alert\nstands, 2 an operational failure or a usage error. Without --once it runs\nuntil stopped (0), or exits 2 when it cannot start.',
+};
+
+/** Every command's --help ends with its exit codes (nested ones keyed "monitor ack"). */
+function addExitStatus(cmd: Command, prefix = ''): void {
+  for (const sub of cmd.commands) {
+    const name = `${prefix}${sub.name()}`;
+    if (!OWN_EXIT_HELP.has(name)) sub.addHelpText('after', `\n${EXIT_HELP_OF[name] ?? EXIT_HELP}`);
+    addExitStatus(sub, `${name} `);
+  }
+}

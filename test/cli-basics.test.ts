@@ -1,0 +1,131 @@
+/**
+ * Command-line behaviour every command shares (issue 14 §2, §3): the exit
+ * codes at the end of every --help, example lines that keep their `\`
+ * continuation, keys from the environment, `sign -o -`, the refusal of a
+ * signer key that others can read, and start-up refusals that name the path
+ * and the fix instead of a raw errno. The help is read from the program
+ * itself (cmd/program.ts) without a process per command; the rest runs the
+ * built binary.
+ */
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildProgram, COMMAND_NAMES } from '../cmd/program.js';
+import { systemRefusal } from '../cmd/serve.js';
+import { hexEncode } from '../src/encoding.js';
+import { parseAndVerifyEntry } from '../src/entry/index.js';
+import { formatSigner, generateSigner } from '../src/note/index.js';
+import type { Command } from 'commander';
+
+const bin = join(dirname(fileURLToPath(import.meta.url)), '../dist/cmd/vitrine.js');
+
+function run(cwd: string, args: string[], env: Record<string, string> = {}): { status: number | null; stdout: Buffer; stderr: string } {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITRINE_')));
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd, env: { ...clean, ...env } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString('utf8') };
+}
+
+/** The full --help text of one command, as `vitrine CMD --help` prints it. */
+function helpOf(cmd: Command): string {
+  let out = '';
+  cmd.configureOutput({ writeOut: (s) => (out += s) });
+  cmd.outputHelp();
+  return out;
+}
+
+t.test('every command --help ends with its exit codes', async (t) => {
+  const program = await buildProgram();
+  const seen = program.commands.map((c) => c.name());
+  t.same(seen, [...COMMAND_NAMES], 'the program has every command');
+  const all: Command[] = [];
+  const walk = (c: Command) => c.commands.forEach((s) => (all.push(s), walk(s)));
+  walk(program);
+  for (const cmd of all) {
+    const help = helpOf(cmd);
+    const at = help.lastIndexOf('\nExit status: ');
+    t.ok(at >= 0, `${cmd.name()} --help has an Exit status paragraph`);
+    const codes = help.slice(at + 1).split('\n\n')[0]!;
+    t.match(codes, /\b0 [\s\S]*\b1 [\s\S]*\b2 /, `${cmd.name()} --help lists exit codes 0, 1 and 2`);
+    t.ok(codes.split('\n').every((l) => l.length <= 80), `${cmd.name()}: the exit-code lines are wrapped at 80 columns`);
+  }
+  for (const name of ['serve', 'monitor']) {
+    const help = helpOf(program.commands.find((c) => c.name() === name)!);
+    const cont = help.split('\n').filter((l) => /^\s+vitrine /.test(l) && l.endsWith('\\'));
+    t.ok(cont.length >= 1, `${name}: an example is continued with a trailing backslash`);
+    for (const l of cont) {
+      const next = help.split('\n')[help.split('\n').indexOf(l) + 1]!;
+      t.match(next, /^\s{4,}--/, `${name}: the continued example goes on on its own line`);
+    }
+  }
+  const serveHelp = helpOf(program.commands.find((c) => c.name() === 'serve')!);
+  t.match(serveHelp, /--print-vkey/, 'serve documents --print-vkey');
+
+  // The binary loads only the command it runs; its help is the same text.
+  const r = run(tmpdir(), ['sign', '--help']);
+  t.equal(r.status, 0, 'vitrine sign --help exits 0');
+  t.match(r.stdout.toString(), /Exit status: 0 success; 1 the operation failed/, 'and ends with the exit codes');
+});
+
+t.test('sign: -o -, VITRINE_KEY, and a key others can read', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vitrine-cli-basics-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const signer = generateSigner('release@example.com');
+  writeFileSync(join(dir, 'release.key'), `${formatSigner(signer)}\n`, { mode: 0o600 });
+  const artifact = 'artifact bytes\n';
+  writeFileSync(join(dir, 'a.bin'), artifact);
+  const digest = createHash('sha256').update(artifact).digest('hex');
+
+  const toFile = run(dir, ['sign', '--key', 'release.key', '--name', 'pkg:generic/a@1', 'a.bin']);
+  t.equal(toFile.status, 0, `sign to a file exits 0 (${toFile.stderr})`);
+  const fileBytes = readFileSync(join(dir, 'a.bin.entry'));
+
+  const toStdout = run(dir, ['sign', '--key', 'release.key', '--name', 'pkg:generic/a@1', '-o', '-', 'a.bin']);
+  t.equal(toStdout.status, 0, `sign -o - exits 0 (${toStdout.stderr})`);
+  t.notOk(existsSync(join(dir, '-')), 'no file named "-" is written');
+  const entry = parseAndVerifyEntry(new Uint8Array(toStdout.stdout));
+  t.equal(hexEncode(entry.digest), digest, 'stdout carries a signed entry of the artifact');
+  t.equal(hexEncode(entry.key), hexEncode(signer.publicKey), 'signed by the given key');
+  t.ok(toStdout.stdout.equals(fileBytes), 'the same bytes as the entry file (signing is deterministic)');
+  t.match(toStdout.stderr, /leaf [0-9a-f]{64}/, 'the leaf hash goes to stderr');
+
+  rmSync(join(dir, 'a.bin.entry'));
+  const env = run(dir, ['sign', '--name', 'pkg:generic/a@1', 'a.bin'], { VITRINE_KEY: 'release.key' });
+  t.equal(env.status, 0, `VITRINE_KEY stands in for --key (${env.stderr})`);
+  t.ok(readFileSync(join(dir, 'a.bin.entry')).equals(fileBytes), 'and signs with that key');
+  const flagWins = run(dir, ['sign', '--key', 'nope.key', '--name', 'pkg:generic/a@1', '-o', '-', 'a.bin'], { VITRINE_KEY: 'release.key' });
+  t.equal(flagWins.status, 1, '--key overrides VITRINE_KEY');
+  t.match(flagWins.stderr, /nope\.key: no such file/, 'the flag is the key that was tried');
+
+  chmodSync(join(dir, 'release.key'), 0o640);
+  const leaked = run(dir, ['sign', '--key', 'release.key', '--name', 'pkg:generic/a@1', '-o', 'b.entry', 'a.bin']);
+  t.equal(leaked.status, 1, 'a signer key readable by the group is refused');
+  t.match(leaked.stderr, /^vitrine: refusing to use the signer key release\.key: it is readable by group or others \(mode 640\); run chmod 600 release\.key\n$/, 'with the mode and the fix');
+  t.notOk(existsSync(join(dir, 'b.entry')), 'and nothing is written');
+});
+
+t.test('serve: refusing to start names the path and the fix', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vitrine-cli-refuse-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'afile'), '');
+  mkdirSync(join(dir, 'adir'));
+  const asData = run(dir, ['serve', '--data', 'afile', '--origin', 'x.example/log', '--listen', '127.0.0.1:0']);
+  t.equal(asData.status, 1, 'a file as --data: exit 1');
+  t.equal(asData.stderr, 'vitrine: refusing to start: afile: exists and is not a directory; remove or rename it, or choose another path (EEXIST)\n', 'one sentence with the path and the fix');
+  const asKey = run(dir, ['serve', '--data', 'd', '--origin', 'x.example/log', '--listen', '127.0.0.1:0', '--key', 'adir']);
+  t.equal(asKey.status, 1, 'a directory as --key: exit 1');
+  t.match(asKey.stderr, /^vitrine: refusing to start: the log key adir is not a file/, 'says what is wrong with the path');
+
+  // EACCES and EROFS cannot be provoked here (the tests may run as root, on a
+  // writable disk): check the sentence for errors shaped as Node makes them.
+  for (const [code, fix] of [['EACCES', /permission denied; give the user running vitrine/], ['EROFS', /read-only file system; put the data on a writable/], ['EISDIR', /is a directory where a file is expected/]] as const) {
+    const err = Object.assign(new Error(`${code}: x, open '/var/lib/vitrine/log.db'`), { code, path: '/var/lib/vitrine/log.db' });
+    const msg = systemRefusal(err);
+    t.match(msg, /^refusing to start: \/var\/lib\/vitrine\/log\.db: /, `${code}: names the path`);
+    t.match(msg, fix, `${code}: says how to fix it`);
+  }
+  t.equal(systemRefusal(new Error('other')), undefined, 'other errors are left to their own handling');
+});
