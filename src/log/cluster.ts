@@ -85,6 +85,8 @@ export class ClusterNode implements SequencerView {
   #following: Promise<void> | undefined;
   /** False once this node found the database behind its record: it only follows from then on. */
   #mayLead = true;
+  /** The last failure logged per event, to keep an outage from flooding the log. */
+  readonly #failing = new Map<string, { message: string; at: number }>();
   #closed = false;
 
   constructor(o: ClusterOptions) {
@@ -134,7 +136,7 @@ export class ClusterNode implements SequencerView {
       leaseMs: this.#o.leaseMs,
       onElected: (epoch) => this.#elected(epoch),
       onDeposed: (epoch) => this.#deposed(epoch),
-      onError: (err) => this.#o.log('lease-error', { message: (err as Error).message }),
+      onError: (err) => this.#quiet('lease-error', (err as Error).message),
     });
     this.#leadership.start();
     this.#timer = setInterval(() => void this.follow(), this.#o.followMs ?? Math.max(50, Math.floor(this.#o.leaseMs / 12)));
@@ -198,10 +200,20 @@ export class ClusterNode implements SequencerView {
       this.#leader = lease?.live ? lease : undefined;
       if (cp) this.#adopt(cp, 'database');
       if (witnessed && witnessing && witnessed.size <= this.size) witnessing.learn(witnessed);
+      this.#failing.delete('follow-failed');
     } catch (err) {
       this.#leader = undefined;
-      this.#o.log('follow-failed', { message: (err as Error).message });
+      this.#quiet('follow-failed', (err as Error).message);
     }
+  }
+
+  /** Logs a repeated failure once per message and at most every 10 s, so an outage does not flood the log. */
+  #quiet(event: string, message: string): void {
+    const last = this.#failing.get(event);
+    const now = performance.now();
+    if (last && last.message === message && now - last.at < 10_000) return;
+    this.#failing.set(event, { message, at: now });
+    this.#o.log(event, { message });
   }
 
   /**
