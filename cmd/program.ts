@@ -20,6 +20,10 @@ const commands: Record<string, () => Promise<{ register: Register }>> = {
   submit: () => import('./submit.js'),
   monitor: () => import('./monitor.js'),
   migrate: () => import('./migrate.js'),
+  log: () => import('./read.js'),
+  get: () => import('./read.js'),
+  search: () => import('./read.js'),
+  proof: () => import('./read.js'),
 };
 
 /** The names of every subcommand, in help order. */
@@ -34,19 +38,19 @@ export async function buildProgram(only?: string): Promise<Command> {
     .exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const names = only !== undefined && Object.hasOwn(commands, only) ? [only] : COMMAND_NAMES;
-  const modules = await Promise.all(names.map((n) => commands[n]!()));
+  // One module may register several commands (cmd/read.ts): register each module once.
+  const modules = new Set(await Promise.all(names.map((n) => commands[n]!())));
   for (const m of modules) m.register(program);
   addExitStatus(program);
   return program;
 }
 
 /** Commands whose own help text already lists their exit codes. */
-const OWN_EXIT_HELP = new Set(['verify', 'verify-evidence']);
+const OWN_EXIT_HELP = new Set(['verify', 'verify-evidence', 'monitor', 'monitor alerts', 'monitor ack']);
 
 /** Exit codes of commands that differ from the common EXIT_HELP. */
 const EXIT_HELP_OF: Record<string, string> = {
   serve: 'Exit status: 0 stopped by SIGINT or SIGTERM, or --print-vkey printed the key;\n1 refusing to start (the reason is on stderr) or a failure while running;\n2 usage error (bad flag or argument).',
-  monitor: 'Exit status: with --once, 0 no security alert stands, 1 a security alert\nstands, 2 an operational failure or a usage error. Without --once it runs\nuntil stopped (0), or exits 2 when it cannot start.',
 };
 
 /** Every command's --help ends with its exit codes (nested ones keyed "monitor ack"). */

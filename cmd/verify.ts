@@ -14,7 +14,6 @@ import { nodeEd25519 } from '../src/crypto/ed25519-node.js';
 import { b64encode, hexEncode } from '../src/encoding.js';
 import { VitrineError } from '../src/errors.js';
 import { digestFile } from '../src/entry/digest.js';
-import { keyHash } from '../src/entry/index.js';
 import { parseCosignerVerifier, parseVerifier, TYPE_ED25519, type Verifier } from '../src/note/index.js';
 import { MAX_BUNDLE_BYTES, verifyBundle, type BundleResult } from '../src/proof/index.js';
 import { action, CliError, collect, EXIT_FAIL, intOption, UsageError } from './common.js';
@@ -109,7 +108,7 @@ async function verify(artifact: string, bundleArg: string | undefined, opts: Ver
       ok: true,
       name: e.name,
       digest: hexEncode(e.digest),
-      keyHash: keyHash(e.key),
+      keyHash: hexEncode(result.signers[0]!.keyHash),
       ...(e.annotations === undefined ? {} : { annotations: e.annotations }),
       index: result.index.toString(),
       origin: result.origin,

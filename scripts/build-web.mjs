@@ -10,7 +10,18 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BUDGET = 150 * 1024;
-const common = { bundle: true, platform: 'browser', format: 'esm', target: 'es2022', minify: true, legalComments: 'none', logLevel: 'warning', absWorkingDir: root };
+// merkle/_sha256.ts is fast but weighs ~28 KB; browsers get the small
+// equivalent (merkle/_sha256-small.ts, held to the same results by
+// test/merkle/hash.test.ts).
+const smallSha256 = {
+  name: 'small-sha256',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/_sha256\.js$/ }, (args) =>
+      args.importer.startsWith(join(root, 'merkle')) ? { path: join(root, 'merkle/_sha256-small.ts') } : undefined,
+    );
+  },
+};
+const common = { plugins: [smallSha256], bundle: true, platform: 'browser', format: 'esm', target: 'es2022', minify: true, legalComments: 'none', logLevel: 'warning', absWorkingDir: root };
 
 await build({ ...common, entryPoints: ['src/browser/index.ts'], outfile: 'dist/browser/vitrine.js' });
 const out = join(root, 'dist/web');

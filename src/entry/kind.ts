@@ -13,6 +13,7 @@
  * never import each other in a cycle.
  */
 import type { Ed25519 } from '../crypto/ed25519.js';
+import type { P256 } from '../crypto/p256.js';
 import type { Annotations } from './entry.js';
 
 /** CBOR types a body field may have: a byte string, a text string, an unsigned integer, or an array of byte strings. */
@@ -44,18 +45,20 @@ export interface Signer {
   /** The key's native format: a Vitrine vkey/raw key, an OpenSSH key, a minisign key, or PEM (SPKI). */
   readonly format: 'vitrine' | 'ssh' | 'minisign' | 'pem';
   /**
-   * The native fingerprint: SSH `SHA256:<base64>` (as ssh-keygen -l), the
-   * minisign key ID (16 uppercase hex digits), `sha256:<hex>` of the SPKI DER
-   * for PEM keys, the hex key hash for Vitrine keys.
+   * The native fingerprint: `SHA256:<unpadded base64>` of the SSH key blob
+   * (as ssh-keygen -l prints it) or of the SPKI DER for PEM keys, the minisign
+   * key ID (16 uppercase hex digits), the hex key hash for Vitrine keys.
    */
   readonly fingerprint: string;
   /** SHA-256 of the key's identity bytes (docs/formats.md §4.4): the key hash of lookups and policies. */
   readonly keyHash: Uint8Array;
 }
 
-/** The signature backends a kind may use; Ed25519 is injected so Node can use node:crypto and browsers stay pure JS. */
+/** The signature backends a kind may use, injected so Node can use node:crypto and browsers stay pure JS. */
 export interface Crypto {
   readonly ed: Ed25519;
+  /** ECDSA P-256 over SHA-256 of a message; kinds fall back to the pure-JS one (../crypto/p256.ts) when absent. */
+  readonly p256?: P256;
 }
 
 /** An entry of version 2: the common fields and a kind-specific body. */
@@ -84,4 +87,10 @@ export interface EntryKind {
   verify(entry: EntryV2, crypto: Crypto): void;
   /** The signers, first the one whose key hash the log indexes. */
   signers(entry: EntryV2): Signer[];
+  /**
+   * Further artifacts the entry speaks for (an attestation's other
+   * subjects): the log finds the entry by each of their digests and names
+   * too. Absent for kinds about one artifact.
+   */
+  subjects?(entry: EntryV2): Array<{ readonly name: string; readonly digest: Uint8Array }>;
 }

@@ -24,8 +24,12 @@ import { findKind, kindIds } from './kinds/index.js';
 
 /** Key 1 of a version-2 entry. */
 export const ENTRY_VERSION_2 = 2;
-/** Largest entry of any kind, in bytes (a kind may set a lower limit). */
-export const MAX_ENTRY_V2_SIZE = 128 * 1024;
+/**
+ * Largest entry of any kind, in bytes (a kind may set a lower limit): entry
+ * bundles frame each entry with a 16-bit length (docs/formats.md §4.1, §7),
+ * so no larger entry could be served.
+ */
+export const MAX_ENTRY_V2_SIZE = 65535;
 
 const KEY = { version: 1, kind: 2, name: 3, digest: 4, body: 5, annotations: 6 } as const;
 const KEY_NAMES: ReadonlyMap<number, string> = new Map(Object.entries(KEY).map(([name, k]) => [k, name]));

@@ -62,6 +62,8 @@ export interface ClusterOptions {
   /** How long a forwarded submission waits for the sequencer's answer. */
   forwardTimeoutMs: number;
   witnessing?: Witnessing;
+  /** Called whenever the checkpoint this node serves advanced (e.g. to publish it). */
+  onAdvance?: () => void;
   log: Logger;
 }
 
@@ -241,6 +243,7 @@ export class ClusterNode implements SequencerView {
       }
     }
     this.#head = cp;
+    if (from !== 'start') this.#o.onAdvance?.();
   }
 
   /**

@@ -32,6 +32,7 @@ import { LogService } from './service.js';
 import { SqliteStorage, type SqliteOptions } from './storage/sqlite.js';
 import { checkAgainstRecord, readSignedRecord, RECOVERY_DOC, writeSignedRecord } from './signed-record.js';
 import { probeWitnesses } from './witness-probe.js';
+import { Publisher } from './publish.js';
 import type { CheckpointRecord, LogStorage } from './storage.js';
 
 export { StartupError };
@@ -67,6 +68,8 @@ export interface OpenLogOptions {
   witnessMetrics?: WitnessMetrics;
   /** How often lagging witnesses are asked again on an idle log (default 2000 ms). */
   witnessRetryMs?: number;
+  /** Most sequenced entries waiting for a witnessed checkpoint before submissions get 503 (default: poolSize). */
+  witnessBacklog?: number;
   log?: Logger;
   onBatch?: SequencerOptions['onBatch'];
   onError?: SequencerOptions['onError'];
@@ -90,6 +93,11 @@ export interface OpenLogOptions {
     followMs?: number;
     forwardTimeoutMs: number;
   };
+  /**
+   * Writes the tlog-tiles read path (checkpoint, tile/..., tile/entries/...)
+   * as static files under this directory as they are made (publish.ts).
+   */
+  publishDir?: string;
   /** Test hooks for fault injection in the SQLite storage. */
   storage?: SqliteOptions;
 }
@@ -142,22 +150,21 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
             'if it never did, move it out of the directory and pass it with --key',
         );
       }
-      // The origin goes first: a crash before the key is written leaves a directory that starts again.
-      await storage.setIdentity({ origin: o.origin });
     }
     // The key is made only for a log that never published (first start, or a crash during it).
     const create = o.keyFile === undefined && !published;
     if (o.keyFile === undefined && published && !existsSync(keyPath)) {
       throw new StartupError(`the log key ${keyPath} is missing; restore it from your backup (or pass --key FILE)`);
     }
+    // When this start makes the key, the origin goes first: a crash before the key is written leaves a directory
+    // that starts again. With a given key nothing is written until the rollback checks below have passed.
+    if (stored === undefined && create) await storage.setIdentity({ origin: o.origin });
     const { signer, created } = loadOrCreateKey(keyPath, o.origin, create);
     const verifier = verifierFromSigner(signer);
     const verifierKey = formatVerifier(verifier);
     if (identity?.verifierKey !== undefined && identity.verifierKey !== verifierKey) {
       throw new StartupError(`${where} was made with the log key ${identity.verifierKey}, not ${verifierKey}; start it with its own key`);
     }
-    // Recorded on first start (and for stores made before keys were recorded).
-    if (identity?.verifierKey === undefined) await storage.setIdentity({ origin: o.origin, verifierKey });
     const db = storage;
     const stateFile = o.stateFile ?? (o.store ? undefined : join(o.dir, 'signed-checkpoint'));
     if (stateFile !== undefined) {
@@ -178,8 +185,12 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
         }
       }
     }
+    // Recorded on first start (and for stores made before keys were recorded), and only on a store that passed
+    // the rollback checks: a refused start (an emptied database behind the record) stores nothing.
+    if (identity?.verifierKey === undefined) await storage.setIdentity({ origin: o.origin, verifierKey });
     let witnessing: Witnessing | undefined;
     let service: LogService | undefined;
+    let publisher: Publisher | undefined;
     if (o.witnesses && o.witnesses.length > 0) {
       witnessing = new Witnessing({
         witnesses: o.witnesses,
@@ -192,8 +203,10 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
         },
         initial: await db.reader.latestWitnessed(),
         log: o.log ?? (() => {}),
+        onCosigned: () => publisher?.kick(),
         metrics: o.witnessMetrics,
         retryMs: o.witnessRetryMs,
+        maxBacklog: o.witnessBacklog ?? o.poolSize,
       });
     } else if ((o.quorum ?? 0) > 0) {
       throw new StartupError(`a witness quorum of ${o.quorum} needs at least that many witnesses`);
@@ -213,7 +226,10 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
       poolSize: o.poolSize,
       onBatch: o.onBatch,
       onError: o.onError,
-      onCommit: (cp: CheckpointRecord) => witnessing?.offer(cp),
+      onCommit: (cp: CheckpointRecord) => {
+        witnessing?.offer(cp);
+        publisher?.kick();
+      },
       record: stateFile === undefined ? undefined : (cp: CheckpointRecord) => writeSignedRecord(stateFile, cp),
     } satisfies SequencerOptions;
     let cluster: ClusterNode | undefined;
@@ -240,6 +256,7 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
             onCommit: (cp) => {
               onCommit(cp);
               witnessing?.offer(cp);
+              publisher?.kick();
             },
           });
           seq.start();
@@ -249,6 +266,7 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
         followMs: c.followMs,
         forwardTimeoutMs: c.forwardTimeoutMs,
         witnessing,
+        onAdvance: () => publisher?.kick(),
         log: o.log ?? (() => {}),
       });
       sequencer = cluster;
@@ -269,6 +287,10 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
       ed: nodeEd25519,
       readCacheBytes: o.readCacheBytes,
     });
+    if (o.publishDir !== undefined) {
+      publisher = new Publisher(o.publishDir, service, o.log);
+      publisher.kick();
+    }
     if (sequencer instanceof Sequencer) {
       sequencer.start();
       witnessing?.offer(sequencer.checkpoint);
@@ -286,6 +308,7 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
         closed = true;
         try {
           await sequencer.close();
+          await publisher?.close();
           witnessing?.close();
           await verifyPool?.close();
         } finally {
@@ -297,6 +320,7 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
         if (closed) return;
         closed = true;
         witnessing?.close();
+        publisher?.stop();
         if (db instanceof SqliteStorage) db.closeSync();
         else void db.close().catch(() => {});
         release();

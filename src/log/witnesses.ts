@@ -7,6 +7,17 @@
  * checkpoint that collected `quorum` valid cosignatures is the log's
  * witnessed checkpoint: it is what /checkpoint serves and what submitters
  * wait for when the quorum is above zero.
+ *
+ * Cosigning is pipelined with sequencing: the sequencer commits batch N+1
+ * while batch N's checkpoint is out, and each witness gets checkpoints one
+ * at a time in increasing size (the newest waiting one when it is free), so
+ * the c2sp.org/tlog-witness old-size chain stays valid. Pushback is bounded
+ * when witnesses fail: a witness whose last exchange failed counts as down
+ * until an exchange succeeds (the retry timer asks again); while fewer than
+ * `quorum` witnesses are up, every waiting submitter gets 503 at once and
+ * new submissions are refused before they are sequenced (`admit`), as they
+ * are when more than `maxBacklog` sequenced entries wait for a witnessed
+ * checkpoint. A slow witness only delays answers, up to the timeout.
  */
 import type { Ed25519 } from '../crypto/ed25519.js';
 import { parseDecimal } from '../encoding.js';
@@ -43,6 +54,8 @@ export interface WitnessingOptions {
   consistency(from: number, to: number): Promise<Uint8Array[]>;
   /** Called when a checkpoint reaches the quorum (persist it), with the checkpoint as the log signed it. */
   onWitnessed?: (w: WitnessedCheckpoint, checkpoint: CheckpointRecord) => void;
+  /** Called after every new cosignature, whatever the quorum: what GET /checkpoint serves may have changed. */
+  onCosigned?: () => void;
   /** The witnessed checkpoint persisted before a restart, if any. */
   initial?: WitnessedCheckpoint;
   log: Logger;
@@ -50,6 +63,8 @@ export interface WitnessingOptions {
   fetch?: typeof fetch;
   /** How often witnesses that are behind are asked again when no new checkpoint comes (default 2000 ms). */
   retryMs?: number;
+  /** Most sequenced entries that may wait for a witnessed checkpoint before submissions are refused (default 65536). */
+  maxBacklog?: number;
 }
 
 interface PerWitness {
@@ -59,6 +74,14 @@ interface PerWitness {
   size: number;
   busy: boolean;
   next: CheckpointRecord | undefined;
+  /** False after a failed exchange, until one succeeds. */
+  up: boolean;
+}
+
+interface Waiter {
+  size: number;
+  resolve: (w: WitnessedCheckpoint) => void;
+  reject: (err: Error) => void;
 }
 
 interface Candidate {
@@ -73,14 +96,14 @@ export class Witnessing {
   readonly #w: PerWitness[];
   readonly #candidates = new Map<number, Candidate>();
   #witnessed: WitnessedCheckpoint | undefined;
-  #waiters: Array<{ size: number; resolve: (w: WitnessedCheckpoint) => void }> = [];
+  #waiters: Waiter[] = [];
   #latest: CheckpointRecord | undefined;
   #closed = false;
   readonly #timer: NodeJS.Timeout;
 
   constructor(o: WitnessingOptions) {
     this.#o = o;
-    this.#w = o.witnesses.map((target) => ({ target, name: formatVerifier(target.verifier), size: 0, busy: false, next: undefined }));
+    this.#w = o.witnesses.map((target) => ({ target, name: formatVerifier(target.verifier), size: 0, busy: false, next: undefined, up: true }));
     this.#witnessed = o.initial;
     // A witness that failed is asked again even when the log is idle, so a
     // recovered witness brings the quorum back without new submissions.
@@ -114,19 +137,46 @@ export class Witnessing {
     }
   }
 
-  /** Resolves when a checkpoint of at least `size` reached the quorum; 503 after the timeout. */
+  /** Witnesses whose last exchange did not fail. */
+  get up(): number {
+    return this.#w.filter((w) => w.up).length;
+  }
+
+  /**
+   * Throws PushbackError (503) if a new submission should not be sequenced
+   * now: fewer than `quorum` witnesses are up, or more than maxBacklog
+   * entries of a log at `size` already wait for a witnessed checkpoint.
+   */
+  admit(size: number): void {
+    if (this.#o.quorum === 0) return;
+    if (this.up < this.#o.quorum) throw this.#unreachable();
+    const backlog = size - (this.#witnessed?.size ?? 0);
+    const max = this.#o.maxBacklog ?? 65536;
+    if (backlog >= max) {
+      throw new PushbackError(`${backlog} sequenced entries are waiting for the witness quorum (at most ${max}); retry later`, this.#retryAfter());
+    }
+  }
+
+  /** Resolves when a checkpoint of at least `size` reached the quorum; 503 after the timeout, or at once when the quorum cannot be reached. */
   waitFor(size: number): Promise<WitnessedCheckpoint> {
     if (this.#witnessed && this.#witnessed.size >= size) return Promise.resolve(this.#witnessed);
+    if (this.#o.quorum > 0 && this.up < this.#o.quorum) return Promise.reject(this.#unreachable());
     return new Promise((resolve, reject) => {
-      const waiter = { size, resolve };
       const timer = setTimeout(() => {
         this.#waiters = this.#waiters.filter((x) => x !== waiter);
         reject(new PushbackError(`no checkpoint covering this entry reached the witness quorum of ${this.#o.quorum} in time; the entry is sequenced, resubmit later for a cosigned proof`, Math.max(1, Math.ceil(this.#o.timeoutMs / 1000))));
       }, this.#o.timeoutMs);
       timer.unref();
-      waiter.resolve = (w) => {
-        clearTimeout(timer);
-        resolve(w);
+      const waiter: Waiter = {
+        size,
+        resolve: (w) => {
+          clearTimeout(timer);
+          resolve(w);
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
       };
       this.#waiters.push(waiter);
     });
@@ -139,6 +189,30 @@ export class Witnessing {
    */
   learn(w: WitnessedCheckpoint): void {
     this.#reach(w, undefined);
+  }
+
+  #retryAfter(): number {
+    return Math.max(1, Math.ceil((this.#o.retryMs ?? 2000) / 1000));
+  }
+
+  #unreachable(): PushbackError {
+    const down = this.#w.filter((w) => !w.up).map((w) => w.target.verifier.name);
+    return new PushbackError(
+      `only ${this.up} of ${this.#w.length} witnesses answer (down: ${down.join(', ')}), fewer than the quorum of ${this.#o.quorum}; ` +
+        'entries already sequenced get a cosigned proof on resubmission once the witnesses are back',
+      this.#retryAfter(),
+    );
+  }
+
+  /** Marks a witness up or down; the quorum becoming unreachable answers every waiter with 503 at once. */
+  #mark(w: PerWitness, up: boolean): void {
+    if (w.up === up) return;
+    w.up = up;
+    if (up || this.#o.quorum === 0 || this.up >= this.#o.quorum) return;
+    const waiting = this.#waiters;
+    this.#waiters = [];
+    const err = this.#unreachable();
+    for (const x of waiting) x.reject(err);
   }
 
   /** `checkpoint`'s note with every cosignature collected for it so far (for a quorum of 0). */
@@ -162,6 +236,7 @@ export class Witnessing {
           await this.#ask(w, cp);
         } catch (err) {
           this.#o.log('witness-failed', { witness: w.target.verifier.name, size: cp.size, message: (err as Error).message });
+          this.#mark(w, false);
         }
         cp = w.next;
         w.next = undefined;
@@ -191,6 +266,7 @@ export class Witnessing {
       } catch (err) {
         this.#o.metrics?.result(w.name, 'error', (performance.now() - started) / 1000);
         this.#o.log('witness-failed', { witness: w.target.verifier.name, size: cp.size, message: (err as Error).message });
+        this.#mark(w, false);
         return;
       }
       const seconds = (performance.now() - started) / 1000;
@@ -200,6 +276,7 @@ export class Witnessing {
           w.size = Number(parseDecimal(text.replace(/\n$/, ''), 'witness size'));
         } catch {
           this.#o.log('witness-failed', { witness: w.target.verifier.name, size: cp.size, message: 'unreadable 409 body' });
+          this.#mark(w, false);
           return;
         }
         this.#o.log('witness-resync', { witness: w.target.verifier.name, size: w.size });
@@ -208,6 +285,7 @@ export class Witnessing {
       if (status !== 200) {
         this.#o.metrics?.result(w.name, 'error', seconds);
         this.#o.log('witness-failed', { witness: w.target.verifier.name, size: cp.size, status, message: text.slice(0, 200) });
+        this.#mark(w, false);
         return;
       }
       try {
@@ -219,10 +297,12 @@ export class Witnessing {
         this.#o.metrics?.result(w.name, 'ok', seconds);
         this.#o.metrics?.cosignedSize(w.name, cp.size);
         this.#o.log('witness-cosigned', { witness: w.target.verifier.name, size: cp.size, seconds: Number(seconds.toFixed(4)) });
+        this.#mark(w, true);
         this.#record(cp, w.name, own.join(''));
       } catch (err) {
         this.#o.metrics?.result(w.name, 'error', seconds);
         this.#o.log('witness-failed', { witness: w.target.verifier.name, size: cp.size, message: `bad cosignature: ${(err as Error).message}` });
+        this.#mark(w, false);
       }
       return;
     }
@@ -238,6 +318,7 @@ export class Witnessing {
     if (c.lines.size >= this.#o.quorum && this.#o.quorum > 0) {
       this.#reach({ size: cp.size, rootHash: cp.rootHash, note: appendSignatures(cp.note, [...c.lines.values()]) }, cp);
     }
+    this.#o.onCosigned?.();
   }
 
   /** `checkpoint`: the checkpoint that reached the quorum here, to persist; undefined for one learned from another node. */

@@ -11,7 +11,20 @@
 import { hash } from 'node:crypto';
 import { BundleFormatError, splitBundle, treeHash } from '../../merkle/index.js';
 import { nodeEd25519 } from '../crypto/ed25519-node.js';
-import { decodeEntry, entrySignedMessage, ENTRY_SIGNATURE_PREFIX, keyHash, type Entry } from '../entry/index.js';
+import { nodeP256 } from '../crypto/p256-node.js';
+import {
+  decodeAnyEntry,
+  decodeEntry,
+  entryKind,
+  entrySignedMessage,
+  entrySigners,
+  ENTRY_SIGNATURE_PREFIX,
+  isEntryV2,
+  keyHash,
+  verifyAnyEntry,
+  type AnyEntry,
+  type Entry,
+} from '../entry/index.js';
 import type { CompiledPolicy } from './policy.js';
 
 // The framing lives with the tile coordinates (merkle/tiles.ts), where browsers can use it too.
@@ -84,6 +97,7 @@ export type BundleResult =
 
 /** Checks one entry: decode, signature, policy. Returns its findings. */
 export function auditEntry(bytes: Uint8Array, index: number, policy: CompiledPolicy | undefined): Finding[] {
+  if (isEntryV2(bytes)) return auditEntryV2(bytes, index, policy);
   let entry: Entry;
   try {
     entry = decodeEntry(bytes);
@@ -106,6 +120,36 @@ export function auditEntry(bytes: Uint8Array, index: number, policy: CompiledPol
   if (found.length === 0) return [];
   const kh = keyHash(entry.key);
   return found.map((f) => ({ index, kind: f.kind, name: entry.name, digest, keyHash: kh, message: f.message }));
+}
+
+/**
+ * Checks an entry of version 2 (docs/formats.md §4.3): strict decode, every
+ * signature re-verified by its kind, then the policy with the signer named
+ * by its native fingerprint (no Ed25519 policy key ever matches it, so a
+ * name rule for other signers reports it).
+ */
+function auditEntryV2(bytes: Uint8Array, index: number, policy: CompiledPolicy | undefined): Finding[] {
+  let any: AnyEntry;
+  try {
+    any = decodeAnyEntry(bytes);
+  } catch (err) {
+    return [{ index, kind: 'bad-entry', message: `Entry ${index} is not a valid version-2 entry: ${(err as Error).message}.` }];
+  }
+  const e = any.entry;
+  const digest = hex(e.digest);
+  const signers = entrySigners(any);
+  const kh = hex(signers[0]!.keyHash);
+  try {
+    verifyAnyEntry(any, { ed: nodeEd25519, p256: nodeP256 });
+  } catch (err) {
+    return [{ index, kind: 'bad-entry', name: e.name, digest, keyHash: kh, message: `Entry ${index} (${JSON.stringify(e.name)}, kind ${entryKind(any)}): ${(err as Error).message}.` }];
+  }
+  if (policy === undefined || policy.empty) return [];
+  const out: Finding[] = [];
+  for (const s of signers) {
+    for (const f of policy.check(index, e.name, digest, s.fingerprint)) out.push({ index, kind: f.kind, name: e.name, digest, keyHash: hex(s.keyHash), message: f.message });
+  }
+  return out;
 }
 
 /** Runs a bundle job. Never throws for bad input: a malformed bundle is reported in the result. */

@@ -19,7 +19,7 @@ import { rootFromInclusionProof, sha256 } from '../../merkle/index.js';
 import { nobleEd25519, type Ed25519 } from '../crypto/ed25519.js';
 import { b64decode, b64encode, bytesEqual, fromUtf8, hexEncode, parseDecimal, utf8 } from '../encoding.js';
 import { MalformedError, VitrineError } from '../errors.js';
-import { decodeEntry, entryLeafHash, keyHash, verifyEntrySignature, type Entry } from '../entry/index.js';
+import { decodeAnyEntry, entryLeafHash, entrySigners, keyHash, verifyAnyEntry, type AnyEntry, type Entry, type EntryV2, type Signer } from '../entry/index.js';
 import {
   openCheckpoint,
   parseCheckpoint,
@@ -35,8 +35,12 @@ import {
 } from '../note/index.js';
 
 export const BUNDLE_HEADER = 'c2sp.org/tlog-proof@v1';
-/** A bundle larger than this is rejected before parsing (entry ≤ 8 KiB, 63 hashes, ≤ 100 signature lines). */
-export const MAX_BUNDLE_BYTES = 64 * 1024;
+/**
+ * A bundle larger than this is rejected before parsing: an entry of at most
+ * 65535 bytes (the entry-bundle limit; 87,380 in base64), 63 hashes and a
+ * checkpoint with its cosignatures fit.
+ */
+export const MAX_BUNDLE_BYTES = 128 * 1024;
 const MAX_PROOF_LINES = 63;
 
 export interface Bundle {
@@ -101,7 +105,10 @@ export type BundleFailureCode =
 
 export interface BundleSuccess {
   ok: true;
-  entry: Entry;
+  /** The decoded entry: version 1 (`key` and `sig`) or version 2 (`kind` and `body`). */
+  entry: Entry | EntryV2;
+  /** Who signed it, with native fingerprints (docs/formats.md §4). */
+  signers: Signer[];
   index: bigint;
   origin: string;
   treeSize: bigint;
@@ -160,12 +167,13 @@ export function verifyBundle(artifact: ArtifactInput, bundle: string | Uint8Arra
   }
 
   // Step 1: the entry decodes, follows the format, and names this artifact.
-  let entry: Entry;
+  let any: AnyEntry;
   try {
-    entry = decodeEntry(b.entry);
+    any = decodeAnyEntry(b.entry);
   } catch (err) {
     return fail(1, 'bad-entry', `The logged entry is not a valid Vitrine entry: ${messageOf(err)}.`);
   }
+  const entry = any.entry;
   const digest = artifact instanceof Uint8Array ? sha256(artifact) : artifact.digest;
   if (!bytesEqual(digest, entry.digest)) {
     return fail(1, 'digest-mismatch', `The artifact's SHA-256 (${hexEncode(digest)}) is not the digest the entry signs (${hexEncode(entry.digest)}).`);
@@ -174,10 +182,25 @@ export function verifyBundle(artifact: ArtifactInput, bundle: string | Uint8Arra
     return fail(1, 'name-mismatch', `The entry names ${JSON.stringify(entry.name)}, not the expected ${JSON.stringify(policy.name)}.`);
   }
 
-  // Step 2: the entry's signature, and the pinned signer keys.
-  if (!verifyEntrySignature(entry, ed)) return fail(2, 'bad-entry-signature', "The entry's signature does not verify with its key.");
-  if (signers.length > 0 && !signers.some((s) => bytesEqual(s.publicKey, entry.key))) {
-    return fail(2, 'signer-not-pinned', `The entry was signed by key ${keyHash(entry.key)}, which is not one of the pinned signer keys.`);
+  // Step 2: the entry's signature(s), and the pinned signer keys.
+  try {
+    verifyAnyEntry(any, { ed });
+  } catch (err) {
+    return fail(2, 'bad-entry-signature', `The entry's signature does not verify with its key: ${messageOf(err)}.`);
+  }
+  if (any.version === 1) {
+    const v1 = any.entry;
+    if (signers.length > 0 && !signers.some((s) => bytesEqual(s.publicKey, v1.key))) {
+      return fail(2, 'signer-not-pinned', `The entry was signed by key ${keyHash(v1.key)}, which is not one of the pinned signer keys.`);
+    }
+  } else if (signers.length > 0) {
+    // Pinned signers are Vitrine Ed25519 keys, named by the SHA-256 of their
+    // 32 bytes; a version-2 signer is named by the SHA-256 of its native key.
+    const pinned = new Set(signers.map((s) => hexEncode(sha256(s.publicKey))));
+    const named = entrySigners(any);
+    if (!named.some((s) => pinned.has(hexEncode(s.keyHash)))) {
+      return fail(2, 'signer-not-pinned', `The entry was signed by ${named.map((s) => s.fingerprint).join(', ')}, not by one of the pinned signer keys.`);
+    }
   }
 
   // Step 3: leaf hash -> inclusion proof -> the checkpoint's root.
@@ -221,7 +244,7 @@ export function verifyBundle(artifact: ArtifactInput, bundle: string | Uint8Arra
   if (cosigned.length < quorum) {
     return fail(5, 'witness-quorum', `The checkpoint has ${cosigned.length} valid cosignature(s) from the given witnesses, fewer than the quorum of ${quorum}.`);
   }
-  return { ok: true, entry, index: b.index, origin: cp.origin, treeSize: cp.size, rootHash: cp.rootHash, witnesses: cosigned };
+  return { ok: true, entry, signers: entrySigners(any), index: b.index, origin: cp.origin, treeSize: cp.size, rootHash: cp.rootHash, witnesses: cosigned };
 }
 
 /**

@@ -1,0 +1,144 @@
+/**
+ * Rollback protection on PostgreSQL (issue 10 §5, docs/operations.md
+ * "Rollback protection"): the node's --state-file records the newest
+ * checkpoint it signed, outside the database. A database restored to an
+ * earlier state (pg_dump of an earlier snapshot, pg_restore over the live
+ * one: what a point-in-time restore does to the log's tables) and a
+ * database deleted and made again empty are both refused at start-up,
+ * naming both sizes; the refused start stores nothing (not even the
+ * identity row). Real `vitrine serve` processes and the real pg_dump /
+ * pg_restore of PostgreSQL 15.
+ */
+import t, { type Test } from 'tap';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import postgres from 'postgres';
+import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
+import { formatSigner, formatVerifier, generateSigner, openCheckpoint, parseVerifier, verifierFromSigner } from '../../src/note/index.js';
+import { makeEntry, ORIGIN, post, removeDir, tempDir } from './harness.js';
+import { freshDatabase, pgServer } from './pg.js';
+import { cli } from '../monitor/helpers.js';
+import { portOf, startProc, type Proc } from '../monitor/procs.js';
+
+const PG_BIN = process.env['PG_BIN'] ?? '/usr/lib/postgresql/15/bin';
+
+interface Node {
+  key: string;
+  vkey: string;
+  state: string;
+}
+
+function newNode(t: Test): Node {
+  const dir = tempDir();
+  t.teardown(() => removeDir(dir));
+  const signer = generateSigner(ORIGIN, nodeEd25519);
+  const key = join(dir, 'log.key');
+  writeFileSync(key, `${formatSigner(signer)}\n`, { mode: 0o600 });
+  return { key, vkey: formatVerifier(verifierFromSigner(signer)), state: join(dir, 'signed-checkpoint') };
+}
+
+const serveArgs = (url: string, n: Node) => ['serve', '--storage', url, '--key', n.key, '--state-file', n.state, '--origin', ORIGIN, '--listen', '127.0.0.1:0'];
+
+async function serve(url: string, n: Node): Promise<{ proc: Proc; base: string }> {
+  const proc = startProc(serveArgs(url, n));
+  const start = await proc.waitEvent('start', 60_000);
+  return { proc, base: `http://127.0.0.1:${portOf(start)}` };
+}
+
+function recordedSize(n: Node): number {
+  return Number(openCheckpoint(readFileSync(n.state, 'utf8'), parseVerifier(n.vkey), nodeEd25519).size);
+}
+
+/** Submits `count` entries one by one; the size of the last checkpoint handed out. */
+async function submit(t: Test, base: string, count: number): Promise<number> {
+  let size = 0;
+  for (let i = 0; i < count; i++) {
+    const r = await post(base, makeEntry());
+    t.equal(r.status, 201, 'submission accepted');
+    size = Number(/\n(\d+)\n/.exec(String(r.json.checkpoint))![1]);
+  }
+  return size;
+}
+
+/** Drops the database and creates it again, empty, under the same name (the URL stays valid). */
+async function recreate(server: string, url: string): Promise<void> {
+  const name = new URL(url).pathname.slice(1);
+  const admin = postgres(server, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`DROP DATABASE ${name} WITH (FORCE)`);
+    await admin.unsafe(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** What a refused start could have written: identity rows, checkpoints, entries. */
+async function contents(url: string): Promise<{ meta: string[]; checkpoints: number; maxSize: number | null; entries: number }> {
+  const sql = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    const meta = await sql.unsafe<Array<{ key: string; value: string }>>('SELECT key, value FROM meta ORDER BY key');
+    const [c] = await sql.unsafe<Array<{ n: number; m: number | null }>>('SELECT count(*)::int AS n, max(size)::int AS m FROM checkpoints');
+    const [e] = await sql.unsafe<Array<{ n: number }>>('SELECT count(*)::int AS n FROM entries');
+    return { meta: meta.map((r) => `${r.key}=${r.value}`), checkpoints: c!.n, maxSize: c!.m, entries: e!.n };
+  } finally {
+    await sql.end();
+  }
+}
+
+const refusal = (behind: number, signed: number, state: string) =>
+  new RegExp(
+    `refusing to start: the store is behind the newest checkpoint this log has signed: the store's latest checkpoint has size ${behind}, ` +
+      `but the log signed size ${signed} \\(recorded in ${state.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\).*docs/operations\\.md`,
+  );
+
+t.test('a database restored to an earlier snapshot (pg_dump, pg_restore) is refused, naming both sizes', async (t) => {
+  const server = pgServer(t);
+  if (!server) return;
+  const url = await freshDatabase(t, server);
+  const n = newNode(t);
+  const dump = join(tempDir(), 'earlier.dump');
+  t.teardown(() => removeDir(join(dump, '..')));
+
+  let node = await serve(url, n);
+  const snapshot = await submit(t, node.base, 2);
+  await node.proc.stop('SIGTERM');
+  execFileSync(join(PG_BIN, 'pg_dump'), ['--format=custom', '--file', dump, '--dbname', url]);
+
+  node = await serve(url, n);
+  const signed = await submit(t, node.base, 3);
+  t.equal(await node.proc.stop('SIGTERM'), 0, 'a clean stop');
+  t.equal(recordedSize(n), signed, `the node recorded size ${signed}`);
+
+  // The restore: the live database replaced by the earlier snapshot.
+  await recreate(server, url);
+  execFileSync(join(PG_BIN, 'pg_restore'), ['--dbname', url, dump]);
+  const restored = await contents(url);
+  t.equal(restored.maxSize, snapshot, `the restored database is back at size ${snapshot}`);
+
+  const r = await cli(serveArgs(url, n), { timeout: 60_000 });
+  t.equal(r.status, 1, 'serve exits 1');
+  t.match(r.stderr, refusal(snapshot, signed, n.state), 'naming both sizes and the recovery section');
+  t.same(await contents(url), restored, 'the refused start changed nothing in the database');
+  t.equal(recordedSize(n), signed, 'the record is unchanged');
+});
+
+t.test('a deleted database made again empty is refused, and nothing is stored', async (t) => {
+  const server = pgServer(t);
+  if (!server) return;
+  const url = await freshDatabase(t, server);
+  const n = newNode(t);
+
+  const node = await serve(url, n);
+  const signed = await submit(t, node.base, 2);
+  await node.proc.stop('SIGTERM');
+
+  await recreate(server, url);
+  const r = await cli(serveArgs(url, n), { timeout: 60_000 });
+  t.equal(r.status, 1, 'serve exits 1');
+  t.match(r.stderr, refusal(0, signed, n.state), 'naming size 0 and the signed size');
+  const after = await contents(url);
+  t.same(after.meta.filter((m) => !m.startsWith('schema=')), [], 'no identity row (origin, key) was written');
+  t.equal(after.checkpoints, 0, 'no checkpoint was written');
+  t.equal(after.entries, 0, 'no entry was written');
+});
