@@ -19,7 +19,7 @@ import { rootFromInclusionProof, sha256 } from '../../merkle/index.js';
 import { nobleEd25519, type Ed25519 } from '../crypto/ed25519.js';
 import { b64decode, b64encode, bytesEqual, fromUtf8, hexEncode, parseDecimal, utf8 } from '../encoding.js';
 import { MalformedError, VitrineError } from '../errors.js';
-import { decodeAnyEntry, entryLeafHash, entrySigners, keyHash, verifyAnyEntry, type AnyEntry, type Entry, type EntryV2, type Signer } from '../entry/index.js';
+import { decodeAnyEntry, entryLeafHash, entrySigners, entrySubjects, keyHash, verifyAnyEntry, type AnyEntry, type Entry, type EntryV2, type Signer } from '../entry/index.js';
 import {
   openCheckpoint,
   parseCheckpoint,
@@ -175,11 +175,15 @@ export function verifyBundle(artifact: ArtifactInput, bundle: string | Uint8Arra
   }
   const entry = any.entry;
   const digest = artifact instanceof Uint8Array ? sha256(artifact) : artifact.digest;
-  if (!bytesEqual(digest, entry.digest)) {
-    return fail(1, 'digest-mismatch', `The artifact's SHA-256 (${hexEncode(digest)}) is not the digest the entry signs (${hexEncode(entry.digest)}).`);
+  // An attestation speaks for each of its subjects: the artifact may be any of them.
+  const subjects = bytesEqual(digest, entry.digest) ? [] : entrySubjects(any).filter((s) => bytesEqual(s.digest, digest));
+  if (!bytesEqual(digest, entry.digest) && subjects.length === 0) {
+    const more = entrySubjects(any).length > 0 ? ' nor of any other subject of the attestation' : '';
+    return fail(1, 'digest-mismatch', `The artifact's SHA-256 (${hexEncode(digest)}) is not the digest the entry signs (${hexEncode(entry.digest)})${more}.`);
   }
-  if (policy.name !== undefined && entry.name !== policy.name) {
-    return fail(1, 'name-mismatch', `The entry names ${JSON.stringify(entry.name)}, not the expected ${JSON.stringify(policy.name)}.`);
+  const names = subjects.length > 0 ? subjects.map((s) => s.name) : [entry.name];
+  if (policy.name !== undefined && !names.includes(policy.name)) {
+    return fail(1, 'name-mismatch', `The entry names ${JSON.stringify(names.find((n) => n !== undefined) ?? entry.name)}, not the expected ${JSON.stringify(policy.name)}.`);
   }
 
   // Step 2: the entry's signature(s), and the pinned signer keys.
