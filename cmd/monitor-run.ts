@@ -289,8 +289,15 @@ export async function run(flags: MonitorFlags): Promise<void> {
       const summary = await monitor.runOnce();
       const left = await monitor.drain(Date.now() + flags.deliveryTimeout * 1000);
       if (left > 0) log('deliveries-pending', { count: left, message: `${left} webhook/exec deliveries are still pending; the next run retries them` });
-      code = summary.security > 0 ? EXIT_FAIL : summary.operational > 0 || left > 0 || signalled ? EXIT_USAGE : EXIT_OK;
-      log('done', { security: summary.security, operational: summary.operational, audited: summary.audited, undelivered: left, exitCode: code });
+      // The gate stays red while a security alert stands unacknowledged, not only on the run that raised it.
+      code = summary.security > 0 || summary.unacknowledged > 0 ? EXIT_FAIL : summary.operational > 0 || left > 0 || signalled ? EXIT_USAGE : EXIT_OK;
+      if (summary.unacknowledged > 0) {
+        log('unacknowledged', {
+          count: summary.unacknowledged,
+          message: `${summary.unacknowledged} security alert(s) not acknowledged: list them with vitrine monitor alerts --state ${flags.state}, then vitrine monitor ack --state ${flags.state} ID|--all`,
+        });
+      }
+      log('done', { security: summary.security, operational: summary.operational, unacknowledged: summary.unacknowledged, audited: summary.audited, undelivered: left, exitCode: code });
     } else {
       await monitor.runForever(flags.interval, controller.signal);
     }

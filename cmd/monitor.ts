@@ -11,16 +11,17 @@ import type { MonitorFlags } from './monitor-run.js';
 import { action, CliError, collect, EXIT_USAGE, intOption, UsageError } from './common.js';
 
 export function register(program: Command): void {
-  program
+  const monitor = program
     .command('monitor')
     .description('audit transparency logs: consistency from tiles, every entry and signature, a signer policy; alert on anything wrong')
-    .requiredOption('--state <dir>', 'state directory (state.db, alerts.jsonl); created only with --init')
+    // Not requiredOption: the subcommands read it from here too (commander gives options before or after them to this command).
+    .option('--state <dir>', 'state directory (state.db, alerts.jsonl); created only with --init (required)')
     .option('--log <url>', 'a log to follow (repeat for several, each with its --log-key)', collect, [])
     .option('--log-key <vkey>', "the log's verifier key, or a file holding it (one per --log, in order)", collect, [])
     .option('--config <file>', 'JSON file listing logs: {"logs": [{"url": "...", "key": "..."}], "policy": "..."}')
     .option('--policy <file>', 'signer policy (docs/formats.md §11); re-read when it changes')
     .option('--interval <seconds>', 'seconds between polls', intOption('--interval', 1, 86_400), 30)
-    .option('--once', 'audit up to each log\'s current checkpoint, deliver alerts, exit (0 clean, 1 security alert, 2 operational failure)')
+    .option('--once', 'audit up to each log\'s current checkpoint, deliver alerts, exit (see Exit status)')
     .option('--init', 'create a new state (refuses to overwrite one); each log is audited from its first entry')
     .option('--add', 'add the configured logs an existing state does not follow yet')
     .option('--from-checkpoint <file>', 'with --init/--add: start that log at this signed checkpoint; earlier entries are NOT audited (recorded in the state)', collect, [])
@@ -46,12 +47,23 @@ Examples:
   vitrine monitor --state ./mon --log https://log.example.com --log-key log.vkey --webhook https://hooks.example/x --listen 127.0.0.1:9100
   vitrine monitor --state ./mon --log https://log.example.com --log-key log.vkey --listen 0.0.0.0:9100 \\
       --witness-key witness.key --peer https://monitor2.example:9100
+  vitrine monitor alerts --state ./mon --open
+  vitrine monitor ack --state ./mon 3 --by alice
 
 Alerts are JSON lines on stdout and in STATE/alerts.jsonl; logs are JSON lines on stderr.
-See docs/monitoring.md and docs/witnessing.md.`,
+See docs/monitoring.md and docs/witnessing.md.
+
+Exit status: with --once, 0 clean; 1 a security alert was raised or met, or
+one raised earlier is not acknowledged yet (vitrine monitor ack); 2 an
+operational failure (log unreachable, deliveries pending) or a usage or
+start-up error. Without --once: 0 when stopped by SIGINT/SIGTERM, 2 when it
+cannot start.`,
     )
     .action(
-      action(async (flags: MonitorFlags) => {
+      action(async (given: Omit<MonitorFlags, 'state'> & { state?: string }) => {
+        const state = given.state;
+        if (state === undefined) throw new UsageError("required option '--state <dir>' not specified");
+        const flags: MonitorFlags = { ...given, state };
         const { run, asStartupError } = await import('./monitor-run.js');
         try {
           await run(flags);
@@ -66,4 +78,63 @@ See docs/monitoring.md and docs/witnessing.md.`,
         }
       }),
     );
+
+  monitor
+    .command('alerts')
+    .description('list the alerts a monitor state holds, with who acknowledged them and when (give --state DIR)')
+    .option('--open', 'only the unacknowledged security alerts (those that keep --once exiting 1)')
+    .option('--json', 'print one JSON array: [{"id", "acknowledged": {"by", "at"} | null, "alert": {...}}]')
+    .addHelpText(
+      'after',
+      `
+Example:
+  vitrine monitor alerts --state ./mon --open
+
+Each alert is one line: id, time, class, kind, origin (and entry), status;
+its message on the next line. The state must not be in use by a running monitor.
+
+Exit status: 0 no security alert stands unacknowledged; 1 at least one does;
+2 usage error, or no readable state.`,
+    )
+    .action(
+      action(async (opts: { open?: boolean; json?: boolean }, cmd: Command) => {
+        const { listAlerts } = await import('./monitor-alerts.js');
+        listAlerts({ ...opts, ...stateOf(cmd) });
+      }),
+    );
+
+  monitor
+    .command('ack')
+    .description('acknowledge alerts by id (or --all), recording who and when in the state (give --state DIR)')
+    .argument('[id...]', 'alert ids, as vitrine monitor alerts lists them')
+    .option('--all', 'acknowledge every alert not acknowledged yet')
+    .option('--by <name>', 'who acknowledges (default: user@host)')
+    .option('--json', 'print {"acknowledged": [ids], "by", "unacknowledgedSecurity"}')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  vitrine monitor ack --state ./mon 3 4 --by alice
+  vitrine monitor ack --state ./mon --all
+
+An acknowledgement says someone has seen the alert; it does not clear a
+condition that still stands (a log still rolled back or inconsistent makes
+every --once run exit 1 again). The state must not be in use by a running monitor.
+
+Exit status: 0 done, and no security alert is left unacknowledged; 1 done,
+but some are left; 2 usage error, unknown id (nothing recorded), or no
+readable state.`,
+    )
+    .action(
+      action(async (ids: string[], opts: { all?: boolean; by?: string; json?: boolean }, cmd: Command) => {
+        const { ackAlerts } = await import('./monitor-alerts.js');
+        ackAlerts(ids, { ...opts, ...stateOf(cmd) });
+      }),
+    );
+}
+
+/** --state, which the parent `monitor` command parses wherever it is given. */
+function stateOf(cmd: Command): { state?: string } {
+  const state = cmd.parent?.opts<{ state?: string }>().state;
+  return state === undefined ? {} : { state };
 }

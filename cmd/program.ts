@@ -41,12 +41,11 @@ export async function buildProgram(only?: string): Promise<Command> {
 }
 
 /** Commands whose own help text already lists their exit codes. */
-const OWN_EXIT_HELP = new Set(['verify', 'verify-evidence']);
+const OWN_EXIT_HELP = new Set(['verify', 'verify-evidence', 'monitor', 'monitor alerts', 'monitor ack']);
 
 /** Exit codes of commands that differ from the common EXIT_HELP. */
 const EXIT_HELP_OF: Record<string, string> = {
   serve: 'Exit status: 0 stopped by SIGINT or SIGTERM, or --print-vkey printed the key;\n1 refusing to start (the reason is on stderr) or a failure while running;\n2 usage error (bad flag or argument).',
-  monitor: 'Exit status: with --once, 0 no security alert stands, 1 a security alert\nstands, 2 an operational failure or a usage error. Without --once it runs\nuntil stopped (0), or exits 2 when it cannot start.',
 };
 
 /** Every command's --help ends with its exit codes (nested ones keyed "monitor ack"). */

@@ -112,7 +112,7 @@ export function register(program: Command): void {
     .option('--batch-interval <ms>', 'least ms between the starts of two batches; 0 starts each as soon as the previous is durable (group commit)', intOption('--batch-interval', 0, 60_000), 0)
     .option('--batch-size <n>', 'most entries in one batch', intOption('--batch-size', 1, 1_000_000), 4096)
     .option('--pool-size <n>', 'most entries waiting before submissions get 503', intOption('--pool-size', 1, 10_000_000), 65536)
-    .option('--max-entry-bytes <n>', 'largest accepted entry', intOption('--max-entry-bytes', 64, 8192), 8192)
+    .option('--max-entry-bytes <n>', 'largest accepted entry (65535, the most an entry bundle can hold, lets a 64 KiB DSSE envelope in)', intOption('--max-entry-bytes', 64, 65535), 65535)
     .option('--rate <per-second>', 'per-client-IP submission rate limit (token bucket); off by default', intOption('--rate', 1))
     .option('--allow-signers <file>', 'only accept entries by these signer vkeys (one per line)')
     .option('--key <file>', 'use this skey instead of DIR/log.key; its name must equal the origin')
@@ -123,6 +123,7 @@ export function register(program: Command): void {
     .option('--witness <url=vkey>', 'ask this witness to cosign every checkpoint (c2sp.org/tlog-witness); repeatable', collect, [])
     .option('--quorum <k>', 'cosignatures a checkpoint needs before /checkpoint serves it and submitters are answered', intOption('--quorum', 0, 64), 0)
     .option('--witness-timeout <ms>', 'how long a submission waits for the quorum before 503', intOption('--witness-timeout', 1, 600_000), 10_000)
+    .option('--publish-dir <dir>', 'also write checkpoint, tile/... and tile/entries/... here as static files, byte-identical to the API (for nginx or a CDN)')
     .option('--print-vkey', "print the log's verifier key (from --key, or DIR/log.key) and exit, without starting")
     .addHelpText(
       'after',
@@ -142,7 +143,7 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
     .action(
       action(async (opts: {
         data?: string; storage?: string; origin: string; listen: string; batchInterval: number; batchSize: number; poolSize: number;
-        maxEntryBytes: number; rate?: number; allowSigners?: string; key?: string; stateFile?: string;
+        maxEntryBytes: number; rate?: number; allowSigners?: string; key?: string; stateFile?: string; publishDir?: string;
         witness: string[]; quorum: number; witnessTimeout: number; verifyWorkers: number; readCacheMb: number; nodeName?: string;
         printVkey?: boolean;
       }) => {
@@ -188,6 +189,7 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
             origin: opts.origin,
             keyFile: opts.key,
             stateFile: opts.stateFile,
+            publishDir: opts.publishDir,
             batchInterval: opts.batchInterval,
             batchSize: opts.batchSize,
             poolSize: opts.poolSize,

@@ -5,9 +5,9 @@
  * this module, so a new kind needs no change there. Pure and browser-safe.
  */
 import { sha256 } from '../../merkle/hash.js';
-import { hexEncode } from '../encoding.js';
+import { bytesEqual, hexEncode } from '../encoding.js';
 import { InvalidError } from '../errors.js';
-import { decodeEntry, type Annotations, type Entry } from './entry.js';
+import { checkName, decodeEntry, type Annotations, type Entry } from './entry.js';
 import type { Crypto, EntryV2, Signer } from './kind.js';
 import { entrySignedMessage } from './message.js';
 import { decodeEntryV2, isEntryV2, kindOf } from './v2.js';
@@ -45,6 +45,34 @@ export function entrySigners(e: AnyEntry): Signer[] {
     return [{ algorithm: 'ed25519', format: 'vitrine', fingerprint: hexEncode(kh), keyHash: kh }];
   }
   return kindOf(e.entry.kind).signers(e.entry);
+}
+
+/**
+ * The (digest, name) pairs besides the entry's own that lookups find it
+ * by: the other subjects of an attestation. A name that breaks the entry
+ * name rules (docs/formats.md §4) is left out (undefined) so that only
+ * names an entry could carry are indexed; the digest still is.
+ */
+export function entrySubjects(e: AnyEntry): Array<{ digest: Uint8Array; name: string | undefined }> {
+  if (e.version === 1) return [];
+  const kind = kindOf(e.entry.kind);
+  if (kind.subjects === undefined) return [];
+  const out: Array<{ digest: Uint8Array; name: string | undefined }> = [];
+  const own = e.entry;
+  for (const s of kind.subjects(own)) {
+    let name: string | undefined;
+    try {
+      name = checkName(s.name);
+    } catch {
+      name = undefined;
+    }
+    if (name === own.name) name = undefined;
+    const sameDigest = bytesEqual(s.digest, own.digest);
+    if (sameDigest && name === undefined) continue;
+    if (out.some((o) => bytesEqual(o.digest, s.digest) && o.name === name)) continue;
+    out.push({ digest: s.digest, name });
+  }
+  return out;
 }
 
 /**

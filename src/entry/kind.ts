@@ -13,6 +13,7 @@
  * never import each other in a cycle.
  */
 import type { Ed25519 } from '../crypto/ed25519.js';
+import type { P256 } from '../crypto/p256.js';
 import type { Annotations } from './entry.js';
 
 /** CBOR types a body field may have: a byte string, a text string, an unsigned integer, or an array of byte strings. */
@@ -53,9 +54,11 @@ export interface Signer {
   readonly keyHash: Uint8Array;
 }
 
-/** The signature backends a kind may use; Ed25519 is injected so Node can use node:crypto and browsers stay pure JS. */
+/** The signature backends a kind may use, injected so Node can use node:crypto and browsers stay pure JS. */
 export interface Crypto {
   readonly ed: Ed25519;
+  /** ECDSA P-256 over SHA-256 of a message; kinds fall back to the pure-JS one (../crypto/p256.ts) when absent. */
+  readonly p256?: P256;
 }
 
 /** An entry of version 2: the common fields and a kind-specific body. */
@@ -84,4 +87,10 @@ export interface EntryKind {
   verify(entry: EntryV2, crypto: Crypto): void;
   /** The signers, first the one whose key hash the log indexes. */
   signers(entry: EntryV2): Signer[];
+  /**
+   * Further artifacts the entry speaks for (an attestation's other
+   * subjects): the log finds the entry by each of their digests and names
+   * too. Absent for kinds about one artifact.
+   */
+  subjects?(entry: EntryV2): Array<{ readonly name: string; readonly digest: Uint8Array }>;
 }

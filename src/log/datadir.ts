@@ -31,6 +31,7 @@ import { LogService } from './service.js';
 import { SqliteStorage, type SqliteOptions } from './storage/sqlite.js';
 import { checkAgainstRecord, readSignedRecord, RECOVERY_DOC, writeSignedRecord } from './signed-record.js';
 import { probeWitnesses } from './witness-probe.js';
+import { Publisher } from './publish.js';
 import type { LogStorage } from './storage.js';
 
 export { StartupError };
@@ -80,6 +81,11 @@ export interface OpenLogOptions {
   verifyWorkers?: number;
   /** Bytes of full tiles and entry bundles cached in memory (default 0: none). */
   readCacheBytes?: number;
+  /**
+   * Writes the tlog-tiles read path (checkpoint, tile/..., tile/entries/...)
+   * as static files under this directory as they are made (publish.ts).
+   */
+  publishDir?: string;
   /** Test hooks for fault injection in the SQLite storage. */
   storage?: SqliteOptions;
 }
@@ -169,6 +175,7 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
     if (identity?.verifierKey === undefined) await storage.setIdentity({ origin: o.origin, verifierKey });
     let witnessing: Witnessing | undefined;
     let service: LogService | undefined;
+    let publisher: Publisher | undefined;
     if (o.witnesses && o.witnesses.length > 0) {
       witnessing = new Witnessing({
         witnesses: o.witnesses,
@@ -181,6 +188,7 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
         },
         initial: await db.reader.latestWitnessed(),
         log: o.log ?? (() => {}),
+        onCosigned: () => publisher?.kick(),
         metrics: o.witnessMetrics,
         retryMs: o.witnessRetryMs,
         maxBacklog: o.witnessBacklog ?? o.poolSize,
@@ -203,7 +211,10 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
       poolSize: o.poolSize,
       onBatch: o.onBatch,
       onError: o.onError,
-      onCommit: (cp) => witnessing?.offer(cp),
+      onCommit: (cp) => {
+        witnessing?.offer(cp);
+        publisher?.kick();
+      },
       record: stateFile === undefined ? undefined : (cp) => writeSignedRecord(stateFile, cp),
     });
     const verifyPool = (o.verifyWorkers ?? 0) > 0 ? new VerifyPool(o.verifyWorkers) : undefined;
@@ -220,6 +231,10 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
       ed: nodeEd25519,
       readCacheBytes: o.readCacheBytes,
     });
+    if (o.publishDir !== undefined) {
+      publisher = new Publisher(o.publishDir, service, o.log);
+      publisher.kick();
+    }
     sequencer.start();
     witnessing?.offer(sequencer.checkpoint);
     let closed = false;
@@ -234,6 +249,7 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
         closed = true;
         try {
           await sequencer.close();
+          await publisher?.close();
           witnessing?.close();
           await verifyPool?.close();
         } finally {
@@ -245,6 +261,7 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
         if (closed) return;
         closed = true;
         witnessing?.close();
+        publisher?.stop();
         if (db instanceof SqliteStorage) db.closeSync();
         else void db.close().catch(() => {});
         release();

@@ -6,6 +6,7 @@
  * answer (exact deduplication within a batch).
  */
 import { PushbackError } from '../errors.js';
+import type { SubjectKey } from './storage.js';
 
 export interface Accepted {
   /** Canonical entry bytes. */
@@ -14,6 +15,8 @@ export interface Accepted {
   digest: Uint8Array;
   keyHash: Uint8Array;
   name: string;
+  /** Further (digest, name) pairs lookups find the entry by: an attestation's other subjects. */
+  subjects?: readonly SubjectKey[];
 }
 
 export interface Sequenced {

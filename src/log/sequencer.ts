@@ -308,7 +308,7 @@ export class Sequencer {
           completed.push({ level: n.level, tileIndex: (node.index - (TILE_WIDTH - 1)) / TILE_WIDTH });
         }
       }
-      return { index, data: w.item.data, leafHash: w.item.leafHash, digest: w.item.digest, keyHash: w.item.keyHash, name: w.item.name };
+      return { index, data: w.item.data, leafHash: w.item.leafHash, digest: w.item.digest, keyHash: w.item.keyHash, name: w.item.name, ...(w.item.subjects ? { subjects: w.item.subjects } : {}) };
     });
     for (const c of completed) tiles.push(await this.#fullTile(c.level, c.tileIndex, known));
     const size = fromSize + batch.length;

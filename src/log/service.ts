@@ -7,6 +7,7 @@
  */
 import { consistencyProofAsync, inclusionProofAsync, nodeHash, TILE_HEIGHT, TILE_WIDTH } from '../../merkle/index.js';
 import type { Ed25519 } from '../crypto/ed25519.js';
+import { nodeP256 } from '../crypto/p256-node.js';
 import { b64encode, hexDecode, hexEncode } from '../encoding.js';
 import { InvalidError, MalformedError, NotFoundError, PushbackError, TooLargeError } from '../errors.js';
 import {
@@ -14,6 +15,7 @@ import {
   entryLeafHash,
   entrySignedMessage,
   entrySigners,
+  entrySubjects,
   entryToJson,
   entryV2ToJson,
   keyHash,
@@ -109,14 +111,15 @@ export class LogService {
     }
     // Other kinds verify on this thread: their signatures (SSH, minisign,
     // ECDSA, DSSE) are not the pool's Ed25519-over-message shape.
-    verifyAnyEntry(any, { ed: this.#o.ed });
+    verifyAnyEntry(any, { ed: this.#o.ed, p256: nodeP256 });
     const signers = entrySigners(any);
     const allowed = this.#o.allowSigners;
     if (allowed && !signers.every((s) => allowed.has(hexEncode(s.keyHash)))) {
       const bad = signers.find((s) => !allowed.has(hexEncode(s.keyHash)))!;
       throw new InvalidError(`signer key ${bad.fingerprint} (key hash ${hexEncode(bad.keyHash)}) is not on this log's allow-list`, 'signer-not-allowed');
     }
-    return { data, leafHash: entryLeafHash(data), digest: any.entry.digest, keyHash: signers[0]!.keyHash, name: any.entry.name };
+    const subjects = entrySubjects(any);
+    return { data, leafHash: entryLeafHash(data), digest: any.entry.digest, keyHash: signers[0]!.keyHash, name: any.entry.name, ...(subjects.length > 0 ? { subjects } : {}) };
   }
 
   /** Parses a JSON-form submission strictly (no duplicate members), converts it to canonical bytes, then accepts it. */

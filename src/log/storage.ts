@@ -9,7 +9,8 @@
  *
  * What is stored (ARCHITECTURE.md "Log server invariants"):
  * - entries: leaf bytes by index, with their leaf hash (unique), digest,
- *   key hash and name for lookups;
+ *   key hash and name for lookups, and the further (digest, name) pairs of
+ *   an attestation's other subjects (table entry_subjects);
  * - every stored Merkle node (complete subtree, RFC 9162 §2.1) by level and
  *   index, and every full hash tile (c2sp.org/tlog-tiles) as one blob;
  * - signed checkpoints by tree size, under a retention rule that keeps
@@ -45,6 +46,14 @@ export interface EntryRecord {
   digest: Uint8Array;
   keyHash: Uint8Array;
   name: string;
+  /** Further artifacts the entry speaks for (an attestation's other subjects), found by digest and name lookups too. */
+  subjects?: readonly SubjectKey[];
+}
+
+/** One more (digest, name) an entry is looked up by; a name that is not a valid entry name is not indexed (undefined). */
+export interface SubjectKey {
+  digest: Uint8Array;
+  name: string | undefined;
 }
 
 /** A full hash tile that became complete in a batch (256 hashes, 8192 bytes). */

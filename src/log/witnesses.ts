@@ -54,6 +54,8 @@ export interface WitnessingOptions {
   consistency(from: number, to: number): Promise<Uint8Array[]>;
   /** Called when a checkpoint reaches the quorum (persist it), with the checkpoint as the log signed it. */
   onWitnessed?: (w: WitnessedCheckpoint, checkpoint: CheckpointRecord) => void;
+  /** Called after every new cosignature, whatever the quorum: what GET /checkpoint serves may have changed. */
+  onCosigned?: () => void;
   /** The witnessed checkpoint persisted before a restart, if any. */
   initial?: WitnessedCheckpoint;
   log: Logger;
@@ -307,6 +309,7 @@ export class Witnessing {
     if (c.lines.size >= this.#o.quorum && this.#o.quorum > 0) {
       this.#reach({ size: cp.size, rootHash: cp.rootHash, note: appendSignatures(cp.note, [...c.lines.values()]) }, cp);
     }
+    this.#o.onCosigned?.();
   }
 
   #reach(w: WitnessedCheckpoint, checkpoint: CheckpointRecord): void {

@@ -11,6 +11,7 @@
 import { hash } from 'node:crypto';
 import { BundleFormatError, splitBundle, treeHash } from '../../merkle/index.js';
 import { nodeEd25519 } from '../crypto/ed25519-node.js';
+import { nodeP256 } from '../crypto/p256-node.js';
 import {
   decodeAnyEntry,
   decodeEntry,
@@ -139,7 +140,7 @@ function auditEntryV2(bytes: Uint8Array, index: number, policy: CompiledPolicy |
   const signers = entrySigners(any);
   const kh = hex(signers[0]!.keyHash);
   try {
-    verifyAnyEntry(any, { ed: nodeEd25519 });
+    verifyAnyEntry(any, { ed: nodeEd25519, p256: nodeP256 });
   } catch (err) {
     return [{ index, kind: 'bad-entry', name: e.name, digest, keyHash: kh, message: `Entry ${index} (${JSON.stringify(e.name)}, kind ${entryKind(any)}): ${(err as Error).message}.` }];
   }

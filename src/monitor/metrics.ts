@@ -56,6 +56,7 @@ export class MonitorMetrics {
   });
 
   constructor(opts: { processMetrics?: boolean } = {}) {
-    if (opts.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'vitrine_monitor_process_' });
+    // prom-client's default names already start with process_ / nodejs_: the prefix adds only ours.
+    if (opts.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'vitrine_monitor_' });
   }
 }

@@ -85,6 +85,8 @@ export interface RunSummary {
   /** Operational failures met (log unreachable, rate limited). */
   operational: number;
   audited: number;
+  /** Security alerts in the state that nobody has acknowledged (`vitrine monitor ack`), after this round. */
+  unacknowledged: number;
 }
 
 function client(url: string, opts: HttpGetOptions | undefined): HttpGet {
@@ -307,7 +309,7 @@ export class Monitor {
   async runOnce(): Promise<RunSummary> {
     this.#o.policy?.refresh();
     this.#installPolicy();
-    const summary: RunSummary = { security: 0, operational: 0, audited: 0 };
+    const summary: RunSummary = { security: 0, operational: 0, audited: 0, unacknowledged: 0 };
     for (const a of this.#auditors) {
       if (this.#o.signal?.aborted) break;
       const r = await a.poll();
@@ -325,6 +327,7 @@ export class Monitor {
     }
     summary.security += this.#security;
     this.#security = 0;
+    summary.unacknowledged = this.state.unacknowledgedSecurity();
     return summary;
   }
 

@@ -65,6 +65,20 @@ CREATE TABLE IF NOT EXISTS peers_down (
 ) STRICT;
 `;
 
+/**
+ * Acknowledgements (`vitrine monitor ack`), added within version 1 like the
+ * gossip tables: who acknowledged which alert and when. An unacknowledged
+ * security alert keeps `--once` exiting 1.
+ */
+const ACK_SCHEMA = `
+CREATE TABLE IF NOT EXISTS acks (
+  seq INTEGER PRIMARY KEY REFERENCES alerts(seq),
+  by TEXT NOT NULL,
+  at TEXT NOT NULL,
+  sum TEXT NOT NULL
+) STRICT;
+`;
+
 const SCHEMA = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;
 CREATE TABLE logs (
@@ -121,7 +135,7 @@ CREATE TABLE gaps (
   reason TEXT NOT NULL,
   at TEXT NOT NULL
 ) STRICT;
-${GOSSIP_SCHEMA}`;
+${GOSSIP_SCHEMA}${ACK_SCHEMA}`;
 
 /** Open operational conditions, so that each fires once per episode, across restarts too. */
 export interface Episodes {
@@ -183,6 +197,17 @@ export interface StoredAlert {
   readonly key: string;
   readonly alert: Alert;
   readonly json: string;
+}
+
+/** Who acknowledged an alert, and when (RFC 3339). */
+export interface Ack {
+  readonly by: string;
+  readonly at: string;
+}
+
+/** An alert as `vitrine monitor alerts` lists it. */
+export interface ListedAlert extends StoredAlert {
+  readonly ack?: Ack;
 }
 
 export interface Sink {
@@ -250,6 +275,10 @@ function rowSum(r: Omit<LogRow, 'sum'>): string {
 
 function alertSum(key: string, json: string, localDone: number): string {
   return sha256hex(key, json, String(localDone));
+}
+
+function ackSum(seq: number, key: string, by: string, at: string): string {
+  return sha256hex('ack', String(seq), key, by, at);
 }
 
 function toRow(s: LogState): LogRow {
@@ -438,10 +467,14 @@ export class MonitorState {
       if (meta.get('version') !== VERSION) throw new StateError(`monitor state ${path} has version ${meta.get('version')}; this monitor reads version ${VERSION}`);
       // Only now, in a state known to be ours: the gossip tables added within version 1.
       db.exec(GOSSIP_SCHEMA);
+      db.exec(ACK_SCHEMA);
       const state = new MonitorState(dir, path, db);
       for (const row of db.prepare('SELECT * FROM logs ORDER BY origin').all() as LogRow[]) state.#logs.set(row.origin, fromRow(path, row));
       for (const a of db.prepare('SELECT key, kind, class, json, local_done, sum FROM alerts').iterate() as IterableIterator<{ key: string; kind: string; class: string; json: string; local_done: number; sum: string }>) {
         if (alertSum(a.key, a.json, a.local_done) !== a.sum || !isAlertKind(a.kind)) throw bad(path, `alert ${JSON.stringify(a.key.slice(0, 80))} fails its checksum`);
+      }
+      for (const k of db.prepare('SELECT k.seq, k.by, k.at, k.sum, a.key FROM acks k LEFT JOIN alerts a ON a.seq = k.seq').iterate() as IterableIterator<{ seq: number; by: string; at: string; sum: string; key: string | null }>) {
+        if (k.key === null || ackSum(k.seq, k.key, k.by, k.at) !== k.sum) throw bad(path, `the acknowledgement of alert ${k.seq} fails its checksum`);
       }
       const gaps = db.prepare('SELECT origin, SUM(to_size - from_size) AS n FROM gaps GROUP BY origin').all() as Array<{ origin: string; n: number }>;
       for (const s of state.#logs.values()) {
@@ -599,6 +632,42 @@ export class MonitorState {
       json: r.json,
       alert: JSON.parse(r.json) as Alert,
     }));
+  }
+
+  /** Every alert with its acknowledgement, if any, oldest first. */
+  listAlerts(): ListedAlert[] {
+    const rows = this.#db.prepare('SELECT a.seq, a.key, a.json, k.by, k.at FROM alerts a LEFT JOIN acks k ON k.seq = a.seq ORDER BY a.seq').all() as Array<{ seq: number; key: string; json: string; by: string | null; at: string | null }>;
+    return rows.map((r) => ({
+      seq: r.seq,
+      key: r.key,
+      json: r.json,
+      alert: JSON.parse(r.json) as Alert,
+      ...(r.by !== null && r.at !== null ? { ack: { by: r.by, at: r.at } } : {}),
+    }));
+  }
+
+  /** Security alerts nobody has acknowledged: while there is one, `--once` exits 1. */
+  unacknowledgedSecurity(): number {
+    return (this.#db.prepare("SELECT COUNT(*) AS n FROM alerts a WHERE a.class = 'security' AND NOT EXISTS (SELECT 1 FROM acks k WHERE k.seq = a.seq)").get() as { n: number }).n;
+  }
+
+  /**
+   * Records that `by` acknowledged the alerts `seqs` at `at`, in one
+   * transaction. Alerts already acknowledged keep their first record.
+   * Returns the ids newly acknowledged; throws StateError for an unknown id.
+   */
+  acknowledge(seqs: readonly number[], by: string, at: string = new Date().toISOString()): number[] {
+    const get = this.#db.prepare('SELECT key FROM alerts WHERE seq = ?');
+    const insert = this.#db.prepare('INSERT OR IGNORE INTO acks (seq, by, at, sum) VALUES (?, ?, ?, ?)');
+    return this.#db.transaction(() => {
+      const done: number[] = [];
+      for (const seq of seqs) {
+        const row = get.get(seq) as { key: string } | undefined;
+        if (row === undefined) throw new StateError(`no alert with id ${seq} in ${this.path}`);
+        if (insert.run(seq, by, at, ackSum(seq, row.key, by, at)).changes === 1) done.push(seq);
+      }
+      return done;
+    })();
   }
 
   /** Keeps an undecided checkpoint (one row per checkpoint body); at most `max` per log, the oldest dropped. */

@@ -35,8 +35,12 @@ import {
 } from '../note/index.js';
 
 export const BUNDLE_HEADER = 'c2sp.org/tlog-proof@v1';
-/** A bundle larger than this is rejected before parsing (entry ≤ 8 KiB, 63 hashes, ≤ 100 signature lines). */
-export const MAX_BUNDLE_BYTES = 64 * 1024;
+/**
+ * A bundle larger than this is rejected before parsing: an entry of at most
+ * 65535 bytes (the entry-bundle limit; 87,380 in base64), 63 hashes and a
+ * checkpoint with its cosignatures fit.
+ */
+export const MAX_BUNDLE_BYTES = 128 * 1024;
 const MAX_PROOF_LINES = 63;
 
 export interface Bundle {

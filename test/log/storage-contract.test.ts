@@ -24,6 +24,16 @@ interface Backend {
   open(now: () => number): Promise<LogStorage>;
 }
 
+const SHARED_SUBJECT = sha256(new TextEncoder().encode('shared subject'));
+/** The further subjects of entry `index`: its own, one shared by all, and for 207 the digest of entry 42. */
+function subjectsOf(index: number): EntryRecord['subjects'] {
+  return [
+    { digest: sha256(new TextEncoder().encode(`subject ${index}`)), name: 'pkg:generic/attested' },
+    { digest: SHARED_SUBJECT, name: undefined },
+    ...(index === 207 ? [{ digest: sha256(new TextEncoder().encode('entry 42')), name: undefined }] : []),
+  ];
+}
+
 /** Builds batches as the sequencer does, keeping every node as the oracle. */
 class Oracle {
   range = new CompactRange();
@@ -46,6 +56,8 @@ class Oracle {
         digest: opts.digest?.(index) ?? sha256(data),
         keyHash: opts.key?.(index) ?? sha256(Uint8Array.of(index % 3)),
         name: opts.names?.(index) ?? `pkg:generic/p${index % 4}`,
+        // Every 50th entry speaks for further subjects, as an attestation does.
+        ...(index % 50 === 7 ? { subjects: subjectsOf(index) } : {}),
       });
       for (const n of range.append(leafHash)) {
         nodes.push({ level: n.level, index: Number(n.index), hash: n.hash });
@@ -169,7 +181,10 @@ async function contract(t: Test, backend: Backend): Promise<void> {
     const byKey = await store.reader.lookup('key', sha256(Uint8Array.of(2)), 100, 3);
     t.same(byKey.map((x) => x.index), [101, 104, 107], `${label}: by key hash after an index, limited`);
     const byDigest = await store.reader.lookup('digest', o.entries[42]!.digest, -1, 10);
-    t.same(byDigest.map((x) => x.index), [42], `${label}: by digest`);
+    t.same(byDigest.map((x) => x.index), [42, 207], `${label}: by digest, the entry's own and a subject of another`);
+    t.same((await store.reader.lookup('digest', sha256(new TextEncoder().encode('subject 157')), -1, 10)).map((x) => x.index), [157], `${label}: by a subject's digest`);
+    t.same((await store.reader.lookup('digest', SHARED_SUBJECT, 7, 2)).map((x) => x.index), [57, 107], `${label}: by a shared subject digest, paged`);
+    t.same((await store.reader.lookup('name', 'pkg:generic/attested', -1, 100)).map((x) => x.index), [7, 57, 107, 157, 207, 257], `${label}: by a subject's name`);
     t.same(await store.reader.lookup('name', 'nothing', -1, 10), [], `${label}: no match`);
   };
   await check('open');

@@ -56,8 +56,15 @@ t.test('--once exit codes', async (t) => {
   t.equal(a.index, 1, 'for entry 1');
   t.same(jsonlAlerts(join(dir, 'st')), [a], 'alerts.jsonl holds the same alert');
 
+  const retried = await cli(args);
+  t.equal(retried.status, 1, 'a retried run still exits 1: the alert is not acknowledged (vitrine monitor ack; test/monitor/gate.test.ts)');
+  t.equal(retried.stdout, '', 'but prints nothing: the alert fired once');
+  t.match(retried.stderr, /"event":"unacknowledged","count":1/, 'and says one security alert waits for an acknowledgement');
+  const ack = await cli(['monitor', 'ack', '--state', join(dir, 'st'), '--all', '--by', 'alice']);
+  t.equal(ack.status, 0, `monitor ack --all exits 0 (${ack.stderr.slice(-200)})`);
+
   const quiet = await cli(args);
-  t.equal(quiet.status, 0, 'the next run, with nothing new, exits 0: the alert fired once');
+  t.equal(quiet.status, 0, `once acknowledged, the next run with nothing new exits 0 (${quiet.stderr.slice(-200)})`);
   t.equal(quiet.stdout, '', 'and prints nothing');
 
   writeFileSync(join(dir, 'log.vkey'), `${log.opened.verifierKey}\n`);
@@ -134,7 +141,8 @@ t.test('--webhook retries with backoff and survives a SIGKILL between failures',
 
   // Second run: the outbox is delivered, retried after another failure.
   const r = await cli(args);
-  t.equal(r.status, 0, `the second run exits 0: it raised nothing new and delivered everything (${r.stderr.slice(-300)})`);
+  t.equal(r.status, 1, `the second run exits 1: the alert the killed run raised is not acknowledged (${r.stderr.slice(-300)})`);
+  t.match(r.stderr, /"event":"done","security":0,"operational":0,"unacknowledged":1,"audited":0,"undelivered":0/, 'it raised nothing new and delivered everything');
   t.equal(received.length, 3, 'three attempts in all: fail, fail, success');
   // The killed run may or may not have recorded its failed attempt: either way the next one backs off.
   t.match(r.stderr, /"event":"alert-delivery-failed","sink":"webhook","seq":1,"attempts":[12],"retryInMs":(500|1000)/, 'a failed attempt is rescheduled with backoff');
@@ -181,6 +189,10 @@ t.test('continuous mode with --listen follows the log, stops on SIGTERM', async 
     if (got !== want) await new Promise((r) => setTimeout(r, 50));
   }
   t.equal(got, want, 'it verified the log\'s new checkpoint on its own, and serves it');
+  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  t.match(metrics, /^vitrine_monitor_process_cpu_seconds_total \S+$/m, 'process metrics are named vitrine_monitor_process_*');
+  t.match(metrics, /^vitrine_monitor_nodejs_heap_size_used_bytes \S+$/m, 'and vitrine_monitor_nodejs_*');
+  t.notMatch(metrics, /process_process|process_nodejs/, 'with no doubled prefix');
   child.kill('SIGTERM');
   t.equal(await exited, 0, 'SIGTERM stops it with exit 0');
   t.equal(readState(join(dir, 'st')).logs[0]!.audited, 4, 'all four entries audited');

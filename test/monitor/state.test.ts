@@ -164,3 +164,33 @@ t.test('gossip memory: bounded pending checkpoints, peer episodes, and states ma
   t.equal(s.peerDownSince('http://peer'), undefined, 'recovery closes it');
   s.close();
 });
+
+t.test('acknowledgements: recorded with who and when, survive a reopen, older states gain the table, tampering fails closed', async (t) => {
+  const log = new FakeLog('ack.example/log', entries.slice(0, 1));
+  const dir = tempDir('vitrine-state-');
+  t.teardown(() => removeDir(dir));
+  MonitorState.create(dir, [{ origin: log.origin, vkey: log.vkey, url: 'http://127.0.0.1:1' }]).close();
+  // A version-1 state from before acknowledgements: the table is added on open.
+  let db = new Database(join(dir, 'state.db'));
+  db.exec('DROP TABLE acks');
+  db.close();
+  let s = MonitorState.open(dir);
+  const sec = makeAlert('k-sec', { kind: 'revoked-key', origin: log.origin, index: 0, message: 'm.' });
+  const op = makeAlert('k-op', { kind: 'log-unreachable', origin: log.origin, message: 'm.' });
+  const [a, b] = s.commit(log.origin, {}, [sec, op]);
+  t.equal(s.unacknowledgedSecurity(), 1, 'one security alert stands; operational ones do not count');
+  t.throws(() => s.acknowledge([a!.seq, 99], 'bob'), /no alert with id 99/, 'an unknown id is refused');
+  t.equal(s.unacknowledgedSecurity(), 1, 'and nothing of that call was recorded');
+  t.same(s.acknowledge([a!.seq], 'alice', '2026-01-02T03:04:05.000Z'), [a!.seq], 'acknowledged');
+  t.same(s.acknowledge([a!.seq, b!.seq], 'bob'), [b!.seq], 'a second acknowledgement of the same alert is not recorded');
+  t.equal(s.unacknowledgedSecurity(), 0, 'no security alert stands');
+  s.close();
+  s = MonitorState.open(dir);
+  t.same(s.listAlerts().map((x) => [x.seq, x.alert.kind, x.ack?.by]), [[a!.seq, 'revoked-key', 'alice'], [b!.seq, 'log-unreachable', 'bob']], 'who acknowledged survives a reopen');
+  t.equal(s.listAlerts()[0]!.ack!.at, '2026-01-02T03:04:05.000Z', 'and when');
+  s.close();
+  db = new Database(join(dir, 'state.db'));
+  db.prepare("UPDATE acks SET by = 'mallory' WHERE seq = ?").run(a!.seq);
+  db.close();
+  t.throws(() => MonitorState.open(dir), /acknowledgement of alert 1 fails its checksum/, 'an acknowledgement changed behind the monitor\'s back fails closed');
+});

@@ -28,12 +28,12 @@ t.test('format and parse', async (t) => {
   t.equal(formatEncodedBundle(extra!.slice(6), 3, rest, pv.bundle.slice(pv.bundle.indexOf('\n\n') + 2)), pv.bundle, 'from base64 parts: the vector byte for byte');
   t.equal(formatBundle(b), pv.bundle, 'from bytes: the vector byte for byte');
 
-  // The size limit counts bytes, not UTF-16 code units: 22,000 three-byte
-  // characters are 66,000 bytes in 22,000 code units.
-  const wide = `${pv.bundle}\u2014 ${'\u20ac'.repeat(22_000)} AAAAAAAA\n`;
+  // The size limit counts bytes, not UTF-16 code units: 44,000 three-byte
+  // characters are 132,000 bytes in 44,000 code units.
+  const wide = `${pv.bundle}\u2014 ${'\u20ac'.repeat(44_000)} AAAAAAAA\n`;
   t.ok(wide.length < MAX_BUNDLE_BYTES && utf8(wide).length > MAX_BUNDLE_BYTES, 'test input: short in code units, long in bytes');
-  t.throws(() => parseBundle(wide), { name: 'MalformedError', message: /larger than 65536 bytes/ }, 'a string over 64 KiB of UTF-8 is refused by size');
-  t.throws(() => parseBundle(utf8(wide)), { name: 'MalformedError', message: /larger than 65536 bytes/ }, 'the same as bytes');
+  t.throws(() => parseBundle(wide), { name: 'MalformedError', message: /larger than 131072 bytes/ }, 'a string over 128 KiB of UTF-8 is refused by size');
+  t.throws(() => parseBundle(utf8(wide)), { name: 'MalformedError', message: /larger than 131072 bytes/ }, 'the same as bytes');
   t.throws(() => parseBundle(42 as unknown as string), MalformedError, 'a non-string, non-bytes input is a MalformedError');
   const invalidUtf8 = utf8(pv.bundle);
   invalidUtf8[50] = 0xff;

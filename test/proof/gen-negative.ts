@@ -98,7 +98,7 @@ export function negativeFile(): NegativeFile {
     { name: 'trailing-newline-added', mutation: 'an extra \\n at the end', bundle: `${good}\n`, expect: fail(0, 'malformed-bundle') },
     { name: 'trailing-newline-removed', mutation: 'the final \\n removed', bundle: good.slice(0, -1), expect: fail(0, 'malformed-bundle') },
     { name: 'checkpoint-size-non-canonical', mutation: 'checkpoint size 5 written as 05', bundle: setLine(good, cpStart + 1, () => '05'), expect: fail(0, 'malformed-bundle') },
-    { name: 'bundle-over-64KiB', mutation: 'padded past 65536 bytes with unknown signature lines', bundle: good + `\u2014 pad.example ${b64encode(new Uint8Array(49_000))}\n`, expect: fail(0, 'malformed-bundle') },
+    { name: 'bundle-over-128KiB', mutation: 'padded past 131072 bytes with unknown signature lines', bundle: good + `\u2014 pad.example ${b64encode(new Uint8Array(99_000))}\n`, expect: fail(0, 'malformed-bundle') },
     // Step 1: the entry and the artifact.
     { name: 'entry-empty', mutation: 'extra line with no entry bytes', bundle: setLine(good, 1, () => 'extra '), expect: fail(1, 'bad-entry') },
     { name: 'entry-byte-0-flipped', mutation: 'first entry byte 0xa5 -> 0xa4 (a map of 4 pairs: trailing bytes)', bundle: entryWith(flipBit(entryBytes, 7)), expect: fail(1, 'bad-entry') },

@@ -19,7 +19,7 @@ t.test('negative.json is reproducible', async (t) => {
   const names = file.cases.map((c) => c.name);
   t.equal(new Set(names).size, names.length, 'case names are unique');
   t.ok(file.cases.length >= 40, `a broad table (${file.cases.length} cases)`);
-  const big = file.cases.find((c) => c.name === 'bundle-over-64KiB');
+  const big = file.cases.find((c) => c.name === 'bundle-over-128KiB');
   t.ok(big !== undefined && utf8(big.bundle).length > MAX_BUNDLE_BYTES, 'the oversized case really is over the limit');
   const valid = file.cases.find((c) => c.name === 'valid')!;
   for (const c of file.cases) {

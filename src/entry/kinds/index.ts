@@ -3,6 +3,7 @@
  * per kind; the identifier is what key 2 of an entry holds.
  */
 import type { EntryKind } from '../kind.js';
+import { dsseKind } from './dsse.js';
 import { ecdsaP256Kind } from './ecdsa-p256.js';
 
 const KINDS = new Map<string, EntryKind>();
@@ -13,6 +14,7 @@ function add(kind: EntryKind): void {
 }
 
 add(ecdsaP256Kind);
+add(dsseKind);
 
 /** The kind registered under `id`, if any. */
 export function findKind(id: string): EntryKind | undefined {

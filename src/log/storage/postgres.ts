@@ -26,7 +26,7 @@ import { ConflictError, NotFoundError } from '../../errors.js';
 import type { Logger } from '../../util/logger.js';
 import {
   StartupError, type Batch, type CheckpointRecord, type LogIdentity, type LogReader, type LogStorage, type LogWriter, type LookupField, type StoredEntry,
-  type LogExport,
+  type LogExport, type EntryRecord,
 } from '../storage.js';
 
 /** Schema migrations, in order; the schema version is their count. */
@@ -73,6 +73,14 @@ const MIGRATIONS: readonly string[] = [
      url     text NOT NULL,
      expires timestamptz NOT NULL
    );`,
+  // Further (digest, name) pairs an entry is found by: an attestation's other subjects.
+  `CREATE TABLE entry_subjects (
+     idx    bigint NOT NULL,
+     digest bytea NOT NULL,
+     name   text
+   );
+   CREATE INDEX entry_subjects_digest ON entry_subjects (digest, idx);
+   CREATE INDEX entry_subjects_name ON entry_subjects (name, idx);`,
 ];
 const SCHEMA_VERSION = MIGRATIONS.length;
 
@@ -241,8 +249,11 @@ export class PostgresStorage implements LogStorage {
         if (field !== 'name' && typeof value === 'string') throw new TypeError(`lookup by ${field} takes bytes`);
         const column = field === 'name' ? 'name' : field === 'digest' ? 'digest' : 'key_hash';
         const param = typeof value === 'string' ? value : Buffer.from(value);
-        const rows = await this.#reads.unsafe<Row[]>(
-          `SELECT idx, data, leaf_hash FROM entries WHERE ${column} = $1 AND idx > $2 ORDER BY idx LIMIT $3`, [param, after, limit], { prepare: true });
+        const sql = field === 'key'
+          ? `SELECT idx, data, leaf_hash FROM entries WHERE ${column} = $1 AND idx > $2 ORDER BY idx LIMIT $3`
+          : `SELECT idx, data, leaf_hash FROM entries WHERE idx IN (SELECT idx FROM entries WHERE ${column} = $1 AND idx > $2
+               UNION SELECT idx FROM entry_subjects WHERE ${column} = $1 AND idx > $2) ORDER BY idx LIMIT $3`;
+        const rows = await this.#reads.unsafe<Row[]>(sql, [param, after, limit], { prepare: true });
         return rows.map(toEntry);
       },
     };
@@ -306,7 +317,8 @@ export class PostgresStorage implements LogStorage {
         return tx.unsafe(
           'INSERT INTO entries (idx, leaf_hash, data, digest, key_hash, name) SELECT * FROM unnest($1::int8[], $2::bytea[], $3::bytea[], $4::bytea[], $5::bytea[], $6::text[])',
           [tx.array(e.map((x) => x.index), INT8), tx.array(e.map((x) => Buffer.from(x.leafHash)), BYTEA), tx.array(e.map((x) => Buffer.from(x.data)), BYTEA),
-            tx.array(e.map((x) => Buffer.from(x.digest)), BYTEA), tx.array(e.map((x) => Buffer.from(x.keyHash)), BYTEA), tx.array(e.map((x) => x.name), TEXT)]);
+            tx.array(e.map((x) => Buffer.from(x.digest)), BYTEA), tx.array(e.map((x) => Buffer.from(x.keyHash)), BYTEA), tx.array(e.map((x) => x.name), TEXT)])
+          .then(() => insertSubjects(tx, e));
       });
       await each(src.nodes, (n) => tx.unsafe('INSERT INTO nodes (level, idx, hash) SELECT * FROM unnest($1::int[], $2::int8[], $3::bytea[])',
         [tx.array(n.map((x) => x.level), 23), tx.array(n.map((x) => x.index), INT8), tx.array(n.map((x) => Buffer.from(x.hash)), BYTEA)]));
@@ -476,6 +488,7 @@ export class PostgresStorage implements LogStorage {
           ],
           { prepare: true },
         );
+        await insertSubjects(tx, e);
       }
       if (batch.nodes.length > 0) {
         await tx.unsafe('INSERT INTO nodes (level, idx, hash) SELECT * FROM unnest($1::int[], $2::int8[], $3::bytea[])', [
@@ -498,4 +511,15 @@ export class PostgresStorage implements LogStorage {
       this.#opts.beforeCommit?.(batch);
     });
   }
+}
+
+/** Inserts the further subjects of a batch's entries (entry_subjects), if any. */
+async function insertSubjects(tx: postgres.TransactionSql<Record<string, never>>, entries: readonly EntryRecord[]): Promise<void> {
+  const rows = entries.flatMap((x) => (x.subjects ?? []).map((s) => ({ idx: x.index, digest: s.digest, name: s.name ?? null })));
+  if (rows.length === 0) return;
+  await tx.unsafe('INSERT INTO entry_subjects (idx, digest, name) SELECT * FROM unnest($1::int8[], $2::bytea[], $3::text[])', [
+    tx.array(rows.map((r) => r.idx), INT8),
+    tx.array(rows.map((r) => Buffer.from(r.digest)), BYTEA),
+    tx.array(rows.map((r) => r.name) as string[], TEXT),
+  ]);
 }

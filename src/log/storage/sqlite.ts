@@ -17,7 +17,7 @@ import { CompactRange } from '../../../merkle/index.js';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import {
   StartupError, type Batch, type CheckpointRecord, type LogIdentity, type LogReader, type LogStorage, type LogWriter, type LookupField, type StoredEntry,
-  type EntryRecord, type LogExport, type StoredCheckpoint, type StoredNode, type TileRecord,
+  type EntryRecord, type LogExport, type SubjectKey, type StoredCheckpoint, type StoredNode, type TileRecord,
 } from '../storage.js';
 
 const SCHEMA_VERSION = '1';
@@ -38,6 +38,15 @@ CREATE TABLE IF NOT EXISTS entries (
 CREATE INDEX IF NOT EXISTS entries_digest ON entries (digest, idx);
 CREATE INDEX IF NOT EXISTS entries_key ON entries (key_hash, idx);
 CREATE INDEX IF NOT EXISTS entries_name ON entries (name, idx);
+-- Further (digest, name) pairs an entry is found by: an attestation's other
+-- subjects. Added without a schema version: older stores just get it empty.
+CREATE TABLE IF NOT EXISTS entry_subjects (
+  idx    INTEGER NOT NULL,
+  digest BLOB NOT NULL,
+  name   TEXT
+);
+CREATE INDEX IF NOT EXISTS entry_subjects_digest ON entry_subjects (digest, idx);
+CREATE INDEX IF NOT EXISTS entry_subjects_name ON entry_subjects (name, idx);
 CREATE TABLE IF NOT EXISTS nodes (
   level INTEGER NOT NULL,
   idx   INTEGER NOT NULL,
@@ -132,6 +141,8 @@ export class SqliteStorage implements LogStorage {
       insertEntry: db.prepare<[number, Uint8Array, Uint8Array, Uint8Array, Uint8Array, string]>(
         'INSERT INTO entries (idx, leaf_hash, data, digest, key_hash, name) VALUES (?, ?, ?, ?, ?, ?)',
       ),
+      insertSubject: db.prepare<[number, Uint8Array, string | null]>('INSERT INTO entry_subjects (idx, digest, name) VALUES (?, ?, ?)'),
+      allSubjects: db.prepare<[], { idx: number; digest: Buffer; name: string | null }>('SELECT idx, digest, name FROM entry_subjects ORDER BY idx, rowid'),
       insertNode: db.prepare<[number, number, Uint8Array]>('INSERT INTO nodes (level, idx, hash) VALUES (?, ?, ?)'),
       insertTile: db.prepare<[number, number, Uint8Array]>('INSERT INTO tiles (level, idx, data) VALUES (?, ?, ?)'),
       insertCheckpoint: db.prepare<[number, Uint8Array, string, string]>(
@@ -152,14 +163,16 @@ export class SqliteStorage implements LogStorage {
       range: db.prepare<[number, number], { data: Buffer }>('SELECT data FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx'),
       at: db.prepare<[number], Row>('SELECT idx, data, leaf_hash FROM entries WHERE idx = ?'),
       byLeaf: db.prepare<[Uint8Array], Row>('SELECT idx, data, leaf_hash FROM entries WHERE leaf_hash = ?'),
-      byDigest: db.prepare<[Uint8Array, number, number], Row>(
-        'SELECT idx, data, leaf_hash FROM entries WHERE digest = ? AND idx > ? ORDER BY idx LIMIT ?',
+      byDigest: db.prepare<[Uint8Array, number, Uint8Array, number, number], Row>(
+        'SELECT idx, data, leaf_hash FROM entries WHERE idx IN (SELECT idx FROM entries WHERE digest = ? AND idx > ? ' +
+          'UNION SELECT idx FROM entry_subjects WHERE digest = ? AND idx > ?) ORDER BY idx LIMIT ?',
       ),
       byKey: db.prepare<[Uint8Array, number, number], Row>(
         'SELECT idx, data, leaf_hash FROM entries WHERE key_hash = ? AND idx > ? ORDER BY idx LIMIT ?',
       ),
-      byName: db.prepare<[string, number, number], Row>(
-        'SELECT idx, data, leaf_hash FROM entries WHERE name = ? AND idx > ? ORDER BY idx LIMIT ?',
+      byName: db.prepare<[string, number, string, number, number], Row>(
+        'SELECT idx, data, leaf_hash FROM entries WHERE idx IN (SELECT idx FROM entries WHERE name = ? AND idx > ? ' +
+          'UNION SELECT idx FROM entry_subjects WHERE name = ? AND idx > ?) ORDER BY idx LIMIT ?',
       ),
     };
     const s = this.#stmt;
@@ -172,7 +185,10 @@ export class SqliteStorage implements LogStorage {
       if (batch.checkpoint.size !== batch.fromSize + batch.entries.length) {
         throw new Error(`batch checkpoint size ${batch.checkpoint.size} does not cover ${batch.entries.length} entries from ${batch.fromSize}`);
       }
-      for (const e of batch.entries) s.insertEntry.run(e.index, e.leafHash, e.data, e.digest, e.keyHash, e.name);
+      for (const e of batch.entries) {
+        s.insertEntry.run(e.index, e.leafHash, e.data, e.digest, e.keyHash, e.name);
+        if (e.subjects) for (const x of e.subjects) s.insertSubject.run(e.index, x.digest, x.name ?? null);
+      }
       for (const n of batch.nodes) s.insertNode.run(n.level, n.index, n.hash);
       for (const t of batch.tiles) s.insertTile.run(t.level, t.index, t.data);
       const created = new Date((this.#opts.now ?? Date.now)()).toISOString();
@@ -296,9 +312,9 @@ export class SqliteStorage implements LogStorage {
 
   lookup(field: LookupField, value: Uint8Array | string, after: number, limit: number): StoredEntry[] {
     let rows: Row[];
-    if (field === 'name') rows = this.#stmt.byName.all(String(value), after, limit);
+    if (field === 'name') rows = this.#stmt.byName.all(String(value), after, String(value), after, limit);
     else if (typeof value === 'string') throw new TypeError(`lookup by ${field} takes bytes`);
-    else if (field === 'digest') rows = this.#stmt.byDigest.all(value, after, limit);
+    else if (field === 'digest') rows = this.#stmt.byDigest.all(value, after, value, after, limit);
     else rows = this.#stmt.byKey.all(value, after, limit);
     return rows.map(toEntry);
   }
@@ -309,12 +325,24 @@ export class SqliteStorage implements LogStorage {
    */
   exportLog(identity: LogExport['identity']): LogExport {
     const db = this.#db;
+    // better-sqlite3 runs no other statement while an iterator is open, so
+    // the subjects (few: only attestations have them) are read first.
+    const subjectsOf = new Map<number, SubjectKey[]>();
+    for (const x of this.#stmt.allSubjects.all()) {
+      let list = subjectsOf.get(x.idx);
+      if (list === undefined) subjectsOf.set(x.idx, (list = []));
+      list.push({ digest: bytes(x.digest), name: x.name ?? undefined });
+    }
     return {
       identity,
       entries: (function* () {
         for (const r of db.prepare<[], { idx: number; leaf_hash: Buffer; data: Buffer; digest: Buffer; key_hash: Buffer; name: string }>(
           'SELECT idx, leaf_hash, data, digest, key_hash, name FROM entries ORDER BY idx').iterate()) {
-          yield { index: r.idx, leafHash: bytes(r.leaf_hash), data: bytes(r.data), digest: bytes(r.digest), keyHash: bytes(r.key_hash), name: r.name } satisfies EntryRecord;
+          const subjects = subjectsOf.get(r.idx) ?? [];
+          yield {
+            index: r.idx, leafHash: bytes(r.leaf_hash), data: bytes(r.data), digest: bytes(r.digest), keyHash: bytes(r.key_hash), name: r.name,
+            ...(subjects.length > 0 ? { subjects } : {}),
+          } satisfies EntryRecord;
         }
       })(),
       nodes: (function* () {
