@@ -20,6 +20,10 @@ const commands: Record<string, () => Promise<{ register: Register }>> = {
   submit: () => import('./submit.js'),
   monitor: () => import('./monitor.js'),
   migrate: () => import('./migrate.js'),
+  log: () => import('./read.js'),
+  get: () => import('./read.js'),
+  search: () => import('./read.js'),
+  proof: () => import('./read.js'),
 };
 
 /** The names of every subcommand, in help order. */
@@ -34,7 +38,8 @@ export async function buildProgram(only?: string): Promise<Command> {
     .exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
   const names = only !== undefined && Object.hasOwn(commands, only) ? [only] : COMMAND_NAMES;
-  const modules = await Promise.all(names.map((n) => commands[n]!()));
+  // One module may register several commands (cmd/read.ts): register each module once.
+  const modules = new Set(await Promise.all(names.map((n) => commands[n]!())));
   for (const m of modules) m.register(program);
   addExitStatus(program);
   return program;

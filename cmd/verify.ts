@@ -13,9 +13,10 @@ import type { Command } from 'commander';
 import { nodeEd25519 } from '../src/crypto/ed25519-node.js';
 import { b64encode, hexEncode } from '../src/encoding.js';
 import { VitrineError } from '../src/errors.js';
-import { digestFile } from '../src/entry/digest.js';
+import { digestFileAll } from '../src/entry/digest.js';
+import { decodeAnyEntry, entryArtifactHash } from '../src/entry/index.js';
 import { parseCosignerVerifier, parseVerifier, TYPE_ED25519, type Verifier } from '../src/note/index.js';
-import { MAX_BUNDLE_BYTES, verifyBundle, type BundleResult } from '../src/proof/index.js';
+import { MAX_BUNDLE_BYTES, parseBundle, verifyBundle, type BundleResult } from '../src/proof/index.js';
 import { action, CliError, collect, EXIT_FAIL, intOption, UsageError } from './common.js';
 
 interface VerifyOptions {
@@ -82,16 +83,16 @@ async function verify(artifact: string, bundleArg: string | undefined, opts: Ver
   // Fail fast on a missing bundle before streaming a large artifact.
   await checkFile(artifact, 'artifact file', json);
   const bundle = await readBounded(bundlePath, MAX_BUNDLE_BYTES, 'proof bundle file', json);
-  let digest: Uint8Array;
+  let digest: Awaited<ReturnType<typeof digestFileAll>>;
   try {
-    digest = await digestFile(artifact);
+    digest = await digestFileAll(artifact, extraHashes(bundle));
   } catch (err) {
     throw ioFailure(`artifact file ${artifact}: ${errorText(err)}`, artifact, json);
   }
 
   let result: BundleResult;
   try {
-    result = verifyBundle({ digest }, bundle, { logKey, signers, witnesses, quorum, name: opts.name }, nodeEd25519);
+    result = verifyBundle(digest, bundle, { logKey, signers, witnesses, quorum, name: opts.name }, nodeEd25519);
   } catch (err) {
     // Only a policy mistake throws; the keys were checked above, so report it as usage.
     if (err instanceof VitrineError) throw new UsageError(err.message);
@@ -124,6 +125,16 @@ async function verify(artifact: string, bundleArg: string | undefined, opts: Ver
       ? 'witnesses: none required'
       : `witnesses: ${result.witnesses.join(', ') || 'none'} (${result.witnesses.length} of ${witnesses.length}, quorum ${quorum})`;
   process.stdout.write(`verified ${result.entry.name}: index ${result.index} in ${result.origin}, tree size ${result.treeSize}; ${cosigned}\n`);
+}
+
+/** The digests besides SHA-256 the bundle's entry needs (SSH sha512, minisign BLAKE2b-512); none if it does not parse (verifyBundle says why). */
+function extraHashes(bundle: Uint8Array): Array<'sha512' | 'blake2b-512'> {
+  try {
+    const second = entryArtifactHash(decodeAnyEntry(parseBundle(bundle).entry));
+    return second === undefined ? [] : [second.algorithm];
+  } catch {
+    return [];
+  }
 }
 
 /** Largest file read as a key: a vkey is one short line. */

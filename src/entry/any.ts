@@ -8,7 +8,7 @@ import { sha256 } from '../../merkle/hash.js';
 import { bytesEqual, hexEncode } from '../encoding.js';
 import { InvalidError } from '../errors.js';
 import { checkName, decodeEntry, type Annotations, type Entry } from './entry.js';
-import type { Crypto, EntryV2, Signer } from './kind.js';
+import type { ArtifactHash, Crypto, EntryV2, Signer } from './kind.js';
 import { entrySignedMessage } from './message.js';
 import { decodeEntryV2, isEntryV2, kindOf } from './v2.js';
 
@@ -36,6 +36,12 @@ export function entryAnnotations(e: AnyEntry): Annotations | undefined {
 /** The kind: `vitrine` for version 1, the kind identifier for version 2. */
 export function entryKind(e: AnyEntry): string {
   return e.version === 1 ? 'vitrine' : e.entry.kind;
+}
+
+/** The second artifact digest a verifier holding the file must also match (SSH sha512, minisign), if the kind has one. */
+export function entryArtifactHash(e: AnyEntry): ArtifactHash | undefined {
+  if (e.version === 1) return undefined;
+  return kindOf(e.entry.kind).artifactHash?.(e.entry);
 }
 
 /** The signers of an entry, the indexed one first. */

@@ -42,3 +42,23 @@ export async function digestFile(path: string): Promise<Uint8Array> {
     throw err;
   }
 }
+
+/** Digests of one file in one streamed pass: SHA-256 always, plus SHA-512 / BLAKE2b-512 on request (entries whose signature covers those). */
+export async function digestFileAll(path: string, extra: ReadonlyArray<'sha512' | 'blake2b-512'>): Promise<{ digest: Uint8Array; sha512?: Uint8Array; blake2b512?: Uint8Array }> {
+  const hashes = { digest: createHash('sha256'), sha512: extra.includes('sha512') ? createHash('sha512') : undefined, blake2b512: extra.includes('blake2b-512') ? createHash('blake2b512') : undefined };
+  try {
+    for await (const chunk of createReadStream(path, { highWaterMark: CHUNK })) {
+      hashes.digest.update(chunk as Buffer);
+      hashes.sha512?.update(chunk as Buffer);
+      hashes.blake2b512?.update(chunk as Buffer);
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException | null)?.code === 'ENOENT') throw new NotFoundError(`artifact file ${JSON.stringify(path)}: no such file`);
+    throw err;
+  }
+  return {
+    digest: new Uint8Array(hashes.digest.digest()),
+    ...(hashes.sha512 ? { sha512: new Uint8Array(hashes.sha512.digest()) } : {}),
+    ...(hashes.blake2b512 ? { blake2b512: new Uint8Array(hashes.blake2b512.digest()) } : {}),
+  };
+}

@@ -21,6 +21,6 @@ export {
 export { ENTRY_SIGNATURE_PREFIX, entrySignedMessage, parseAndVerifyEntry, signEntry, verifyEntrySignature } from './message.js';
 export { entryFromJson, entryToJson, parseAnyEntryJson, parseEntryJson, type EntryJson } from './json.js';
 export { ENTRY_VERSION_2, MAX_ENTRY_V2_SIZE, checkEntryV2, decodeEntryV2, encodeEntryV2, entryV2FromJson, entryV2ToJson, isEntryV2, kindOf, type EntryV2Json } from './v2.js';
-export type { Body, BodyField, BodyValue, Crypto, EntryKind, EntryV2, FieldType, Signer } from './kind.js';
-export { decodeAnyEntry, entryAnnotations, entryDigest, entryKind, entryName, entrySigners, entrySubjects, verifyAnyEntry, type AnyEntry } from './any.js';
+export type { ArtifactHash, Body, BodyField, BodyValue, Crypto, EntryKind, EntryV2, FieldType, Signer } from './kind.js';
+export { decodeAnyEntry, entryAnnotations, entryArtifactHash, entryDigest, entryKind, entryName, entrySigners, entrySubjects, verifyAnyEntry, type AnyEntry } from './any.js';
 export { findKind, kindIds } from './kinds/index.js';

@@ -93,4 +93,17 @@ export interface EntryKind {
    * too. Absent for kinds about one artifact.
    */
   subjects?(entry: EntryV2): Array<{ readonly name: string; readonly digest: Uint8Array }>;
+  /**
+   * A second digest of the artifact that the signature covers, when it is
+   * not the SHA-256 (SSH with sha512, minisign's BLAKE2b-512). The log
+   * cannot relate it to the SHA-256 without the file, so a verifier holding
+   * the artifact must match both.
+   */
+  artifactHash?(entry: EntryV2): ArtifactHash | undefined;
+}
+
+/** An artifact digest in an algorithm other than SHA-256. */
+export interface ArtifactHash {
+  readonly algorithm: 'sha512' | 'blake2b-512';
+  readonly value: Uint8Array;
 }

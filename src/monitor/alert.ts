@@ -8,7 +8,7 @@
  * its job. Every alert also has a dedupe key, stored in the state with a
  * unique constraint, so it fires once even across restarts.
  */
-import type { Evidence } from '../proof/index.js';
+import type { Evidence, RollbackEvidence } from '../proof/index.js';
 
 export const SECURITY_KINDS = [
   'unexpected-signer',
@@ -18,6 +18,7 @@ export const SECURITY_KINDS = [
   'root-mismatch',
   'inconsistent',
   'split-view',
+  'rollback',
 ] as const;
 export const OPERATIONAL_KINDS = ['log-unreachable', 'peer-unreachable', 'witness-unreachable', 'falling-behind', 'rate-limited'] as const;
 
@@ -46,8 +47,8 @@ export interface Alert {
   readonly keyHash?: string;
   /** The signed checkpoint note that covers the alert. */
   readonly checkpoint?: string;
-  /** docs/formats.md §9 evidence, for inconsistent and split-view. */
-  readonly evidence?: Evidence;
+  /** docs/formats.md §9 evidence for inconsistent and split-view; the rollback document (src/proof/rollback.ts) for rollback. */
+  readonly evidence?: Evidence | RollbackEvidence;
   readonly message: string;
   /** RFC 3339. */
   readonly at: string;

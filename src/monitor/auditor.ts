@@ -40,6 +40,11 @@ import type { AuditPool } from './pool.js';
 import { RebuildRange } from './rebuild.js';
 import type { Episodes, LogUpdate, MonitorState, StoredAlert, StoredCheckpoint } from './state.js';
 import { checkConsistency, sameSizeConflict, SignedTree, type SignedCheckpoint, type TileSource } from './tiles.js';
+import { buildRollbackEvidence, verifyRollbackEvidence } from '../proof/index.js';
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b).toString('hex');
+}
 
 export interface AuditProgress {
   readonly origin: string;
@@ -120,9 +125,10 @@ export class LogAuditor {
       this.#closeEpisodes();
       this.#o.metrics.lastPoll.set({ origin: this.origin }, Date.now() / 1000);
     } catch (err) {
-      if (err instanceof SecurityFailure) {
+      const rollback = err instanceof OperationalFailure ? this.#servedBefore(err) : undefined;
+      if (err instanceof SecurityFailure || rollback !== undefined) {
         this.#closeEpisodes();
-        this.#raise(err, res);
+        this.#raise(rollback ?? (err as SecurityFailure), res);
       } else if (err instanceof OperationalFailure) {
         this.#operational(err, res);
       } else {
@@ -147,13 +153,35 @@ export class LogAuditor {
       message: err.message,
     });
     const update: LogUpdate = {};
-    if (err.evidence !== undefined) {
+    // Split-view documents are kept for /v1/evidence and gossip; a rollback document travels in its alert.
+    if (err.evidence !== undefined && err.kind !== 'rollback') {
       const [a, b] = err.evidence.checkpoints;
       update.conflict = { note: b, against: a, evidence: JSON.stringify(err.evidence), source: this.#o.source.url };
     }
     const created = this.#commit(update, [alert]);
     res.security++;
     this.#o.log('security-failure', { origin: this.origin, kind: err.kind, new: created.length > 0, message: err.message });
+  }
+
+  /**
+   * A 404 for a tile or bundle whose whole content lies in the tree this
+   * monitor verified: the log signed that tree and served those tiles to
+   * build it, so it no longer serving them is a rollback (or lost data),
+   * not an outage. Tiles beyond the verified tree stay operational: a log
+   * may be slow to publish them.
+   */
+  #servedBefore(err: OperationalFailure): SecurityFailure | undefined {
+    const m = err.missing;
+    const v = this.#o.state.log(this.origin).verified;
+    if (m === undefined || v.note === null) return undefined;
+    const held = m.level < 0 ? v.size : Math.floor(v.size / TILE_WIDTH ** m.level);
+    if (m.index * TILE_WIDTH + m.width > held) return undefined;
+    return new SecurityFailure(
+      'rollback',
+      `missing/${v.size}/${m.path}`,
+      `The log no longer serves ${m.path}, part of its tree of size ${v.size}, which it signed and this monitor verified: it was rolled back or lost data.`,
+      { checkpoint: v.note },
+    );
   }
 
   #operational(err: OperationalFailure, res: PollResult): void {
@@ -209,16 +237,12 @@ export class LogAuditor {
         this.#raise(err, res);
       }
     } else {
-      // An older checkpoint (a stale cache, or a rollback): it must be a prefix of what we hold.
-      if (latest.size > 0) {
-        try {
-          await checkConsistency(source, this.origin, latest, signed(target), logKey);
-          this.#o.log('stale-checkpoint', { origin: this.origin, size: latest.size, target: target.size });
-        } catch (err) {
-          if (!(err instanceof SecurityFailure)) throw err;
-          this.#raise(err, res);
-        }
-      }
+      await this.#rollback(latest, signed(target), res);
+      return;
+    }
+    if (latest.size === s.verified.size && s.position === s.verified.size && s.verified.note !== null && s.verified.size > 0) {
+      // Nothing new: check that the log still serves the tree it signed (its right edge folds to the root).
+      await SignedTree.open(source, signed(s.verified));
     }
     await this.#catchUp(res);
     const after = state.log(this.origin);
@@ -226,6 +250,39 @@ export class LogAuditor {
       delete this.#episodes.behind;
       delete this.#episodes.behindAlerted;
       if (after.episodes.behind !== undefined) this.#commit({});
+    }
+  }
+
+  /**
+   * The log serves a signed checkpoint smaller than one it served before
+   * and this monitor adopted (the target, which is the verified one or
+   * later): a rollback, from the first look, with the two signed
+   * checkpoints as its evidence (src/proof/rollback.ts). If the larger
+   * tree's tiles are still served, the smaller tree is also checked to be
+   * its prefix: a fork is `inconsistent` as well, with §9 evidence. No
+   * catch-up follows: the log no longer serves the tree it was heading to.
+   */
+  async #rollback(latest: SignedCheckpoint, target: SignedCheckpoint, res: PollResult): Promise<void> {
+    const { source, logKey } = this.#o;
+    const evidence = buildRollbackEvidence(this.origin, target.note, latest.note, [{ from: source.url, at: new Date().toISOString() }]);
+    const verdict = verifyRollbackEvidence(evidence, logKey, nodeEd25519);
+    if (!verdict.ok) throw new Error(`internal: built rollback evidence that does not verify: ${verdict.message}`);
+    this.#raise(
+      new SecurityFailure(
+        'rollback',
+        `${latest.size}:${hex(latest.root)}/${target.size}:${hex(target.root)}`,
+        `The log serves a checkpoint of size ${latest.size}, smaller than its checkpoint of size ${target.size} that this monitor already accepted: it was rolled back (or serves an old checkpoint).`,
+        { checkpoint: latest.note, evidence },
+      ),
+      res,
+    );
+    if (latest.size === 0) return;
+    try {
+      await checkConsistency(source, this.origin, latest, target, logKey);
+    } catch (err) {
+      if (err instanceof SecurityFailure) this.#raise(err, res);
+      else if (err instanceof OperationalFailure) this.#o.log('rollback-consistency-unchecked', { origin: this.origin, message: err.message });
+      else throw err;
     }
   }
 

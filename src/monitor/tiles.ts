@@ -39,7 +39,7 @@ import { NotFoundError, PushbackError, VitrineError } from '../errors.js';
 import { buildEvidence, verifyEvidence, type Evidence } from '../proof/index.js';
 import type { Verifier } from '../note/index.js';
 import { BundleFormatError, splitBundle } from './bundle.js';
-import { OperationalFailure, SecurityFailure } from './failures.js';
+import { OperationalFailure, SecurityFailure, type MissingTile } from './failures.js';
 
 /** A checkpoint that carries a valid signature of the log key. */
 export interface SignedCheckpoint {
@@ -127,32 +127,33 @@ export class TileSource {
   }
 
   /** Fetches a partial path, then the full one on 404; `cut` turns the full content into the partial one. */
-  async #partialOrFull(partial: string, full: string | undefined, cut: (data: Uint8Array) => Uint8Array, size: number): Promise<Uint8Array> {
+  async #partialOrFull(tile: Omit<MissingTile, 'path'>, partial: string, full: string | undefined, cut: (data: Uint8Array) => Uint8Array, size: number): Promise<Uint8Array> {
     try {
       return await this.get(partial);
     } catch (err) {
-      if (!(err instanceof NotFoundError) || full === undefined) throw this.#missing(err, partial, size);
+      if (!(err instanceof NotFoundError) || full === undefined) throw this.#missing(err, { ...tile, path: partial }, size);
     }
     try {
       return cut(await this.get(full));
     } catch (err) {
-      throw this.#missing(err, partial, size);
+      throw this.#missing(err, { ...tile, path: partial }, size);
     }
   }
 
-  #missing(err: unknown, path: string, size: number): unknown {
+  #missing(err: unknown, tile: MissingTile, size: number): unknown {
     if (!(err instanceof NotFoundError)) return err;
     this.#onFetchError('not-found');
-    return new OperationalFailure('log-unreachable', `the log does not serve ${path}, which its checkpoint of size ${size} covers`);
+    return new OperationalFailure('log-unreachable', `the log does not serve ${tile.path}, which its checkpoint of size ${size} covers`, tile);
   }
 
   /** Hash tile `t` (width as in the tree of `size`), checked to hold exactly t.width hashes. */
   async hashTile(t: TileId, size: number, note?: string): Promise<Uint8Array> {
     const path = tilePath(t);
+    const tile = { level: t.level, index: Number(t.index), width: t.width };
     const data =
       t.width === TILE_WIDTH
-        ? await this.#partialOrFull(path, undefined, (d) => d, size)
-        : await this.#partialOrFull(path, tilePath({ ...t, width: TILE_WIDTH }), (d) => (d.length === TILE_WIDTH * 32 ? d.subarray(0, t.width * 32) : d), size);
+        ? await this.#partialOrFull(tile, path, undefined, (d) => d, size)
+        : await this.#partialOrFull(tile, path, tilePath({ ...t, width: TILE_WIDTH }), (d) => (d.length === TILE_WIDTH * 32 ? d.subarray(0, t.width * 32) : d), size);
     if (data.length !== t.width * 32) {
       throw new SecurityFailure('root-mismatch', path, `The log served ${path} as ${data.length} bytes, not the ${t.width} hashes its checkpoint of size ${size} needs.`, note === undefined ? {} : { checkpoint: note });
     }
@@ -163,8 +164,9 @@ export class TileSource {
   async bundle(index: number, width: number, size: number): Promise<Uint8Array> {
     const id = { index: BigInt(index), width };
     const path = entriesPath(id);
-    if (width === TILE_WIDTH) return this.#partialOrFull(path, undefined, (d) => d, size);
-    return this.#partialOrFull(path, entriesPath({ index: id.index, width: TILE_WIDTH }), (d) => {
+    const tile = { level: -1, index, width };
+    if (width === TILE_WIDTH) return this.#partialOrFull(tile, path, undefined, (d) => d, size);
+    return this.#partialOrFull(tile, path, entriesPath({ index: id.index, width: TILE_WIDTH }), (d) => {
       // The first `width` entries of the full bundle are the partial bundle.
       try {
         const { ends } = splitBundle(d, TILE_WIDTH);

@@ -19,7 +19,9 @@ import { rootFromInclusionProof, sha256 } from '../../merkle/index.js';
 import { nobleEd25519, type Ed25519 } from '../crypto/ed25519.js';
 import { b64decode, b64encode, bytesEqual, fromUtf8, hexEncode, parseDecimal, utf8 } from '../encoding.js';
 import { MalformedError, VitrineError } from '../errors.js';
-import { decodeAnyEntry, entryLeafHash, entrySigners, keyHash, verifyAnyEntry, type AnyEntry, type Entry, type EntryV2, type Signer } from '../entry/index.js';
+import { sha512 } from '@noble/hashes/sha2.js';
+import { blake2b } from '@noble/hashes/blake2.js';
+import { decodeAnyEntry, entryArtifactHash, entryLeafHash, entrySigners, keyHash, verifyAnyEntry, type AnyEntry, type Entry, type EntryV2, type Signer } from '../entry/index.js';
 import {
   openCheckpoint,
   parseCheckpoint,
@@ -153,8 +155,13 @@ export interface BundlePolicy {
   quorum?: number;
 }
 
-/** The artifact's bytes, or its SHA-256 digest when it was hashed elsewhere (e.g. streamed from disk). */
-export type ArtifactInput = Uint8Array | { digest: Uint8Array };
+/**
+ * The artifact's bytes, or its digests when it was hashed elsewhere (e.g.
+ * streamed from disk): the SHA-256, and the SHA-512 or BLAKE2b-512 when the
+ * entry's signature covers that one (SSH with sha512, minisign; see
+ * `entryArtifactHash`).
+ */
+export type ArtifactInput = Uint8Array | { digest: Uint8Array; sha512?: Uint8Array; blake2b512?: Uint8Array };
 
 /**
  * Verifies a bundle offline against an artifact and a policy, following the
@@ -186,6 +193,18 @@ export function verifyBundle(artifact: ArtifactInput, bundle: string | Uint8Arra
   const digest = artifact instanceof Uint8Array ? sha256(artifact) : artifact.digest;
   if (!bytesEqual(digest, entry.digest)) {
     return fail(1, 'digest-mismatch', `The artifact's SHA-256 (${hexEncode(digest)}) is not the digest the entry signs (${hexEncode(entry.digest)}).`);
+  }
+  const second = entryArtifactHash(any);
+  if (second !== undefined) {
+    const mine = artifact instanceof Uint8Array
+      ? (second.algorithm === 'sha512' ? sha512(artifact) : blake2b(artifact, { dkLen: 64 }))
+      : (second.algorithm === 'sha512' ? artifact.sha512 : artifact.blake2b512);
+    if (mine === undefined) {
+      return fail(1, 'digest-mismatch', `The entry's signature covers the artifact's ${second.algorithm}, which the verifier was not given.`);
+    }
+    if (!bytesEqual(mine, second.value)) {
+      return fail(1, 'digest-mismatch', `The artifact's ${second.algorithm} (${hexEncode(mine)}) is not the one the entry's signature covers (${hexEncode(second.value)}).`);
+    }
   }
   if (policy.name !== undefined && entry.name !== policy.name) {
     return fail(1, 'name-mismatch', `The entry names ${JSON.stringify(entry.name)}, not the expected ${JSON.stringify(policy.name)}.`);

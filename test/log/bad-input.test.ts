@@ -168,6 +168,16 @@ t.test('bad paths and out-of-range parameters', async (t) => {
     }
   }
   t.equal((await fetch(`${log.url}/checkpoint`, { method: 'POST' })).status, 404, 'POST to a read path is not found');
+  // docs/api.md: the messages of a missing and of an unknown parameter, with and without a query string.
+  for (const [path, message] of [
+    ['/v1/proof/inclusion', 'missing query parameter leaf'],
+    ['/v1/proof/inclusion?size=3', 'missing query parameter leaf'],
+    [`/v1/proof/inclusion?leaf=${leaf}&size=3&x=1`, 'unknown query parameter "x"'],
+    [`/v1/proof/inclusion?leaf=${leaf}&size=3&size=3`, 'query parameter size must be given once'],
+  ]) {
+    const res = await get(`${log.url}${path}`);
+    t.same([res.status, JSON.parse(res.text).message], [400, message], `${path}: 400 ${message}`);
+  }
 });
 
 t.test('an oversized body written whole before reading always gets its 413 (lingering close)', async (t) => {

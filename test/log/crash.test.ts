@@ -29,7 +29,7 @@ async function startServer(dir: string): Promise<Running> {
   let err = '';
   child.stdout!.on('data', (d) => (out += d));
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 15_000);
+    const timer = setTimeout(() => reject(new Error(`server did not start within 60 s: ${err}`)), 60_000);
     child.stderr!.on('data', (d) => {
       err += d;
       const m = /"event":"start".*?"listen":"127\.0\.0\.1:(\d+)"/.exec(err);

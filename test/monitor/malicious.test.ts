@@ -8,7 +8,7 @@
 import t from 'tap';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { verifyEvidence } from '../../src/proof/index.js';
+import { verifyEvidence, type Evidence } from '../../src/proof/index.js';
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
 import { removeDir, tempDir } from '../log/harness.js';
 import { badSignatureEntry, buildTree, entry, FakeLog, signerA } from './fake-log.js';
@@ -131,7 +131,7 @@ t.test('(b) a checkpoint inconsistent with an earlier one: inconsistent, with ev
   t.equal(inc.length, 1, 'one inconsistent alert');
   t.equal(inc[0]!.class, 'security', 'security class');
   t.equal(inc[0]!.checkpoint, log.checkpoint, 'it carries the conflicting checkpoint');
-  const ev = inc[0]!.evidence!;
+  const ev = inc[0]!.evidence as Evidence;
   t.same(ev.checkpoints, [first, log.checkpoint], 'the evidence holds both signed checkpoints');
   const check = verifyEvidence(ev, log.vkey, nodeEd25519);
   t.ok(check.ok, `the evidence proves the split with the log key alone (${check.ok ? '' : check.message})`);
@@ -156,24 +156,11 @@ t.test('(b) two checkpoints of the same size with different roots: inconsistent'
   const r = await runOnce(dir, [log]);
   const inc = ofKind(r.alerts, 'inconsistent');
   t.equal(inc.length, 1, 'inconsistent');
-  t.same(inc[0]!.evidence!.proof, [], 'same-size evidence has an empty proof');
-  t.ok(verifyEvidence(inc[0]!.evidence!, log.vkey, nodeEd25519).ok, 'and verifies');
+  t.same((inc[0]!.evidence as Evidence).proof, [], 'same-size evidence has an empty proof');
+  t.ok(verifyEvidence(inc[0]!.evidence as Evidence, log.vkey, nodeEd25519).ok, 'and verifies');
 });
 
-t.test('an older checkpoint: consistent is only stale, a forked older one is inconsistent', async (t) => {
-  const { log, dir } = await setup(t);
-  await runOnce(dir, [log], { init: true });
-  log.checkpoint = log.sign(200);
-  const stale = await runOnce(dir, [log]);
-  t.same(stale.alerts, [], 'a stale but consistent checkpoint raises nothing');
-  t.equal(stale.summary.security + stale.summary.operational, 0, 'and is no failure');
-  const fork = [...log.tree.entries];
-  fork[3] = entry(signerA, 'pkg:generic/fork@3');
-  log.checkpoint = log.sign(200, buildTree(fork));
-  const r = await runOnce(dir, [log]);
-  t.equal(ofKind(r.alerts, 'inconsistent').length, 1, 'a signed older tree that is not a prefix is inconsistent');
-  t.equal(readState(dir).logs[0]!.verified.size, 300, 'the verified checkpoint stays');
-});
+// An older checkpoint (consistent or forked) is a rollback: test/monitor/rollback.test.ts.
 
 t.test('(c) invalid entries correctly included in the tree: bad-entry, the audit goes on', async (t) => {
   const entries = [...honestEntries];

@@ -30,7 +30,7 @@ t.test('src/proof bundles for the browser and verifies without Node APIs', async
   });
   t.same(result.errors, [], 'esbuild reports no errors');
   const inputs = Object.keys(result.metafile.inputs);
-  const foreign = inputs.filter((p) => !/^(src\/(proof|note|entry|crypto\/(ed25519|p256)\.ts|sig\/(spki|dsse|intoto|strict-json)\.ts|encoding\.ts|errors\.ts)|merkle\/|node_modules\/(@noble|cbor-x)\/)/.test(p));
+  const foreign = inputs.filter((p) => !/^(src\/(proof|note|entry|crypto\/(ed25519|p256)\.ts|sig\/(spki|dsse|intoto|strict-json|ssh|minisign)\.ts|encoding\.ts|errors\.ts)|merkle\/|node_modules\/(@noble|cbor-x)\/)/.test(p));
   t.same(foreign, [], `only pure modules are bundled (got ${inputs.join(', ')})`);
   t.notOk(inputs.some((p) => p.includes('ed25519-node') || p.includes('p256-node')), 'the node:crypto Ed25519 and P-256 backends are not reachable');
   t.notOk(inputs.some((p) => p.endsWith('src/entry/digest.ts')), 'the streaming file digest (node:fs) is not reachable');

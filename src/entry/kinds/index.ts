@@ -5,6 +5,7 @@
 import type { EntryKind } from '../kind.js';
 import { dsseKind } from './dsse.js';
 import { ecdsaP256Kind } from './ecdsa-p256.js';
+import { sshKind } from './ssh.js';
 
 const KINDS = new Map<string, EntryKind>();
 
@@ -14,6 +15,7 @@ function add(kind: EntryKind): void {
 }
 
 add(ecdsaP256Kind);
+add(sshKind);
 add(dsseKind);
 
 /** The kind registered under `id`, if any. */

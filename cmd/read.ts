@@ -1,0 +1,204 @@
+/**
+ * `vitrine log`, `vitrine get`, `vitrine search` and `vitrine proof`: read a
+ * log from the command line (issue 14 §2). Nothing is shown that was not
+ * checked first: the checkpoint must verify with the pinned --log-key, and
+ * every entry is proved included in it and verified offline, as `vitrine
+ * verify` would (src/client/read.ts). Encodings are the API's (docs/api.md):
+ * hashes and keys in base64, digests and key hashes in hex. --json prints
+ * the schema of docs/cli.md.
+ */
+import { constants } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
+import { Option, type Command } from 'commander';
+import { nodeEd25519 } from '../src/crypto/ed25519-node.js';
+import { b64encode, hexEncode } from '../src/encoding.js';
+import { decodeAnyEntry, entryDigest, entryLeafHash, keyHash, type Signer } from '../src/entry/index.js';
+import { digestFile, digestStream } from '../src/entry/digest.js';
+import { LogClient } from '../src/client/log-client.js';
+import { proveEntry, searchEntries, verifiedCheckpoint, verifiedEntry, type SearchField, type VerifiedCheckpoint, type VerifiedEntry } from '../src/client/read.js';
+import { formatKeyId, TYPE_ED25519, type Verifier } from '../src/note/index.js';
+import { readVerifier } from './verify.js';
+import { action, CliError, intOption, UsageError } from './common.js';
+
+interface LogOptions {
+  log: string;
+  logKey: string;
+  json?: boolean;
+}
+
+function logOptions(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--log <url>', 'the log URL').env('VITRINE_LOG').makeOptionMandatory())
+    .addOption(new Option('--log-key <vkey>', "the log's verifier key, or a file holding it").env('VITRINE_LOG_KEY').makeOptionMandatory())
+    .option('--json', 'print one JSON document (docs/cli.md) instead of text');
+}
+
+async function open_(o: LogOptions): Promise<{ client: LogClient; logKey: Verifier; cp: VerifiedCheckpoint }> {
+  const logKey = await readVerifier(o.logKey, '--log-key');
+  if (logKey.type !== TYPE_ED25519) throw new UsageError('--log-key: must be an Ed25519 (type 0x01) vkey, not a cosigner (type 0x04) key');
+  let client: LogClient;
+  try {
+    client = new LogClient(o.log);
+  } catch (err) {
+    throw new UsageError(`--log: ${(err as Error).message}`);
+  }
+  return { client, logKey, cp: await verifiedCheckpoint(client, logKey, nodeEd25519) };
+}
+
+/** The checkpoint's identity in JSON output. */
+function checkpointJson(cp: VerifiedCheckpoint): { origin: string; size: number; rootHash: string } {
+  return { origin: cp.origin, size: Number(cp.size), rootHash: b64encode(cp.rootHash) };
+}
+
+/** One name per key: the vkey's name+keyID, or the native fingerprint (docs/signing.md). */
+function signerName(s: Signer): string {
+  return s.fingerprint;
+}
+
+function entryJson(e: VerifiedEntry): Record<string, unknown> {
+  return { ...e.view, signers: e.verified.signers.map(signerName) };
+}
+
+function entryText(e: VerifiedEntry): string {
+  const v = e.view;
+  const lines = [
+    `index ${v.index}`,
+    `name ${String(v['name'])}`,
+    `digest ${hexEncode(entryDigest(decodeAnyEntry(e.bytes)))}`,
+    ...e.verified.signers.map((s) => `signer ${signerName(s)}`),
+    `leafHash ${b64encode(entryLeafHash(e.bytes))}`,
+  ];
+  const ann = v['annotations'];
+  if (ann && typeof ann === 'object') for (const [k, val] of Object.entries(ann)) lines.push(`annotation ${k}=${String(val)}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function print(json: boolean | undefined, doc: unknown, text: string): void {
+  process.stdout.write(json ? `${JSON.stringify(doc)}\n` : text);
+}
+
+export function register(program: Command): void {
+  logOptions(
+    program
+      .command('log')
+      .description("show the log's checkpoint (size, root hash, cosignatures) after verifying it with --log-key")
+      .addHelpText('after', '\nExample:\n  vitrine log --log https://log.example.com/vitrine --log-key log.vkey --json'),
+  ).action(
+    action(async (o: LogOptions) => {
+      const { cp } = await open_(o);
+      const cosigned = cp.note.unverified.map((s) => ({ name: s.name, keyId: formatKeyId(s.keyId) }));
+      print(o.json, { ...checkpointJson(cp), checkpoint: cp.served, cosignatures: cosigned }, [
+        `origin ${cp.origin}`,
+        `size ${cp.size}`,
+        `rootHash ${b64encode(cp.rootHash)}`,
+        `verified with ${cp.origin}+${formatKeyId(cp.note.signatures[0]!.keyId)}`,
+        ...cosigned.map((c) => `cosigned by ${c.name}+${c.keyId} (not checked: verify a bundle with --witness for that)`),
+      ].join('\n') + '\n');
+    }),
+  );
+
+  logOptions(
+    program
+      .command('get')
+      .description('get one entry, proved included in the checkpoint signed by --log-key')
+      .argument('<index>', 'the entry index')
+      .addHelpText('after', '\nExample:\n  vitrine get 42 --log https://log.example.com/vitrine --log-key log.vkey'),
+  ).action(
+    action(async (indexText: string, o: LogOptions) => {
+      const index = intOption('INDEX', 0)(indexText);
+      const { client, logKey, cp } = await open_(o);
+      if (BigInt(index) >= cp.size) throw new CliError(`no entry ${index} in the checkpoint of size ${cp.size}`);
+      const e = await verifiedEntry(client, cp, logKey, index, nodeEd25519);
+      print(o.json, { checkpoint: checkpointJson(cp), entry: entryJson(e) }, entryText(e) + `verified in the checkpoint of size ${cp.size}\n`);
+    }),
+  );
+
+  logOptions(
+    program
+      .command('search')
+      .description('find entries by name, artifact digest or signer key; each is proved included before it is shown')
+      .option('--name <name>', 'the exact artifact name')
+      .option('--digest <hex>', "the artifact's SHA-256, 64 hex digits")
+      .option('--key <vkey|hash>', "the signer: a vkey (or a file holding one), or its key hash (64 hex digits, the API's keyHash)")
+      .option('--after <index>', 'only entries after this index (the `next` of the previous page)', intOption('--after', 0))
+      .option('--limit <n>', 'entries per page (1-1000)', intOption('--limit', 1, 1000), 100)
+      .addHelpText('after', '\nExamples:\n  vitrine search --name pkg:npm/my-lib@1.2.3\n  vitrine search --key release.vkey --limit 10 --after 41 --json'),
+  ).action(
+    action(async (o: LogOptions & { name?: string; digest?: string; key?: string; after?: number; limit: number }) => {
+      const given = (['name', 'digest', 'key'] as const).filter((f) => o[f] !== undefined);
+      if (given.length !== 1) throw new UsageError('give exactly one of --name, --digest or --key');
+      const field: SearchField = given[0]!;
+      let value = o[field]!;
+      if (field === 'digest' && !/^[0-9a-f]{64}$/.test(value)) throw new UsageError('--digest: must be 64 lowercase hex digits (SHA-256)');
+      if (field === 'key' && !/^[0-9a-f]{64}$/.test(value)) {
+        const v = await readVerifier(value, '--key');
+        if (v.type !== TYPE_ED25519 || v.publicKey.length !== 32) throw new UsageError('--key: must be an Ed25519 signer vkey, or a key hash');
+        value = keyHash(v.publicKey);
+      }
+      const { client, logKey, cp } = await open_(o);
+      const page = await searchEntries(client, cp, logKey, { field, value, after: o.after, limit: o.limit }, nodeEd25519);
+      const text =
+        page.entries.map((e) => `${e.view.index} ${String(e.view['name'])} ${hexEncode(entryDigest(decodeAnyEntry(e.bytes)))} ${e.verified.signers.map(signerName).join(',')}\n`).join('') +
+        (page.next === null ? '' : `more: --after ${page.next}\n`);
+      print(o.json, { checkpoint: checkpointJson(cp), entries: page.entries.map(entryJson), next: page.next }, text);
+    }),
+  );
+
+  logOptions(
+    program
+      .command('proof')
+      .description('write the .tlog-proof of an entry that is already logged (never submits anything)')
+      .argument('<file>', 'the artifact (or - for stdin), or an entry file ending in .entry')
+      .option('-o, --out <file>', 'where to write the bundle (default: ARTIFACT.tlog-proof; - for stdout)')
+      .option('--name <name>', 'with an artifact logged under several names, the one to prove')
+      .option('--force', 'overwrite the output file if it exists')
+      .addHelpText('after', '\nExamples:\n  vitrine proof my-lib-1.2.3.tgz --log https://log.example.com/vitrine --log-key log.vkey\n  cat my-lib-1.2.3.tgz | vitrine proof - -o - > my-lib-1.2.3.tgz.tlog-proof'),
+  ).action(
+    action(async (file: string, o: LogOptions & { out?: string; name?: string; force?: boolean }) => {
+      const isEntry = file.endsWith('.entry');
+      const out = o.out ?? (file === '-' ? '-' : `${isEntry ? file.slice(0, -'.entry'.length) : file}.tlog-proof`);
+      const { client, logKey, cp } = await open_(o);
+      let bytes: Uint8Array;
+      let index: number | undefined;
+      if (isEntry) {
+        bytes = new Uint8Array(await readFile(file));
+      } else {
+        const digest = hexEncode(file === '-' ? await digestStream(process.stdin) : await digestFile(file));
+        const found = [];
+        let after: number | undefined;
+        for (;;) {
+          const page = await searchEntries(client, cp, logKey, { field: 'digest', value: digest, after, limit: 1000 }, nodeEd25519);
+          found.push(...page.entries.filter((e) => o.name === undefined || e.view['name'] === o.name));
+          if (page.next === null) break;
+          after = page.next;
+        }
+        if (found.length === 0) throw new CliError(`no entry for this artifact (sha256 ${digest}${o.name === undefined ? '' : `, name ${o.name}`}) in the checkpoint of size ${cp.size}`);
+        const names = new Set(found.map((e) => e.view['name']));
+        if (names.size > 1) throw new UsageError(`the artifact is logged under several names (${[...names].map((n) => JSON.stringify(n)).join(', ')}): give --name`);
+        bytes = found[0]!.bytes;
+        index = found[0]!.view.index;
+      }
+      const { bundle, verified } = await proveEntry(client, cp, logKey, bytes, nodeEd25519, index);
+      if (out === '-') {
+        process.stdout.write(bundle);
+      } else {
+        let handle;
+        try {
+          handle = await open(out, o.force ? constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC : constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o644);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new CliError(`${out} already exists (use --force to replace it)`);
+          throw err;
+        }
+        try {
+          await handle.writeFile(bundle);
+        } finally {
+          await handle.close();
+        }
+      }
+      const doc = { checkpoint: checkpointJson(cp), index: Number(verified.index), out, bundle };
+      // With -o -, stdout carries the bundle alone; the JSON document then goes to stderr.
+      if (o.json) (out === '-' ? process.stderr : process.stdout).write(`${JSON.stringify(doc)}\n`);
+      else process.stderr.write(`vitrine: entry ${verified.index} proved in the checkpoint of size ${cp.size}; wrote ${out === '-' ? 'the bundle to stdout' : out}\n`);
+    }),
+  );
+}

@@ -1,0 +1,128 @@
+/**
+ * `vitrine log`, `get`, `search` and `proof` against a real `vitrine serve`
+ * child (issue 14 §2): what they print is verified against the checkpoint
+ * signed by the pinned --log-key; a wrong key, or a log that lies about an
+ * entry (a proxy rewriting its JSON), fails with exit 1; `proof` rebuilds
+ * the very bundle `submit` wrote and never logs anything.
+ */
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const BIN = join(process.cwd(), 'dist/cmd/vitrine.js');
+
+function vitrine(cwd: string, args: string[], env: Record<string, string> = {}, input?: Buffer): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITRINE_')));
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...clean, ...env }, stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  if (input) child.stdin!.end(input);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+t.test('log, get, search, proof', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vitrine-cli-read-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const server = spawn(process.execPath, [BIN, 'serve', '--data', join(dir, 'data'), '--origin', 'read.example/log', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => new Promise<void>((r) => (server.exitCode !== null ? r() : (server.once('exit', () => r()), server.kill('SIGTERM')))));
+  let out = '';
+  let err = '';
+  server.stdout.on('data', (d) => (out += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    server.stderr.on('data', (d) => {
+      err += d;
+      const m = /"listen":"127\.0\.0\.1:(\d+)"/.exec(err);
+      if (m) resolve(`http://127.0.0.1:${m[1]}`);
+    });
+    server.on('exit', (c) => reject(new Error(`serve exited ${c}: ${err}`)));
+  });
+  writeFileSync(join(dir, 'log.vkey'), out);
+  const env = { VITRINE_LOG: url, VITRINE_LOG_KEY: 'log.vkey' };
+  const kg = await vitrine(dir, ['keygen', '--name', 'release@example.com', '--out', 'release.key']);
+  writeFileSync(join(dir, 'release.vkey'), kg.stdout);
+  writeFileSync(join(dir, 'a.bin'), 'artifact a');
+  writeFileSync(join(dir, 'b.bin'), 'artifact b');
+  for (const [f, name] of [['a.bin', 'pkg:generic/a@1'], ['b.bin', 'pkg:generic/b@1']]) {
+    const s = await vitrine(dir, ['submit', '--key', 'release.key', '--name', name!, '--annotate', 'k=v', f!], env);
+    t.equal(s.code, 0, `submit ${f} (${s.stderr})`);
+  }
+  const served = await (await fetch(`${url}/checkpoint`)).text();
+
+  const log = await vitrine(dir, ['log', '--json'], env);
+  t.equal(log.code, 0, `log --json exits 0 (${log.stderr})`);
+  const logDoc = JSON.parse(log.stdout);
+  t.same({ origin: logDoc.origin, size: logDoc.size, rootHash: logDoc.rootHash, checkpoint: logDoc.checkpoint }, { origin: 'read.example/log', size: 2, rootHash: served.split('\n')[2], checkpoint: served }, 'log shows the signed checkpoint');
+  const logText = await vitrine(dir, ['log'], env);
+  t.match(logText.stdout, /^origin read\.example\/log\nsize 2\nrootHash \S+\nverified with read\.example\/log\+[0-9a-f]{8}\n$/, 'and as text');
+
+  const get = await vitrine(dir, ['get', '1', '--json'], env);
+  t.equal(get.code, 0, `get --json exits 0 (${get.stderr})`);
+  const getDoc = JSON.parse(get.stdout);
+  const api = (await (await fetch(`${url}/v1/entries/1`)).json()) as Record<string, unknown> & { keyHash: string };
+  t.same(getDoc.entry, { ...api, signers: [api.keyHash] }, "get shows the API's entry, its signer named by key hash");
+  t.same(getDoc.checkpoint, { origin: 'read.example/log', size: 2, rootHash: served.split('\n')[2] }, 'and the checkpoint it is proved in');
+  t.equal(getDoc.entry.name, 'pkg:generic/b@1', 'entry 1 is b');
+  const beyond = await vitrine(dir, ['get', '2'], env);
+  t.equal(beyond.code, 1, 'get past the checkpoint fails');
+  t.match(beyond.stderr, /no entry 2 in the checkpoint of size 2/, 'and says why');
+
+  const otherKey = (await vitrine(dir, ['keygen', '--name', 'read.example/log', '--out', 'other.key'])).stdout.trim();
+  const wrong = await vitrine(dir, ['get', '0', '--log-key', otherKey], env);
+  t.equal(wrong.code, 1, 'a wrong --log-key fails (the flag overrides VITRINE_LOG_KEY)');
+  t.match(wrong.stderr, /does not verify with the log key read\.example\/log\+[0-9a-f]{8}/, 'naming the key');
+  t.equal(wrong.stdout, '', 'and shows nothing');
+
+  const all = await vitrine(dir, ['search', '--key', 'release.vkey', '--json'], env);
+  t.equal(all.code, 0, `search --key exits 0 (${all.stderr})`);
+  t.same(JSON.parse(all.stdout).entries.map((e: { index: number }) => e.index), [0, 1], 'finds both entries by the signer vkey');
+  const p1 = JSON.parse((await vitrine(dir, ['search', '--key', api.keyHash, '--limit', '1', '--json'], env)).stdout);
+  t.same([p1.entries.map((e: { index: number }) => e.index), p1.next], [[0], 0], 'pages: the first page and its next');
+  const p2 = JSON.parse((await vitrine(dir, ['search', '--key', api.keyHash, '--limit', '1', '--after', '0', '--json'], env)).stdout);
+  t.same([p2.entries.map((e: { index: number }) => e.index), p2.next], [[1], null], 'the second and last page');
+  const byName = await vitrine(dir, ['search', '--name', 'pkg:generic/a@1'], env);
+  t.match(byName.stdout, /^0 pkg:generic\/a@1 [0-9a-f]{64} [0-9a-f]{64}\n$/, 'search --name, as text');
+  const none = await vitrine(dir, ['search', '--name', 'pkg:generic/none@1', '--json'], env);
+  t.same(JSON.parse(none.stdout).entries, [], 'no match: no entries');
+  t.equal((await vitrine(dir, ['search', '--name', 'x', '--digest', 'ab'], env)).code, 2, 'two fields at once is a usage error');
+
+  const submitted = readFileSync(join(dir, 'a.bin.tlog-proof'), 'utf8');
+  rmSync(join(dir, 'a.bin.tlog-proof'));
+  const proof = await vitrine(dir, ['proof', 'a.bin'], env);
+  t.equal(proof.code, 0, `proof exits 0 (${proof.stderr})`);
+  const head = (b: string) => b.split('\n').slice(0, 3).join('\n');
+  t.equal(head(readFileSync(join(dir, 'a.bin.tlog-proof'), 'utf8')), head(submitted), 'proof rebuilds the entry and index submit wrote');
+  t.match(readFileSync(join(dir, 'a.bin.tlog-proof'), 'utf8'), `\n\n${served}`, 'against the checkpoint the log serves now');
+  t.equal((await vitrine(dir, ['verify', '--log-key', 'log.vkey', '--signer', 'release.vkey', 'a.bin'])).code, 0, 'and vitrine verify accepts it');
+  const again = await vitrine(dir, ['proof', 'a.bin'], env);
+  t.equal(again.code, 1, 'an existing bundle is not overwritten without --force');
+  const stdin = await vitrine(dir, ['proof', '-', '-o', '-'], env, Buffer.from('artifact b'));
+  t.equal(stdin.code, 0, `proof - -o - exits 0 (${stdin.stderr})`);
+  t.match(stdin.stdout, /^c2sp\.org\/tlog-proof@v1\nextra \S+\nindex 1\n/, 'reads the artifact from stdin and writes the bundle to stdout');
+  writeFileSync(join(dir, 'c.bin'), 'never logged');
+  const unlogged = await vitrine(dir, ['proof', 'c.bin'], env);
+  t.equal(unlogged.code, 1, 'proof of an artifact that is not logged fails');
+  t.match(unlogged.stderr, /no entry for this artifact/, 'and says so');
+  t.notOk(existsSync(join(dir, 'c.bin.tlog-proof')), 'writing nothing');
+  t.equal((await (await fetch(`${url}/checkpoint`)).text()).split('\n')[1], '2', 'and logging nothing');
+
+  // A log that lies about an entry's content: the proxy renames entry 0.
+  const proxy = createServer(async (req, res) => {
+    const upstream = await fetch(`${url}${req.url}`);
+    let body = await upstream.text();
+    if (req.url === '/v1/entries/0') body = body.replace('pkg:generic/a@1', 'pkg:generic/z@1');
+    res.writeHead(upstream.status, { 'Content-Type': upstream.headers.get('content-type') ?? 'text/plain' });
+    res.end(body);
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  t.teardown(() => proxy.close());
+  const lied = await vitrine(dir, ['get', '0', '--log', `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`], env);
+  t.equal(lied.code, 1, 'an entry that is not what the log proves fails');
+  t.match(lied.stderr, /is not the hash of the entry it served/, 'and says why');
+  t.notMatch(lied.stdout, /z@1/, 'without showing the lie');
+});

@@ -1,0 +1,58 @@
+/**
+ * `vitrine monitor alerts` and `vitrine monitor ack` through the built CLI,
+ * on a state whose alerts are committed directly (the --once gate itself,
+ * red until acknowledged, is in test/monitor/cli.test.ts).
+ */
+import t from 'tap';
+import { makeAlert } from '../../src/monitor/alert.js';
+import { MonitorState } from '../../src/monitor/state.js';
+import { removeDir, tempDir } from '../log/harness.js';
+import { FakeLog } from './fake-log.js';
+import { cli } from './helpers.js';
+
+t.test('alerts lists, ack records who and when, unknown ids change nothing', async (t) => {
+  const log = new FakeLog('gate.example/log');
+  const dir = tempDir('vitrine-gate-');
+  t.teardown(() => removeDir(dir));
+  const s = MonitorState.create(dir, [{ origin: log.origin, vkey: log.vkey, url: 'http://127.0.0.1:1' }]);
+  s.commit(log.origin, {}, [
+    makeAlert('k1', { kind: 'revoked-key', origin: log.origin, index: 4, message: 'Entry 4 is signed by a revoked key.' }),
+    makeAlert('k2', { kind: 'log-unreachable', origin: log.origin, message: 'The log cannot be reached.' }),
+    makeAlert('k3', { kind: 'rollback', origin: log.origin, message: 'The log serves a smaller checkpoint.' }),
+  ]);
+  s.close();
+
+  const text = await cli(['monitor', 'alerts', '--state', dir]);
+  t.equal(text.status, 1, 'monitor alerts exits 1 while security alerts stand unacknowledged');
+  const lines = text.stdout.split('\n');
+  t.match(lines[0], /^1\t\S+Z\tsecurity\trevoked-key\tgate\.example\/log entry 4\tOPEN$/, 'one line per alert: id, time, class, kind, origin and entry, OPEN');
+  t.equal(lines[1], '\tEntry 4 is signed by a revoked key.', 'its message on the next line');
+  t.match(lines[2], /^2\t.*\toperational\tlog-unreachable\tgate\.example\/log\topen \(operational: does not hold the gate\)$/, 'operational alerts do not hold the gate');
+  t.match(text.stderr, /3 alert\(s\) listed, 2 unacknowledged security alert\(s\)/, 'a summary on stderr');
+
+  const open = await cli(['monitor', 'alerts', '--state', dir, '--open', '--json']);
+  t.same((JSON.parse(open.stdout) as Array<{ id: number; acknowledged: null; alert: { kind: string } }>).map((a) => [a.id, a.acknowledged, a.alert.kind]), [[1, null, 'revoked-key'], [3, null, 'rollback']], '--open --json: the two open security alerts');
+
+  const unknown = await cli(['monitor', 'ack', '--state', dir, '1', '7']);
+  t.equal(unknown.status, 2, 'an unknown id is a usage error');
+  t.match(unknown.stderr, /no alert with id 7/, 'naming it');
+  const neither = await cli(['monitor', 'ack', '--state', dir]);
+  t.equal(neither.status, 2, 'ack needs ids or --all');
+  t.match(neither.stderr, /give the ids/, 'and says so');
+
+  const before = Date.now();
+  const one = await cli(['monitor', 'ack', '--state', dir, '1', '--by', 'alice', '--json']);
+  t.equal(one.status, 1, 'ack exits 1 while another security alert is left');
+  t.same(JSON.parse(one.stdout), { acknowledged: [1], by: 'alice', unacknowledgedSecurity: 1 }, 'alert 1 acknowledged by alice; the unknown-id call recorded nothing');
+  const all = await cli(['monitor', 'ack', '--state', dir, '--all']);
+  t.equal(all.status, 0, 'ack --all leaves nothing: exit 0');
+  t.match(all.stdout, /^acknowledged 2 alert\(s\) \(2, 3\) as \S+@\S+; 0 unacknowledged security alert\(s\) left\n$/, 'the rest, as user@host by default');
+
+  const st = MonitorState.open(dir);
+  const acks = st.listAlerts().map((a) => a.ack);
+  st.close();
+  t.equal(acks[0]!.by, 'alice', 'the state records who');
+  const at = Date.parse(acks[0]!.at);
+  t.ok(at >= before - 2000 && at <= Date.now() + 2000, `and when (${acks[0]!.at})`);
+  t.equal(acks[1]!.by, acks[2]!.by, 'one name for one --all');
+});
