@@ -54,7 +54,7 @@ function files(dir: string): string[] {
 
 const sizeOf = (note: string) => Number(note.split('\n')[1]);
 
-async function serve(args: string[]): Promise<{ proc: Proc; base: string; vkey: string }> {
+export async function serve(args: string[]): Promise<{ proc: Proc; base: string; vkey: string }> {
   const proc = startProc([...args, '--origin', ORIGIN, '--listen', '127.0.0.1:0']);
   const start = await proc.waitEvent('start', 60_000);
   return { proc, base: `http://127.0.0.1:${portOf(start)}`, vkey: String(start['verifierKey']) };
@@ -76,16 +76,7 @@ async function submitWatching(t: Test, base: string, pub: string, n: number, vke
       if (note !== '' && note !== last) {
         last = note;
         seen++;
-        try {
-          openCheckpoint(note, parseVerifier(vkey), nodeEd25519);
-        } catch (err) {
-          missing.push(`a checkpoint that does not verify: ${(err as Error).message}`);
-        }
-        for (const p of neededPaths(sizeOf(note))) {
-          const file = join(pub, p.path);
-          if (!existsSync(file)) missing.push(`${p.path} (checkpoint ${sizeOf(note)})`);
-          else if (p.bytes !== undefined && statSync(file).size !== p.bytes) missing.push(`${p.path} has ${statSync(file).size} bytes, not ${p.bytes}`);
-        }
+        missing.push(...checkConsistent(pub, vkey));
       }
       await new Promise((r) => setTimeout(r, 2));
     }
@@ -107,6 +98,23 @@ async function submitWatching(t: Test, base: string, pub: string, n: number, vke
   t.same(missing.slice(0, 5), [], 'every published checkpoint was whole, signed, and found all its tiles and bundles already there, whole');
 }
 
+/** Checks what a reader of `pub` sees now: a checkpoint signed by the log, and every tile it needs, whole. */
+export function checkConsistent(pub: string, vkey: string): string[] {
+  const problems: string[] = [];
+  const note = readFileSync(join(pub, 'checkpoint'), 'utf8');
+  try {
+    openCheckpoint(note, parseVerifier(vkey), nodeEd25519);
+  } catch (err) {
+    problems.push(`the checkpoint does not verify: ${(err as Error).message}`);
+  }
+  for (const p of neededPaths(sizeOf(note))) {
+    const file = join(pub, p.path);
+    if (!existsSync(file)) problems.push(`${p.path} (checkpoint ${sizeOf(note)})`);
+    else if (p.bytes !== undefined && statSync(file).size !== p.bytes) problems.push(`${p.path} has ${statSync(file).size} bytes, not ${p.bytes}`);
+  }
+  return problems;
+}
+
 /** Waits until DIR/checkpoint is what GET /checkpoint answers; returns it. */
 export async function published(base: string, pub: string): Promise<string> {
   const api = (await get(`${base}/checkpoint`)).text;
@@ -117,9 +125,11 @@ export async function published(base: string, pub: string): Promise<string> {
   throw new Error('the published checkpoint never caught up with the API');
 }
 
-export async function compareWithApi(t: Test, base: string, pub: string): Promise<string[]> {
-  const all = files(pub);
-  t.same(all.filter((f) => f.split('/').pop()!.startsWith('.')), [], 'no temporary file is left');
+/** Compares every file in `pub` with the API; after a crash, temporary files may be left (`crashed`) and are skipped. */
+export async function compareWithApi(t: Test, base: string, pub: string, crashed = false): Promise<string[]> {
+  const isTmp = (f: string) => f.split('/').pop()!.startsWith('.');
+  if (!crashed) t.same(files(pub).filter(isTmp), [], 'no temporary file is left');
+  const all = files(pub).filter((f) => !isTmp(f));
   const differ: string[] = [];
   for (const f of all) {
     const r = await get(`${base}/${f}`);

@@ -3,7 +3,8 @@
  * protection"): the log records the newest checkpoint it signed outside its
  * database, before handing it out, and refuses to start on a store that is
  * behind that record, naming both sizes. Real `vitrine serve` processes on
- * SQLite; the PostgreSQL case restores a pg_dump of an earlier state.
+ * SQLite; the PostgreSQL cases (a pg_dump of an earlier state restored, an
+ * emptied database) are in rollback-postgres.test.ts.
  */
 import t, { type Test } from 'tap';
 import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
