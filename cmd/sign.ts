@@ -10,7 +10,7 @@ import { open, readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { nodeEd25519 } from '../src/crypto/ed25519-node.js';
-import { hexEncode } from '../src/encoding.js';
+import { b64encode, hexEncode } from '../src/encoding.js';
 import { VitrineError } from '../src/errors.js';
 import { digestFile } from '../src/entry/digest.js';
 import { encodeEntry, entryLeafHash, entrySignedMessage, signEntry, type Annotations } from '../src/entry/index.js';
@@ -23,6 +23,7 @@ interface SignOptions {
   annotate?: string[];
   out?: string;
   force?: boolean;
+  json?: boolean;
 }
 
 /** A private key file is one line; anything much larger is not one. */
@@ -38,6 +39,7 @@ export function register(program: Command): void {
     .option('--annotate <key=value>', 'add an annotation (repeatable, at most 16; key: ^[a-z0-9][a-z0-9._-]{0,63}$)', collect, [])
     .option('-o, --out <file>', 'where to write the entry (default: ARTIFACT.entry; - for stdout, which then carries the entry instead of the leaf hash)')
     .option('--force', 'overwrite the output file if it exists')
+    .option('--json', 'print {name, digest, leafHash, out} as one JSON object (on stderr with -o -) (docs/cli.md)')
     .addHelpText(
       'after',
       `
@@ -94,7 +96,8 @@ async function sign(artifact: string, opts: SignOptions): Promise<void> {
   if (out === '-') {
     // The entry is binary: stdout carries it alone; the leaf hash goes to stderr.
     await new Promise<void>((res, rej) => process.stdout.write(bytes, (err) => (err ? rej(err) : res())));
-    process.stderr.write(`vitrine: signed ${opts.name} (sha256 ${hexEncode(digest)}, leaf ${leaf}); wrote the entry to stdout\n`);
+    if (opts.json) process.stderr.write(`${JSON.stringify({ name: opts.name, digest: hexEncode(digest), leafHash: b64encode(entryLeafHash(bytes)), out })}\n`);
+    else process.stderr.write(`vitrine: signed ${opts.name} (sha256 ${hexEncode(digest)}, leaf ${leaf}); wrote the entry to stdout\n`);
     return;
   }
   let handle;
@@ -112,6 +115,10 @@ async function sign(artifact: string, opts: SignOptions): Promise<void> {
     await handle.sync();
   } finally {
     await handle.close();
+  }
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify({ name: opts.name, digest: hexEncode(digest), leafHash: b64encode(entryLeafHash(bytes)), out })}\n`);
+    return;
   }
   process.stdout.write(`${leaf}\n`);
   process.stderr.write(`vitrine: signed ${opts.name} (sha256 ${hexEncode(digest)}); wrote the entry to ${out}\n`);

@@ -7,7 +7,7 @@ import { constants } from 'node:fs';
 import { link, open, readFile, rename, unlink } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { nodeEd25519 } from '../src/crypto/ed25519-node.js';
-import { hexEncode } from '../src/encoding.js';
+import { b64encode, hexEncode } from '../src/encoding.js';
 import { MAX_ENTRY_SIZE, decodeEntry, encodeEntry, entryLeafHash, signEntry } from '../src/entry/index.js';
 import { digestFile } from '../src/entry/digest.js';
 import { submitEntry } from '../src/client/submit.js';
@@ -68,6 +68,7 @@ export function register(program: Command): void {
     .option('--quorum <k>', 'how many of the witnesses must cosign', intOption('--quorum', 0, 64))
     .option('-o, --out <file>', 'where to write the bundle (default: ARTIFACT.tlog-proof)')
     .option('--force', 'replace an existing bundle file')
+    .option('--json', 'print {index, fresh, leafHash, out} as one JSON object (docs/cli.md)')
     .option('--tries <n>', 'attempts when the log pushes back (503/429)', intOption('--tries', 1, 100), 5)
     .addHelpText(
       'after',
@@ -89,7 +90,7 @@ Retries when the log answers 503 or 429, honouring Retry-After.`,
     .action(
       action(async (file: string, opts: {
         log: string; logKey: string; key?: string; name?: string; annotate: string[]; witness: string[];
-        quorum?: number; out?: string; force?: boolean; tries: number;
+        quorum?: number; out?: string; force?: boolean; tries: number; json?: boolean;
       }) => {
         const logKey = await readVerifier(opts.logKey, '--log-key');
         if (logKey.type !== TYPE_ED25519) throw new UsageError('--log-key: must be an Ed25519 (type 0x01) vkey, not a cosigner (type 0x04) key');
@@ -124,6 +125,10 @@ Retries when the log answers 503 or 429, honouring Retry-After.`,
         });
         await writeNew(out, result.bundle, opts.force ?? false);
         const leaf = hexEncode(entryLeafHash(entry));
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify({ index: result.index, fresh: result.fresh, leafHash: b64encode(entryLeafHash(entry)), out })}\n`);
+          return;
+        }
         process.stdout.write(`${result.fresh ? 'logged' : 'already logged'} at index ${result.index} (leaf ${leaf}); wrote ${out}\n`);
       }),
     );

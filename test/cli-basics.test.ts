@@ -92,6 +92,12 @@ t.test('sign: -o -, VITRINE_KEY, and a key others can read', async (t) => {
   t.ok(toStdout.stdout.equals(fileBytes), 'the same bytes as the entry file (signing is deterministic)');
   t.match(toStdout.stderr, /leaf [0-9a-f]{64}/, 'the leaf hash goes to stderr');
 
+  const asJson = run(dir, ['sign', '--key', 'release.key', '--name', 'pkg:generic/a@1', '--json', '-o', 'j.entry', 'a.bin']);
+  t.equal(asJson.status, 0, `sign --json exits 0 (${asJson.stderr})`);
+  const doc = JSON.parse(asJson.stdout.toString());
+  const leafB64 = createHash('sha256').update(Buffer.concat([Buffer.from([0]), fileBytes])).digest('base64');
+  t.same(doc, { name: 'pkg:generic/a@1', digest, leafHash: leafB64, out: 'j.entry' }, 'sign --json: name, hex digest, base64 leaf hash (RFC 9162 leaf), out');
+
   rmSync(join(dir, 'a.bin.entry'));
   const env = run(dir, ['sign', '--name', 'pkg:generic/a@1', 'a.bin'], { VITRINE_KEY: 'release.key' });
   t.equal(env.status, 0, `VITRINE_KEY stands in for --key (${env.stderr})`);

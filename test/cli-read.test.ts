@@ -48,9 +48,13 @@ t.test('log, get, search, proof', async (t) => {
   writeFileSync(join(dir, 'release.vkey'), kg.stdout);
   writeFileSync(join(dir, 'a.bin'), 'artifact a');
   writeFileSync(join(dir, 'b.bin'), 'artifact b');
+  const leaves: string[] = [];
   for (const [f, name] of [['a.bin', 'pkg:generic/a@1'], ['b.bin', 'pkg:generic/b@1']]) {
-    const s = await vitrine(dir, ['submit', '--key', 'release.key', '--name', name!, '--annotate', 'k=v', f!], env);
-    t.equal(s.code, 0, `submit ${f} (${s.stderr})`);
+    const s = await vitrine(dir, ['submit', '--key', 'release.key', '--name', name!, '--annotate', 'k=v', '--json', f!], env);
+    t.equal(s.code, 0, `submit --json ${f} (${s.stderr})`);
+    const doc = JSON.parse(s.stdout);
+    t.same({ index: doc.index, fresh: doc.fresh, out: doc.out }, { index: leaves.length, fresh: true, out: `${f}.tlog-proof` }, 'submit --json: index, fresh, out');
+    leaves.push(doc.leafHash);
   }
   const served = await (await fetch(`${url}/checkpoint`)).text();
 
@@ -68,6 +72,7 @@ t.test('log, get, search, proof', async (t) => {
   t.same(getDoc.entry, { ...api, signers: [api.keyHash] }, "get shows the API's entry, its signer named by key hash");
   t.same(getDoc.checkpoint, { origin: 'read.example/log', size: 2, rootHash: served.split('\n')[2] }, 'and the checkpoint it is proved in');
   t.equal(getDoc.entry.name, 'pkg:generic/b@1', 'entry 1 is b');
+  t.equal(getDoc.entry.leafHash, leaves[1], 'with the leaf hash submit --json gave, in the same encoding');
   const beyond = await vitrine(dir, ['get', '2'], env);
   t.equal(beyond.code, 1, 'get past the checkpoint fails');
   t.match(beyond.stderr, /no entry 2 in the checkpoint of size 2/, 'and says why');
