@@ -14,7 +14,7 @@
 import type { Ed25519 } from '../crypto/ed25519.js';
 import { b64decode, bytesEqual } from '../encoding.js';
 import { InvalidError } from '../errors.js';
-import { decodeEntry } from '../entry/index.js';
+import { decodeAnyEntry } from '../entry/index.js';
 import { formatKeyId, openCheckpoint, parseVerifier } from '../note/index.js';
 import { parseBundle, verifyBundle, type BundlePolicy, type BundleSuccess } from '../proof/index.js';
 import { LogClient, type LogClientOptions, type SubmitResponse } from './log-client.js';
@@ -52,7 +52,7 @@ export class WrongLogError extends InvalidError {
 }
 
 export async function submitEntry(entry: Uint8Array, o: SubmitOptions): Promise<SubmitResult> {
-  const decoded = decodeEntry(entry);
+  const decoded = decodeAnyEntry(entry).entry;
   const client = new LogClient(o.log, o.client);
   const logKey = typeof o.policy.logKey === 'string' ? parseVerifier(o.policy.logKey) : o.policy.logKey;
   const key = `${logKey.name}+${formatKeyId(logKey.keyId)}`;
