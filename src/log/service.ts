@@ -25,7 +25,7 @@ import {
   type EntryJson,
   type EntryV2Json,
 } from '../entry/index.js';
-import { formatBundle } from '../proof/index.js';
+import { formatEncodedBundle } from '../proof/index.js';
 import type { Accepted } from './pool.js';
 import type { VerifyPool } from './verify-pool.js';
 import type { Witnessing } from './witnesses.js';
@@ -151,14 +151,16 @@ export class LogService {
   }
 
   #answer(item: Accepted, r: Receipt): SubmitAnswer['body'] {
-    const data = item.data;
+    // The entry and the proof appear twice (fields and bundle): encoded once.
+    const entry = b64encode(item.data);
+    const inclusionProof = r.proof.map(b64encode);
     return {
       index: r.index,
       leafHash: b64encode(item.leafHash),
-      entry: b64encode(data),
+      entry,
       checkpoint: r.checkpoint.note,
-      inclusionProof: r.proof.map(b64encode),
-      bundle: formatBundle({ entry: data, index: BigInt(r.index), proof: r.proof, checkpoint: r.checkpoint.note }),
+      inclusionProof,
+      bundle: formatEncodedBundle(entry, r.index, inclusionProof, r.checkpoint.note),
     };
   }
 

@@ -56,9 +56,18 @@ export interface Bundle {
 }
 
 export function formatBundle(b: Bundle): string {
-  let out = `${BUNDLE_HEADER}\nextra ${b64encode(b.entry)}\nindex ${b.index}\n`;
-  for (const h of b.proof) out += `${b64encode(h)}\n`;
-  return `${out}\n${b.checkpoint}`;
+  return formatEncodedBundle(b64encode(b.entry), b.index, b.proof.map(b64encode), b.checkpoint);
+}
+
+/**
+ * formatBundle from parts already in base64: the log's submission answer
+ * carries the entry and the proof in base64 beside the bundle, and encodes
+ * them once for both.
+ */
+export function formatEncodedBundle(entryB64: string, index: bigint | number, proofB64: readonly string[], checkpoint: string): string {
+  let out = `${BUNDLE_HEADER}\nextra ${entryB64}\nindex ${index}\n`;
+  for (const h of proofB64) out += `${h}\n`;
+  return `${out}\n${checkpoint}`;
 }
 
 /** Parses a bundle strictly. Throws MalformedError naming the line and rule. */
