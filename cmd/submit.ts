@@ -13,6 +13,7 @@ import { digestFile } from '../src/entry/digest.js';
 import { submitEntry } from '../src/client/submit.js';
 import { TYPE_ED25519 } from '../src/note/index.js';
 import { readVerifier } from './verify.js';
+import { attestationSubmission } from './submit-attestation.js';
 import { parseAnnotations, readSigner } from './sign.js';
 import { nativeLeaf } from './submit-native.js';
 import { action, CliError, collect, intOption, UsageError } from './common.js';
@@ -59,16 +60,18 @@ export function register(program: Command): void {
   program
     .command('submit')
     .description('submit an entry to a log, verify the answer offline, and write the .tlog-proof bundle')
-    .argument('<file>', 'an entry file (from `vitrine sign`), or with --key or --signature, the artifact')
+    .argument('[file]', 'an entry file (from `vitrine sign`), or with --key or --signature, the artifact (none with --attestation)')
     .addOption(new Option('--log <url>', 'the log URL').env('VITRINE_LOG').makeOptionMandatory())
     .addOption(new Option('--log-key <vkey>', "the log's verifier key, or a file holding it").env('VITRINE_LOG_KEY').makeOptionMandatory())
     .option('--key <file>', 'sign FILE (an artifact) with this skey first (default with --name: $VITRINE_KEY)')
     .option('--signature <file>', 'log FILE (an artifact) with this existing signature: ssh-keygen -Y sign, minisign -S, or ECDSA P-256 (openssl, cosign)')
-    .option('--public-key <file>', "with --signature: the signer's public key (OpenSSH line, minisign .pub, PEM); required for minisign and ECDSA")
     .option('--format <kind>', 'with --signature: ssh, minisign or ecdsa (default: detected from the files)')
     .option('--namespace <ns>', 'with an SSH --signature: the namespace it must have been made in (ssh-keygen -n)')
     .option('--name <name>', 'artifact name (with --key or --signature), e.g. pkg:npm/my-lib@1.2.3')
-    .option('--annotate <k=v>', 'annotation (with --key or --signature); repeatable', collect, [])
+    .option('--annotate <k=v>', 'annotation (with --key, --signature or --attestation); repeatable', collect, [])
+    .option('--attestation <envelope.json>', 'submit this DSSE envelope holding an in-toto Statement (entry kind dsse)')
+    .option('--public-key <file>', "with --signature: the signer's public key (OpenSSH line, minisign .pub, PEM; required for minisign and ECDSA); with --attestation: a PEM public key (Ed25519 or ECDSA P-256) that signed it, repeatable", collect, [])
+    .option('--subject <name|sha256>', 'with --attestation: the subject whose digest the entry carries (default: the first with a sha256)')
     .option('--witness <vkey>', 'require a cosignature from this witness; repeatable', collect, [])
     .option('--quorum <k>', 'how many of the witnesses must cosign', intOption('--quorum', 0, 64))
     .option('-o, --out <file>', 'where to write the bundle (default: ARTIFACT.tlog-proof)')
@@ -88,18 +91,22 @@ Examples:
   vitrine submit --log https://log.example.com --log-key "$LOG_VKEY" \\
       --signature my-lib-1.2.3.tgz.sig --namespace file \\
       --name pkg:npm/my-lib@1.2.3 my-lib-1.2.3.tgz
+  # log an in-toto attestation (DSSE envelope) with the key that signed it
+  vitrine submit --log https://log.example.com --log-key "$LOG_VKEY" \
+      --attestation build.intoto.json --public-key builder.pub
 
 Before sending anything, the log's checkpoint must verify with --log-key.
-Writes my-lib-1.2.3.tgz.tlog-proof only after the log's answer verified; if
+Writes my-lib-1.2.3.tgz.tlog-proof (build.intoto.json.tlog-proof for an
+attestation) only after the log's answer verified; if
 the answer does not verify, the error says at which index the entry is logged.
 --log, --log-key and --key default to $VITRINE_LOG, $VITRINE_LOG_KEY and
 $VITRINE_KEY (the key only when --name is given).
 Retries when the log answers 503 or 429, honouring Retry-After.`,
     )
     .action(
-      action(async (file: string, opts: {
-        log: string; logKey: string; key?: string; signature?: string; publicKey?: string; format?: string; namespace?: string; name?: string; annotate: string[]; witness: string[];
-        quorum?: number; out?: string; force?: boolean; tries: number; json?: boolean;
+      action(async (file: string | undefined, opts: {
+        log: string; logKey: string; key?: string; signature?: string; format?: string; namespace?: string; name?: string; annotate: string[]; witness: string[];
+        quorum?: number; out?: string; force?: boolean; tries: number; json?: boolean; attestation?: string; publicKey: string[]; subject?: string;
       }) => {
         const logKey = await readVerifier(opts.logKey, '--log-key');
         if (logKey.type !== TYPE_ED25519) throw new UsageError('--log-key: must be an Ed25519 (type 0x01) vkey, not a cosigner (type 0x04) key');
@@ -110,13 +117,27 @@ Retries when the log answers 503 or 429, honouring Retry-After.`,
         if (quorum > witnesses.length) throw new UsageError(`--quorum ${quorum} is more than the ${witnesses.length} --witness keys given`);
         let entry: Uint8Array;
         let artifactPath: string;
-        if (opts.signature === undefined && (opts.publicKey !== undefined || opts.format !== undefined || opts.namespace !== undefined)) {
-          throw new UsageError('--public-key, --format and --namespace need --signature');
+        if (opts.signature === undefined && (opts.format !== undefined || opts.namespace !== undefined)) {
+          throw new UsageError('--format and --namespace need --signature');
         }
-        if (opts.signature !== undefined) {
+        if (opts.attestation !== undefined) {
+          if (file !== undefined || opts.key !== undefined || opts.signature !== undefined) throw new UsageError('--attestation takes no FILE, no --key and no --signature: the envelope is already signed');
+          const a = await attestationSubmission(opts.attestation, {
+            publicKeys: opts.publicKey, name: opts.name, subject: opts.subject, annotations: parseAnnotations(opts.annotate) as Record<string, string> | undefined,
+          });
+          entry = a.entry;
+          artifactPath = opts.attestation;
+          process.stderr.write(`vitrine: attestation for ${JSON.stringify(a.name)} (sha256 ${hexEncode(a.digest)})\n`);
+        } else if (file === undefined) {
+          throw new UsageError('missing FILE (an entry file, or with --key or --signature the artifact), or --attestation ENVELOPE');
+        } else if (opts.signature !== undefined) {
           if (opts.key !== undefined) throw new UsageError('--signature and --key exclude each other (log an existing signature, or sign with a vitrine key)');
-          entry = await nativeLeaf(file, { ...opts, signature: opts.signature }, parseAnnotations(opts.annotate));
+          if (opts.subject !== undefined) throw new UsageError('--subject goes with --attestation');
+          if (opts.publicKey.length > 1) throw new UsageError('--signature takes one --public-key');
+          entry = await nativeLeaf(file, { signature: opts.signature, publicKey: opts.publicKey[0], format: opts.format, namespace: opts.namespace, name: opts.name }, parseAnnotations(opts.annotate));
           artifactPath = file;
+        } else if (opts.publicKey.length > 0 || opts.subject !== undefined) {
+          throw new UsageError('--public-key goes with --signature or --attestation, --subject with --attestation');
         } else if (opts.key !== undefined) {
           if (opts.name === undefined) throw new UsageError('--name is required with --key');
           const signer = await readSigner(opts.key);

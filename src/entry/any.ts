@@ -72,9 +72,8 @@ export function entrySubjects(e: AnyEntry): Array<{ digest: Uint8Array; name: st
     } catch {
       name = undefined;
     }
-    if (name === own.name) name = undefined;
-    const sameDigest = bytesEqual(s.digest, own.digest);
-    if (sameDigest && name === undefined) continue;
+    // The entry's own (digest, name) is indexed already.
+    if (bytesEqual(s.digest, own.digest) && (name === undefined || name === own.name)) continue;
     if (out.some((o) => bytesEqual(o.digest, s.digest) && o.name === name)) continue;
     out.push({ digest: s.digest, name });
   }

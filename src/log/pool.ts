@@ -32,10 +32,9 @@ interface Waiter {
   reject: (e: unknown) => void;
 }
 
+/** One character per byte (latin1), decoded natively: the same string as String.fromCharCode over the bytes. */
 function leafKey(leafHash: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < leafHash.length; i++) s += String.fromCharCode(leafHash[i]!);
-  return s;
+  return Buffer.from(leafHash.buffer, leafHash.byteOffset, leafHash.byteLength).toString('latin1');
 }
 
 export class Pool {

@@ -21,7 +21,7 @@ import { b64decode, b64encode, bytesEqual, fromUtf8, hexEncode, parseDecimal, ut
 import { MalformedError, VitrineError } from '../errors.js';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { blake2b } from '@noble/hashes/blake2.js';
-import { decodeAnyEntry, entryArtifactHash, entryLeafHash, entrySigners, keyHash, verifyAnyEntry, type AnyEntry, type Entry, type EntryV2, type Signer } from '../entry/index.js';
+import { decodeAnyEntry, entryArtifactHash, entryLeafHash, entrySigners, entrySubjects, keyHash, verifyAnyEntry, type AnyEntry, type Entry, type EntryV2, type Signer } from '../entry/index.js';
 import {
   openCheckpoint,
   parseCheckpoint,
@@ -56,9 +56,18 @@ export interface Bundle {
 }
 
 export function formatBundle(b: Bundle): string {
-  let out = `${BUNDLE_HEADER}\nextra ${b64encode(b.entry)}\nindex ${b.index}\n`;
-  for (const h of b.proof) out += `${b64encode(h)}\n`;
-  return `${out}\n${b.checkpoint}`;
+  return formatEncodedBundle(b64encode(b.entry), b.index, b.proof.map(b64encode), b.checkpoint);
+}
+
+/**
+ * formatBundle from parts already in base64: the log's submission answer
+ * carries the entry and the proof in base64 beside the bundle, and encodes
+ * them once for both.
+ */
+export function formatEncodedBundle(entryB64: string, index: bigint | number, proofB64: readonly string[], checkpoint: string): string {
+  let out = `${BUNDLE_HEADER}\nextra ${entryB64}\nindex ${index}\n`;
+  for (const h of proofB64) out += `${h}\n`;
+  return `${out}\n${checkpoint}`;
 }
 
 /** Parses a bundle strictly. Throws MalformedError naming the line and rule. */
@@ -184,8 +193,11 @@ export function verifyBundle(artifact: ArtifactInput, bundle: string | Uint8Arra
   }
   const entry = any.entry;
   const digest = artifact instanceof Uint8Array ? sha256(artifact) : artifact.digest;
-  if (!bytesEqual(digest, entry.digest)) {
-    return fail(1, 'digest-mismatch', `The artifact's SHA-256 (${hexEncode(digest)}) is not the digest the entry signs (${hexEncode(entry.digest)}).`);
+  // An attestation speaks for each of its subjects: the artifact may be any of them.
+  const subjects = bytesEqual(digest, entry.digest) ? [] : entrySubjects(any).filter((s) => bytesEqual(s.digest, digest));
+  if (!bytesEqual(digest, entry.digest) && subjects.length === 0) {
+    const more = entrySubjects(any).length > 0 ? ' nor of any other subject of the attestation' : '';
+    return fail(1, 'digest-mismatch', `The artifact's SHA-256 (${hexEncode(digest)}) is not the digest the entry signs (${hexEncode(entry.digest)})${more}.`);
   }
   const second = entryArtifactHash(any);
   if (second !== undefined) {
@@ -199,8 +211,9 @@ export function verifyBundle(artifact: ArtifactInput, bundle: string | Uint8Arra
       return fail(1, 'digest-mismatch', `The artifact's ${second.algorithm} (${hexEncode(mine)}) is not the one the entry's signature covers (${hexEncode(second.value)}).`);
     }
   }
-  if (policy.name !== undefined && entry.name !== policy.name) {
-    return fail(1, 'name-mismatch', `The entry names ${JSON.stringify(entry.name)}, not the expected ${JSON.stringify(policy.name)}.`);
+  const names = subjects.length > 0 ? subjects.map((s) => s.name) : [entry.name];
+  if (policy.name !== undefined && !names.includes(policy.name)) {
+    return fail(1, 'name-mismatch', `The entry names ${JSON.stringify(names.find((n) => n !== undefined) ?? entry.name)}, not the expected ${JSON.stringify(policy.name)}.`);
   }
 
   // Step 2: the entry's signature(s), and the pinned signer keys.

@@ -7,7 +7,7 @@ import t from 'tap';
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
 import { MalformedError } from '../../src/errors.js';
 import { cosignerVerifier, formatVerifier, parseVerifier, signerFromSeed, verifierFromSigner } from '../../src/note/index.js';
-import { BUNDLE_HEADER, formatBundle, MAX_BUNDLE_BYTES, parseBundle, verifyBundle } from '../../src/proof/index.js';
+import { BUNDLE_HEADER, formatBundle, formatEncodedBundle, MAX_BUNDLE_BYTES, parseBundle, verifyBundle } from '../../src/proof/index.js';
 import { buildLog, noteVectors, proofVectors, seedOf, utf8 } from './_helpers.js';
 
 const pv = proofVectors();
@@ -23,6 +23,10 @@ t.test('format and parse', async (t) => {
   const empty = formatBundle({ ...b, proof: [] });
   t.match(empty, /\nindex 3\n\nlog\.example\.com/, 'no proof lines: index line followed by the empty line');
   t.same(parseBundle(empty).proof, [], 'parses back with an empty proof');
+  // The vector's own lines, put back together from their base64 (the log's answer path).
+  const [, extra, , ...rest] = pv.bundle.slice(0, pv.bundle.indexOf('\n\n')).split('\n');
+  t.equal(formatEncodedBundle(extra!.slice(6), 3, rest, pv.bundle.slice(pv.bundle.indexOf('\n\n') + 2)), pv.bundle, 'from base64 parts: the vector byte for byte');
+  t.equal(formatBundle(b), pv.bundle, 'from bytes: the vector byte for byte');
 
   // The size limit counts bytes, not UTF-16 code units: 44,000 three-byte
   // characters are 132,000 bytes in 44,000 code units.

@@ -1,0 +1,114 @@
+/**
+ * `vitrine submit --attestation` end to end through the real binary: an
+ * in-toto Statement about two files, in a DSSE envelope whose PAE comes
+ * from @sigstore/core and whose signatures openssl made, is logged by a
+ * real `vitrine serve`; `vitrine verify` then checks each subject file
+ * offline against the bundle. A key that signed nothing, a non-in-toto
+ * envelope and a missing key are refused before anything is sent.
+ */
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { bytes, IN_TOTO, OpensslDir, statement } from './sig/_openssl.js';
+
+const BIN = join(process.cwd(), 'dist/cmd/vitrine.js');
+
+function vitrine(cwd: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITRINE_')));
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: clean, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  return new Promise((resolve) => child.on('close', (code) => {
+    clearTimeout(timer);
+    resolve({ code, stdout, stderr });
+  }));
+}
+
+async function serve(dir: string): Promise<{ url: string; vkey: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--data', dir, '--origin', 'dsse.example/log', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr.on('data', (d) => {
+      err += d;
+      const m = /"listen":"127\.0\.0\.1:(\d+)"/.exec(err);
+      if (m) resolve(`http://127.0.0.1:${m[1]}`);
+    });
+    child.on('exit', (c) => reject(new Error(`serve exited ${c}: ${err}`)));
+  });
+  return {
+    url,
+    vkey: out.trim(),
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
+}
+
+const size = async (url: string): Promise<number> => Number((await (await fetch(`${url}/checkpoint`)).text()).split('\n')[1]);
+const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+t.test('submit --attestation, then verify each subject offline', async (t) => {
+  t.ok(existsSync(BIN), 'the CLI is built');
+  const ssl = new OpensslDir();
+  t.teardown(() => ssl.remove());
+  const dir = ssl.dir;
+  const log = await serve(join(dir, 'data'));
+  t.teardown(log.stop);
+  writeFileSync(join(dir, 'app.tgz'), 'app release bytes');
+  writeFileSync(join(dir, 'app.zip'), 'app release bytes, zipped');
+  writeFileSync(join(dir, 'other.bin'), 'not attested');
+  const st = statement({
+    subject: [
+      { name: 'pkg:generic/app@1.0.0?ext=tgz', digest: { sha256: sha('app release bytes') } },
+      { name: 'pkg:generic/app@1.0.0?ext=zip', digest: { sha256: sha('app release bytes, zipped') } },
+    ],
+  });
+  const ec = ssl.key('p256');
+  const ed = ssl.key('ed25519');
+  const stranger = ssl.key('ed25519');
+  writeFileSync(join(dir, 'ec.pub'), ec.publicPem);
+  writeFileSync(join(dir, 'ed.pub'), ed.publicPem);
+  writeFileSync(join(dir, 'stranger.pub'), stranger.publicPem);
+  writeFileSync(join(dir, 'build.intoto.json'), ssl.envelope(IN_TOTO, bytes(st), [ec, ed]));
+  writeFileSync(join(dir, 'plain.json'), ssl.envelope('application/json', bytes(st), [ec]));
+
+  const sub = await vitrine(dir, 'submit', '--log', log.url, '--log-key', log.vkey, '--attestation', 'build.intoto.json', '--public-key', 'ec.pub', '--public-key', 'ed.pub');
+  t.equal(sub.code, 0, `submit: ${sub.stderr}`);
+  t.match(sub.stdout, /^logged at index 0 \(leaf [0-9a-f]{64}\); wrote build\.intoto\.json\.tlog-proof\n$/);
+  t.match(sub.stderr, new RegExp(`attestation for "pkg:generic/app@1\\.0\\.0\\?ext=tgz" \\(sha256 ${sha('app release bytes')}\\)`));
+  t.ok(existsSync(join(dir, 'build.intoto.json.tlog-proof')), 'the bundle is written');
+
+  for (const file of ['app.tgz', 'app.zip']) {
+    const v = await vitrine(dir, 'verify', '--log-key', log.vkey, file, 'build.intoto.json.tlog-proof');
+    t.equal(v.code, 0, `verify ${file}: ${v.stdout}${v.stderr}`);
+  }
+  const named = await vitrine(dir, 'verify', '--log-key', log.vkey, '--name', 'pkg:generic/app@1.0.0?ext=zip', 'app.zip', 'build.intoto.json.tlog-proof');
+  t.equal(named.code, 0, `verify --name of the second subject: ${named.stdout}${named.stderr}`);
+  const wrongName = await vitrine(dir, 'verify', '--log-key', log.vkey, '--name', 'pkg:generic/app@1.0.0?ext=tgz', 'app.zip', 'build.intoto.json.tlog-proof');
+  t.not(wrongName.code, 0, 'the zip is not attested under the tgz name');
+  const other = await vitrine(dir, 'verify', '--log-key', log.vkey, 'other.bin', 'build.intoto.json.tlog-proof');
+  t.not(other.code, 0, 'a file the attestation does not name fails');
+  t.match(other.stdout + other.stderr, /nor of any other subject of the attestation/);
+
+  // Refusals before anything is sent: the tree stays at 1.
+  const cases: Array<[string, string[], RegExp]> = [
+    ['a key that signed nothing', ['--attestation', 'build.intoto.json', '--public-key', 'stranger.pub', '-o', 'x.tlog-proof'], /no signature by the submitted Ed25519 key SHA256:/],
+    ['a payloadType other than in-toto', ['--attestation', 'plain.json', '--public-key', 'ec.pub'], /payloadType: "application\/json" is not an in-toto Statement/],
+    ['no --public-key', ['--attestation', 'build.intoto.json'], /--attestation needs --public-key/],
+    ['a subject that is not there', ['--attestation', 'build.intoto.json', '--public-key', 'ec.pub', '--subject', 'pkg:generic/other', '-o', 'y.tlog-proof'], /no subject with a sha256 digest has this name/],
+  ];
+  for (const [what, args, message] of cases) {
+    const r = await vitrine(dir, 'submit', '--log', log.url, '--log-key', log.vkey, ...args);
+    t.not(r.code, 0, `${what}: refused`);
+    t.match(r.stderr, message, `${what}: ${r.stderr.trim()}`);
+  }
+  t.equal(await size(log.url), 1, 'the tree did not move');
+});
