@@ -120,6 +120,8 @@ export function register(program: Command): void {
     .option('--read-cache-mb <n>', 'MiB of full tiles and entry bundles kept in memory (they never change); 0 turns the cache off', intOption('--read-cache-mb', 0, 65536), 64)
     .option('--verify-workers <n>', 'worker threads checking submission signatures; 0 checks them on the HTTP thread', intOption('--verify-workers', 0, 64), 0)
     .option('--node-name <name>', "this node's name in metrics, events and the sequencer lease; default HOSTNAME:PORT")
+    .option('--advertise-url <url>', 'with postgres://: where the other nodes reach this one to forward submissions while it sequences; default http://HOST:PORT of --listen')
+    .option('--lease-ms <ms>', 'with postgres://: the sequencer lease; another node takes over within about this plus a sixth after the sequencer dies', intOption('--lease-ms', 300, 600_000), 3000)
     .option('--witness <url=vkey>', 'ask this witness to cosign every checkpoint (c2sp.org/tlog-witness); repeatable', collect, [])
     .option('--quorum <k>', 'cosignatures a checkpoint needs before /checkpoint serves it and submitters are answered', intOption('--quorum', 0, 64), 0)
     .option('--witness-timeout <ms>', 'how long a submission waits for the quorum before 503', intOption('--witness-timeout', 1, 600_000), 10_000)
@@ -145,7 +147,7 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
         data?: string; storage?: string; origin: string; listen: string; batchInterval: number; batchSize: number; poolSize: number;
         maxEntryBytes: number; rate?: number; allowSigners?: string; key?: string; stateFile?: string; publishDir?: string;
         witness: string[]; quorum: number; witnessTimeout: number; verifyWorkers: number; readCacheMb: number; nodeName?: string;
-        printVkey?: boolean;
+        advertiseUrl?: string; leaseMs: number; printVkey?: boolean;
       }) => {
         if (opts.printVkey) {
           if (opts.key === undefined && opts.data === undefined) throw new UsageError('--print-vkey needs --data DIR or --key FILE');
@@ -155,6 +157,9 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
         const witnesses = opts.witness.map(parseWitnessFlag);
         if (opts.quorum > witnesses.length) throw new UsageError(`--quorum ${opts.quorum} is more than the ${witnesses.length} --witness given`);
         const { host, port } = parseListen(opts.listen);
+        if (opts.advertiseUrl !== undefined && !/^https?:\/\/[^/?#\s]+\/?$/.test(opts.advertiseUrl)) {
+          throw new UsageError(`--advertise-url: ${JSON.stringify(opts.advertiseUrl)} is not an http(s)://HOST[:PORT] URL`);
+        }
         if (opts.data !== undefined && opts.storage !== undefined) throw new UsageError('give --data DIR or --storage SPEC, not both');
         if (opts.data === undefined && opts.storage === undefined) throw new UsageError('give --data DIR (or --storage sqlite:DIR / postgres://...)');
         const { parseStorageSpec, redactStorage } = await import('../src/log/storage/open.js');
@@ -182,10 +187,12 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
         const allowSigners = opts.allowSigners ? readAllowSigners(opts.allowSigners) : undefined;
         let opened;
         try {
-          const store = spec.kind === 'postgres' ? await (await import('../src/log/storage/postgres.js')).openPostgres(spec.url, { log }) : undefined;
+          // On PostgreSQL every node is one of possibly several: the lease decides who sequences.
+          const store = spec.kind === 'postgres' ? await (await import('../src/log/storage/postgres.js')).openPostgres(spec.url, { log, shared: true }) : undefined;
           opened = await openLog({
             dir: spec.kind === 'sqlite' ? spec.dir : '',
             store,
+            cluster: store && { store, leaseMs: opts.leaseMs, forwardTimeoutMs: opts.witnessTimeout + 5000 },
             origin: opts.origin,
             keyFile: opts.key,
             stateFile: opts.stateFile,
@@ -220,7 +227,11 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
         const { service, sequencer } = opened;
         metrics.treeSize.set(sequencer.size);
         metrics.watchReadCache(service.readCache);
-        const poll = setInterval(() => metrics.poolDepth.set(sequencer.poolDepth), 1000);
+        const poll = setInterval(() => {
+          metrics.poolDepth.set(sequencer.poolDepth);
+          // A node that follows learns new checkpoints from the database, not from its own batches.
+          metrics.treeSize.set(sequencer.size);
+        }, 1000);
         poll.unref();
         if (opened.createdKey) process.stdout.write(`${opened.verifierKey}\n`);
         const storage = opened.storage;
@@ -247,7 +258,20 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
         const address = server.address();
         const actualPort = typeof address === 'object' && address ? address.port : port;
         const nodeName = opts.nodeName ?? `${hostname()}:${actualPort}`;
-        metrics.setSequencing(nodeName, true);
+        const cluster = opened.cluster;
+        metrics.setSequencing(nodeName, cluster === undefined);
+        if (cluster) {
+          const wildcard = host === '0.0.0.0' || host === '::' || host === '';
+          const url = opts.advertiseUrl ?? `http://${wildcard ? hostname() : host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+          cluster.join({
+            holder: nodeName,
+            url: url.replace(/\/+$/, ''),
+            onRole: (sequencing, epoch) => {
+              metrics.setSequencing(nodeName, sequencing, epoch);
+              metrics.treeSize.set(sequencer.size);
+            },
+          });
+        }
         log('start', { origin: opts.origin, listen: `${host}:${actualPort}`, size: sequencer.size, verifierKey: opened.verifierKey, storage: opts.storage === undefined ? `sqlite:${opts.data}` : redactStorage(opts.storage), pid: process.pid, node: nodeName });
         let stopping = false;
         const stop = async (signal: string) => {

@@ -9,6 +9,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { parseTilePath } from '../../merkle/index.js';
 import { b64decode, hexDecode, parseDecimal } from '../encoding.js';
 import { MalformedError, NotFoundError, PushbackError, UnsupportedMediaTypeError, VitrineError } from '../errors.js';
+import { FORWARDED_HEADER } from '../log/forward.js';
 import type { LogMetrics, SubmissionOutcome } from '../log/metrics.js';
 import type { LogService } from '../log/service.js';
 import type { Logger } from '../util/logger.js';
@@ -242,7 +243,7 @@ async function submit(deps: LogAppDeps, req: IncomingMessage, res: ServerRespons
     throw err;
   }
   try {
-    const answer = await service.submit(accepted);
+    const answer = await service.submit(accepted, { forwarded: req.headers[FORWARDED_HEADER] === '1' });
     metrics.submissions.inc({ outcome: answer.status === 201 ? 'new' : 'duplicate' });
     send({ status: answer.status, headers: { 'Content-Type': 'application/json; charset=utf-8' }, body: JSON.stringify(answer.body) });
   } catch (err) {

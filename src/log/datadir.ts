@@ -24,7 +24,8 @@ import { join } from 'node:path';
 import { nodeEd25519 } from '../crypto/ed25519-node.js';
 import { formatSigner, formatVerifier, generateSigner, parseSigner, verifierFromSigner, type Signer } from '../note/index.js';
 import type { Logger } from '../util/logger.js';
-import { Sequencer, StartupError, type SequencerOptions } from './sequencer.js';
+import { Sequencer, StartupError, type SequencerOptions, type SequencerView } from './sequencer.js';
+import { ClusterNode, type SharedStore } from './cluster.js';
 import { VerifyPool } from './verify-pool.js';
 import { Witnessing, type WitnessMetrics, type WitnessTarget } from './witnesses.js';
 import { LogService } from './service.js';
@@ -32,7 +33,7 @@ import { SqliteStorage, type SqliteOptions } from './storage/sqlite.js';
 import { checkAgainstRecord, readSignedRecord, RECOVERY_DOC, writeSignedRecord } from './signed-record.js';
 import { probeWitnesses } from './witness-probe.js';
 import { Publisher } from './publish.js';
-import type { LogStorage } from './storage.js';
+import type { CheckpointRecord, LogStorage } from './storage.js';
 
 export { StartupError };
 
@@ -82,6 +83,17 @@ export interface OpenLogOptions {
   /** Bytes of full tiles and entry bundles cached in memory (default 0: none). */
   readCacheBytes?: number;
   /**
+   * This node is one of several on a shared `store` (PostgreSQL opened with
+   * `shared`): it sequences only while it holds the lease, and follows and
+   * forwards otherwise (cluster.ts). Nothing is signed until join().
+   */
+  cluster?: {
+    store: SharedStore;
+    leaseMs: number;
+    followMs?: number;
+    forwardTimeoutMs: number;
+  };
+  /**
    * Writes the tlog-tiles read path (checkpoint, tile/..., tile/entries/...)
    * as static files under this directory as they are made (publish.ts).
    */
@@ -92,7 +104,10 @@ export interface OpenLogOptions {
 
 export interface OpenedLog {
   service: LogService;
-  sequencer: Sequencer;
+  /** The Sequencer, or with `cluster`, the ClusterNode that sequences or forwards. */
+  sequencer: SequencerView;
+  /** This node among several (only with `cluster`): call join() once it listens. */
+  cluster?: ClusterNode;
   storage: LogStorage;
   verifierKey: string;
   /** True when this call created the key (first start). */
@@ -199,7 +214,7 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
     if (witnessing && witnessing.quorum > (o.witnesses?.length ?? 0)) {
       throw new StartupError(`a witness quorum of ${witnessing.quorum} is more than the ${o.witnesses?.length} witnesses given`);
     }
-    const sequencer = await Sequencer.open({
+    const sequencerOptions = {
       writer: storage.writer,
       reader: storage.reader,
       origin: o.origin,
@@ -211,12 +226,53 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
       poolSize: o.poolSize,
       onBatch: o.onBatch,
       onError: o.onError,
-      onCommit: (cp) => {
+      onCommit: (cp: CheckpointRecord) => {
         witnessing?.offer(cp);
         publisher?.kick();
       },
-      record: stateFile === undefined ? undefined : (cp) => writeSignedRecord(stateFile, cp),
-    });
+      record: stateFile === undefined ? undefined : (cp: CheckpointRecord) => writeSignedRecord(stateFile, cp),
+    } satisfies SequencerOptions;
+    let cluster: ClusterNode | undefined;
+    let sequencer: SequencerView;
+    if (o.cluster) {
+      // One node of several: it sequences only while it holds the lease (cluster.ts).
+      const c = o.cluster;
+      cluster = new ClusterNode({
+        store: c.store,
+        reader: storage.reader,
+        origin: o.origin,
+        verifier,
+        ed: nodeEd25519,
+        initial: latest,
+        checkRecord: async () => {
+          if (stateFile === undefined) return;
+          const record = readSignedRecord(stateFile, o.origin, verifier, nodeEd25519);
+          if (record !== undefined) checkAgainstRecord(stateFile, record, await db.writer.latestCheckpoint());
+        },
+        openSequencer: async (canSign, onCommit) => {
+          const seq = await Sequencer.open({
+            ...sequencerOptions,
+            canSign,
+            onCommit: (cp) => {
+              onCommit(cp);
+              witnessing?.offer(cp);
+              publisher?.kick();
+            },
+          });
+          seq.start();
+          return seq;
+        },
+        leaseMs: c.leaseMs,
+        followMs: c.followMs,
+        forwardTimeoutMs: c.forwardTimeoutMs,
+        witnessing,
+        onAdvance: () => publisher?.kick(),
+        log: o.log ?? (() => {}),
+      });
+      sequencer = cluster;
+    } else {
+      sequencer = await Sequencer.open(sequencerOptions);
+    }
     const verifyPool = (o.verifyWorkers ?? 0) > 0 ? new VerifyPool(o.verifyWorkers) : undefined;
     service = new LogService({
       reader: storage.reader,
@@ -235,12 +291,15 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
       publisher = new Publisher(o.publishDir, service, o.log);
       publisher.kick();
     }
-    sequencer.start();
-    witnessing?.offer(sequencer.checkpoint);
+    if (sequencer instanceof Sequencer) {
+      sequencer.start();
+      witnessing?.offer(sequencer.checkpoint);
+    }
     let closed = false;
     return {
       service,
       sequencer,
+      cluster,
       storage,
       verifierKey,
       createdKey: created,

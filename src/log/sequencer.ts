@@ -68,6 +68,30 @@ export interface Receipt {
   fresh: boolean;
   checkpoint: CheckpointRecord;
   proof: Uint8Array[];
+  /**
+   * True when the checkpoint is already the one the submitter must get
+   * (a forwarded answer, which waited for the witness quorum where there
+   * is one): the service does not wait for the quorum again.
+   */
+  witnessed?: boolean;
+}
+
+/**
+ * What the service needs of a sequencer: the Sequencer itself on a node
+ * alone on its store, or a ClusterNode (cluster.ts) that sequences or
+ * forwards, when several nodes share one database.
+ */
+export interface SequencerView {
+  readonly size: number;
+  readonly checkpoint: CheckpointRecord;
+  readonly poolDepth: number;
+  /** `forwarded`: the submission came from another node, so it must not be forwarded again. */
+  submit(item: Accepted, opts?: { forwarded?: boolean }): Promise<Receipt>;
+  inclusionProof(index: number, size: number): Promise<Uint8Array[]>;
+  /** Commits what waits now, if this node sequences. */
+  flush(): Promise<void>;
+  /** Stops intake, commits what waits, and answers every waiter. */
+  close(): Promise<void>;
 }
 
 interface BatchResult {
@@ -83,7 +107,7 @@ function key(level: number | bigint, index: number | bigint): string {
   return `${level}/${index}`;
 }
 
-export class Sequencer {
+export class Sequencer implements SequencerView {
   readonly #o: SequencerOptions;
   readonly #pool: Pool;
   #range: CompactRange;

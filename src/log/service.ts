@@ -29,13 +29,13 @@ import { formatEncodedBundle } from '../proof/index.js';
 import type { Accepted } from './pool.js';
 import type { VerifyPool } from './verify-pool.js';
 import type { Witnessing } from './witnesses.js';
-import type { Receipt, Sequencer } from './sequencer.js';
+import type { Receipt, SequencerView } from './sequencer.js';
 import type { LogReader, LookupField, StoredEntry } from './storage.js';
 import { ByteLru } from '../util/lru.js';
 
 export interface LogServiceOptions {
   reader: LogReader;
-  sequencer: Sequencer;
+  sequencer: SequencerView;
   origin: string;
   /** The log's verifier key string (vkey). */
   verifierKey: string;
@@ -134,12 +134,12 @@ export class LogService {
    * that takes longer than the witness timeout, 503 (the entry stays
    * sequenced, and a resubmission gets it with a cosigned proof).
    */
-  async submit(item: Accepted): Promise<SubmitAnswer> {
+  async submit(item: Accepted, opts: { forwarded?: boolean } = {}): Promise<SubmitAnswer> {
     const w = this.#o.witnessing;
     // Bounded pushback: nothing new is sequenced while the quorum is out of reach.
     w?.admit(this.#o.sequencer.size);
-    let receipt = await this.#o.sequencer.submit(item);
-    if (w && w.quorum > 0) {
+    let receipt = await this.#o.sequencer.submit(item, opts);
+    if (w && w.quorum > 0 && !receipt.witnessed) {
       const witnessed = await w.waitFor(receipt.index + 1);
       receipt = {
         ...receipt,

@@ -182,6 +182,15 @@ export class Witnessing {
     });
   }
 
+  /**
+   * Adopts a checkpoint that reached the quorum at another node (read from
+   * the shared database by a node that does not sequence): served and
+   * answered from, but not stored again.
+   */
+  learn(w: WitnessedCheckpoint): void {
+    this.#reach(w, undefined);
+  }
+
   #retryAfter(): number {
     return Math.max(1, Math.ceil((this.#o.retryMs ?? 2000) / 1000));
   }
@@ -312,11 +321,12 @@ export class Witnessing {
     this.#o.onCosigned?.();
   }
 
-  #reach(w: WitnessedCheckpoint, checkpoint: CheckpointRecord): void {
+  /** `checkpoint`: the checkpoint that reached the quorum here, to persist; undefined for one learned from another node. */
+  #reach(w: WitnessedCheckpoint, checkpoint: CheckpointRecord | undefined): void {
     if (this.#witnessed && this.#witnessed.size > w.size) return;
     if (this.#witnessed && this.#witnessed.size === w.size && this.#witnessed.note.length >= w.note.length) return;
     this.#witnessed = w;
-    if (this.#o.quorum > 0) this.#o.onWitnessed?.(w, checkpoint);
+    if (this.#o.quorum > 0 && checkpoint) this.#o.onWitnessed?.(w, checkpoint);
     const ready = this.#waiters.filter((x) => x.size <= w.size);
     this.#waiters = this.#waiters.filter((x) => x.size > w.size);
     for (const r of ready) r.resolve(w);

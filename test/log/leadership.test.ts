@@ -91,7 +91,7 @@ t.test('leadership: paused past the lease, a node signs nothing; failover; clean
   let seqB: Sequencer | undefined;
   let signs = 0;
   const leadA: Leadership = new Leadership({
-    store: a, holder: 'a', url: 'http://a', leaseMs: 1000, now: () => clockA,
+    store: a, holder: 'a', url: 'http://a', leaseMs: 3000, now: () => clockA,
     onElected: async (epoch) => {
       events.push(`a elected ${epoch}`);
       seqA = await sequencer(a, () => {
@@ -106,7 +106,7 @@ t.test('leadership: paused past the lease, a node signs nothing; failover; clean
     },
   });
   const leadB: Leadership = new Leadership({
-    store: b, holder: 'b', url: 'http://b', leaseMs: 1000,
+    store: b, holder: 'b', url: 'http://b', leaseMs: 3000,
     onElected: async (epoch) => {
       events.push(`b elected ${epoch}`);
       seqB = await sequencer(b, () => leadB.canSign());
@@ -124,7 +124,7 @@ t.test('leadership: paused past the lease, a node signs nothing; failover; clean
   t.equal((await one).index, 0);
 
   // "SIGSTOP": a's clock runs past its lease while it does nothing.
-  clockA += 1000;
+  clockA += 3000;
   t.notOk(leadA.canSign(), 'past its lease by its own clock, the node may not sign');
   const stale = seqA!.submit(accepted());
   const before = signs;

@@ -157,7 +157,7 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
   const writes = connect(url, 1);
   try {
     await migrate(writes);
-    if (opts.shared) return new PostgresStorage(reads, writes, opts);
+    if (opts.shared) return new PostgresStorage(reads, writes, opts, url);
     const [got] = await writes.unsafe<Array<{ ok: boolean }>>('SELECT pg_try_advisory_lock($1::int, $2::int) AS ok', [LOCK_SPACE, WRITER_LOCK]);
     if (!got?.ok) {
       const holder = await writes.unsafe<Array<{ pid: number; addr: string | null }>>(
@@ -200,11 +200,19 @@ export class PostgresStorage implements LogStorage {
   readonly #reads: Sql;
   readonly #writes: Sql;
   readonly #opts: PostgresOptions;
+  /**
+   * The lease's own connection (opened on first use): a renewal never
+   * queues behind a large batch's commit on the writer's connection, where
+   * it could arrive after the lease ran out.
+   */
+  #leaseSql: Sql | undefined;
+  readonly #url: string | undefined;
   readonly #nodeCache = new Map<number, Uint8Array>();
   /** The lease epoch every commit must still hold (shared databases only). */
   #epoch: number | undefined;
 
-  constructor(reads: Sql, writes: Sql, opts: PostgresOptions) {
+  constructor(reads: Sql, writes: Sql, opts: PostgresOptions, url?: string) {
+    this.#url = url;
     this.#reads = reads;
     this.#writes = writes;
     this.#opts = opts;
@@ -343,17 +351,22 @@ export class PostgresStorage implements LogStorage {
    * so the nodes' clocks never have to agree.
    */
   async acquireLease(holder: string, url: string, ms: number): Promise<number | undefined> {
-    const [row] = await this.#writes.unsafe<Array<{ epoch: number }>>(
+    // Locking the row first waits for a commit in flight under the old epoch
+    // (it holds FOR KEY SHARE, see #commit), so none lands after the new epoch began.
+    const [row] = await this.#leases.begin(async (tx) => {
+      await tx.unsafe('SELECT 1 FROM lease WHERE id = 1 FOR UPDATE');
+      return tx.unsafe<Array<{ epoch: number }>>(
       `INSERT INTO lease (id, epoch, holder, url, expires) VALUES (1, 1, $1, $2, clock_timestamp() + $3 * interval '1 millisecond')
        ON CONFLICT (id) DO UPDATE SET epoch = lease.epoch + 1, holder = EXCLUDED.holder, url = EXCLUDED.url, expires = EXCLUDED.expires
        WHERE lease.expires <= clock_timestamp()
        RETURNING epoch`, [holder, url, ms]);
+    });
     return row?.epoch;
   }
 
   /** Extends a live lease of `epoch` by `ms`; false when it expired or another node took it (then acquire again). */
   async renewLease(epoch: number, ms: number): Promise<boolean> {
-    const rows = await this.#writes.unsafe(
+    const rows = await this.#leases.unsafe(
       `UPDATE lease SET expires = clock_timestamp() + $2 * interval '1 millisecond'
         WHERE id = 1 AND epoch = $1 AND expires > clock_timestamp() RETURNING epoch`, [epoch, ms]);
     return rows.length === 1;
@@ -361,7 +374,7 @@ export class PostgresStorage implements LogStorage {
 
   /** Ends a lease of `epoch` now, so another node can take over at once (clean shutdown). */
   async releaseLease(epoch: number): Promise<void> {
-    await this.#writes.unsafe('UPDATE lease SET expires = clock_timestamp() WHERE id = 1 AND epoch = $1', [epoch]);
+    await this.#leases.unsafe('UPDATE lease SET expires = clock_timestamp() WHERE id = 1 AND epoch = $1', [epoch]);
   }
 
   /** The lease row, if any node ever held it. */
@@ -369,6 +382,11 @@ export class PostgresStorage implements LogStorage {
     const [row] = await this.#reads.unsafe<Array<LeaseRow>>(
       'SELECT epoch, holder, url, expires > clock_timestamp() AS live FROM lease WHERE id = 1');
     return row && { epoch: row.epoch, holder: row.holder, url: row.url, live: row.live };
+  }
+
+  get #leases(): Sql {
+    this.#leaseSql ??= this.#url === undefined ? this.#writes : connect(this.#url, 1);
+    return this.#leaseSql;
   }
 
   /** From now on every commit must hold the lease of `epoch` (undefined: none may commit). Shared databases only. */
@@ -391,7 +409,7 @@ export class PostgresStorage implements LogStorage {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.#reads.end({ timeout: 5 }), this.#writes.end({ timeout: 5 })]);
+    await Promise.all([this.#reads.end({ timeout: 5 }), this.#writes.end({ timeout: 5 }), this.#leaseSql?.end({ timeout: 5 })]);
   }
 
   async #latest(sql: Sql): Promise<CheckpointRecord | undefined> {
@@ -448,11 +466,13 @@ export class PostgresStorage implements LogStorage {
     await sql.begin(async (tx) => {
       if (shared) {
         // Fencing (issue 10 §3): the lease row must still carry our epoch and
-        // be live by the database's clock. FOR UPDATE makes a node taking the
-        // lease wait until this transaction ends, so no commit of an old
-        // epoch can land after a new epoch began.
+        // be live by the database's clock. FOR KEY SHARE makes a node taking
+        // the lease (which locks the row FOR UPDATE first) wait until this
+        // transaction ends, so no commit of an old epoch can land after a new
+        // epoch began; yet the holder's renewals (a plain UPDATE of a non-key
+        // column) do not wait behind a slow commit and let the lease lapse.
         const [lease] = await tx.unsafe<Array<{ epoch: number; live: boolean }>>(
-          'SELECT epoch, expires > clock_timestamp() AS live FROM lease WHERE id = 1 FOR UPDATE', [], { prepare: true });
+          'SELECT epoch, expires > clock_timestamp() AS live FROM lease WHERE id = 1 FOR KEY SHARE', [], { prepare: true });
         if (lease === undefined || lease.epoch !== epoch || !lease.live) {
           throw new ConflictError(`this node's sequencer lease (epoch ${epoch}) is no longer held${lease ? ` (the lease is at epoch ${lease.epoch}${lease.live ? '' : ', expired'})` : ''}`, BigInt(batch.fromSize));
         }
