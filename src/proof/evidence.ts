@@ -39,8 +39,22 @@ export interface Evidence {
   observed: Observation[];
 }
 
-/** Parses an evidence document strictly (exact field set and types). */
-export function parseEvidence(input: string | Uint8Array | unknown): Evidence {
+/** The fields every evidence document has, read by parseEvidenceFields. */
+export interface EvidenceFields {
+  readonly fields: Record<string, unknown>;
+  readonly origin: string;
+  readonly checkpoints: [string, string];
+  readonly observed: Observation[];
+}
+
+/**
+ * Reads an evidence document of type `type` (docs/formats.md §9) strictly:
+ * bounded in bytes before it is decoded, a JSON object with only `allowed`
+ * fields, a non-empty origin, exactly two signed notes and at most 16
+ * observations. `label` names the document in the unknown-field message.
+ * The caller checks its own further fields in `fields`.
+ */
+export function parseEvidenceFields(input: string | Uint8Array | unknown, type: string, allowed: readonly string[], label: string): EvidenceFields {
   let value: unknown = input;
   if (typeof input === 'string' || input instanceof Uint8Array) {
     // Measured in bytes before anything is decoded (a UTF-16 unit is at most 3 UTF-8 bytes).
@@ -55,19 +69,13 @@ export function parseEvidence(input: string | Uint8Array | unknown): Evidence {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new MalformedError('evidence: must be a JSON object');
   const o = value as Record<string, unknown>;
-  const allowed = ['type', 'origin', 'checkpoints', 'proof', 'observed'];
-  for (const k of Object.keys(o)) if (!allowed.includes(k)) throw new MalformedError(`evidence: unknown field ${JSON.stringify(k)}`);
-  if (o['type'] !== EVIDENCE_TYPE) throw new MalformedError(`evidence type: must be ${JSON.stringify(EVIDENCE_TYPE)}`);
+  for (const k of Object.keys(o)) if (!allowed.includes(k)) throw new MalformedError(`${label}: unknown field ${JSON.stringify(k)}`);
+  if (o['type'] !== type) throw new MalformedError(`evidence type: must be ${JSON.stringify(type)}`);
   if (typeof o['origin'] !== 'string' || o['origin'] === '') throw new MalformedError('evidence origin: must be a non-empty string');
   const cps = o['checkpoints'];
   if (!Array.isArray(cps) || cps.length !== 2 || !cps.every((c) => typeof c === 'string')) {
     throw new MalformedError('evidence checkpoints: must be an array of exactly two signed notes');
   }
-  const proof = o['proof'];
-  if (!Array.isArray(proof) || proof.length > 64 || !proof.every((p) => typeof p === 'string')) {
-    throw new MalformedError('evidence proof: must be an array of at most 64 base64 hashes');
-  }
-  proof.forEach((p, i) => b64decode(p as string, `evidence proof[${i}]`, 32));
   const observed = o['observed'] ?? [];
   if (!Array.isArray(observed) || observed.length > 16) throw new MalformedError('evidence observed: must be an array of at most 16 objects');
   for (const [i, ob] of observed.entries()) {
@@ -77,12 +85,22 @@ export function parseEvidence(input: string | Uint8Array | unknown): Evidence {
     }
   }
   return {
-    type: EVIDENCE_TYPE,
+    fields: o,
     origin: o['origin'],
     checkpoints: [cps[0] as string, cps[1] as string],
-    proof: proof as string[],
     observed: (observed as Observation[]).map((x) => ({ from: x.from, at: x.at })),
   };
+}
+
+/** Parses an evidence document strictly (exact field set and types). */
+export function parseEvidence(input: string | Uint8Array | unknown): Evidence {
+  const { fields, origin, checkpoints, observed } = parseEvidenceFields(input, EVIDENCE_TYPE, ['type', 'origin', 'checkpoints', 'proof', 'observed'], 'evidence');
+  const proof = fields['proof'];
+  if (!Array.isArray(proof) || proof.length > 64 || !proof.every((p) => typeof p === 'string')) {
+    throw new MalformedError('evidence proof: must be an array of at most 64 base64 hashes');
+  }
+  proof.forEach((p, i) => b64decode(p as string, `evidence proof[${i}]`, 32));
+  return { type: EVIDENCE_TYPE, origin, checkpoints, proof: proof as string[], observed };
 }
 
 export type EvidenceResult =

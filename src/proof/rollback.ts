@@ -21,10 +21,10 @@
  * Browser-safe.
  */
 import { nobleEd25519, type Ed25519 } from '../crypto/ed25519.js';
-import { fromUtf8, utf8 } from '../encoding.js';
+import { fromUtf8 } from '../encoding.js';
 import { MalformedError, VitrineError } from '../errors.js';
 import { openCheckpoint, parseVerifier, TYPE_ED25519, type OpenedCheckpoint, type Verifier } from '../note/index.js';
-import { MAX_EVIDENCE_BYTES, type Observation } from './evidence.js';
+import { parseEvidenceFields, type Observation } from './evidence.js';
 
 export const ROLLBACK_TYPE = 'vitrine-rollback/v1';
 
@@ -42,40 +42,8 @@ export type RollbackResult =
 
 /** Parses a rollback document strictly (exact field set and types). */
 export function parseRollbackEvidence(input: string | Uint8Array | unknown): RollbackEvidence {
-  let value: unknown = input;
-  if (typeof input === 'string' || input instanceof Uint8Array) {
-    const size = typeof input === 'string' ? (input.length * 3 <= MAX_EVIDENCE_BYTES ? input.length : utf8(input).length) : input.length;
-    if (size > MAX_EVIDENCE_BYTES) throw new MalformedError(`evidence: larger than ${MAX_EVIDENCE_BYTES} bytes`);
-    const text = typeof input === 'string' ? input : fromUtf8(input, 'evidence');
-    try {
-      value = JSON.parse(text);
-    } catch {
-      throw new MalformedError('evidence: not valid JSON');
-    }
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new MalformedError('evidence: must be a JSON object');
-  const o = value as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!['type', 'origin', 'checkpoints', 'observed'].includes(k)) throw new MalformedError(`rollback evidence: unknown field ${JSON.stringify(k)}`);
-  if (o['type'] !== ROLLBACK_TYPE) throw new MalformedError(`evidence type: must be ${JSON.stringify(ROLLBACK_TYPE)}`);
-  if (typeof o['origin'] !== 'string' || o['origin'] === '') throw new MalformedError('evidence origin: must be a non-empty string');
-  const cps = o['checkpoints'];
-  if (!Array.isArray(cps) || cps.length !== 2 || !cps.every((c) => typeof c === 'string')) {
-    throw new MalformedError('evidence checkpoints: must be an array of exactly two signed notes');
-  }
-  const observed = o['observed'] ?? [];
-  if (!Array.isArray(observed) || observed.length > 16) throw new MalformedError('evidence observed: must be an array of at most 16 objects');
-  for (const [i, ob] of observed.entries()) {
-    const x = ob as Record<string, unknown>;
-    if (typeof x !== 'object' || x === null || typeof x['from'] !== 'string' || typeof x['at'] !== 'string') {
-      throw new MalformedError(`evidence observed[${i}]: must be {"from": string, "at": string}`);
-    }
-  }
-  return {
-    type: ROLLBACK_TYPE,
-    origin: o['origin'],
-    checkpoints: [cps[0] as string, cps[1] as string],
-    observed: (observed as Observation[]).map((x) => ({ from: x.from, at: x.at })),
-  };
+  const { origin, checkpoints, observed } = parseEvidenceFields(input, ROLLBACK_TYPE, ['type', 'origin', 'checkpoints', 'observed'], 'rollback evidence');
+  return { type: ROLLBACK_TYPE, origin, checkpoints, observed };
 }
 
 /**
