@@ -92,7 +92,8 @@ Example:
   vitrine monitor alerts --state ./mon --open
 
 Each alert is one line: id, time, class, kind, origin (and entry), status;
-its message on the next line. The state must not be in use by a running monitor.
+its message on the next line. With a monitor running on the state, it answers
+(through STATE/control.sock); otherwise the state is read directly.
 
 Exit status: 0 no security alert stands unacknowledged; 1 at least one does;
 2 usage error, or no readable state.`,
@@ -100,7 +101,7 @@ Exit status: 0 no security alert stands unacknowledged; 1 at least one does;
     .action(
       action(async (opts: { open?: boolean; json?: boolean }, cmd: Command) => {
         const { listAlerts } = await import('./monitor-alerts.js');
-        listAlerts({ ...opts, ...stateOf(cmd) });
+        await listAlerts({ ...opts, ...stateOf(cmd) });
       }),
     );
 
@@ -120,7 +121,8 @@ Examples:
 
 An acknowledgement says someone has seen the alert; it does not clear a
 condition that still stands (a log still rolled back or inconsistent makes
-every --once run exit 1 again). The state must not be in use by a running monitor.
+every --once run exit 1 again). With a monitor running on the state, the
+running monitor records it at once (through STATE/control.sock).
 
 Exit status: 0 done, and no security alert is left unacknowledged; 1 done,
 but some are left; 2 usage error, unknown id (nothing recorded), or no
@@ -129,7 +131,7 @@ readable state.`,
     .action(
       action(async (ids: string[], opts: { all?: boolean; by?: string; json?: boolean }, cmd: Command) => {
         const { ackAlerts } = await import('./monitor-alerts.js');
-        ackAlerts(ids, { ...opts, ...stateOf(cmd) });
+        await ackAlerts(ids, { ...opts, ...stateOf(cmd) });
       }),
     );
 }
