@@ -5,7 +5,7 @@
  * documented in docs/operations.md; the HTTP API in docs/api.md.
  */
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createHttpServer } from '../src/http/server.js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -245,8 +245,7 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
           maxEntryBytes: opts.maxEntryBytes,
           rateLimiter: opts.rate ? new RateLimiter(opts.rate) : undefined,
         });
-        const server = createServer(app);
-        server.keepAliveTimeout = 65_000;
+        const server = createHttpServer(app);
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);
           // A deep accept queue (Node's default is 511): a burst of new
