@@ -10,13 +10,14 @@ import { open, unlink } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { nodeEd25519 } from '../src/crypto/ed25519-node.js';
 import { VitrineError } from '../src/errors.js';
-import { checkKeyName, cosignerVerifier, formatSigner, formatVerifier, generateSigner, verifierFromSigner } from '../src/note/index.js';
+import { checkKeyName, cosignerVerifier, formatKeyId, formatSigner, formatVerifier, generateSigner, verifierFromSigner } from '../src/note/index.js';
 import { action, CliError, EXIT_FAIL, UsageError } from './common.js';
 
 interface KeygenOptions {
   name: string;
   out: string;
   cosigner?: boolean;
+  json?: boolean;
 }
 
 export function register(program: Command): void {
@@ -26,6 +27,7 @@ export function register(program: Command): void {
     .requiredOption('--name <name>', 'key name: a schema-less URL such as log.example.com/vitrine (no spaces, no "+"); a log key is named after its origin')
     .requiredOption('--out <file>', 'where to write the private key; the file must not exist')
     .option('--cosigner', 'print the witness/cosigner vkey (signature type 0x04, c2sp.org/tlog-cosignature) instead of the Ed25519 one')
+    .option('--json', 'print {"name", "keyId", "vkey", "type", "out"} instead of the bare vkey (docs/cli.md)')
     .addHelpText(
       'after',
       `
@@ -75,6 +77,12 @@ async function keygen(opts: KeygenOptions): Promise<void> {
     throw err;
   }
   const verifier = opts.cosigner ? cosignerVerifier(signer) : verifierFromSigner(signer);
-  process.stdout.write(`${formatVerifier(verifier)}\n`);
+  const vkey = formatVerifier(verifier);
+  if (opts.json) {
+    const out = { name: verifier.name, keyId: formatKeyId(verifier.keyId), vkey, type: opts.cosigner ? 'cosignature' : 'ed25519', out: opts.out };
+    process.stdout.write(`${JSON.stringify(out)}\n`);
+  } else {
+    process.stdout.write(`${vkey}\n`);
+  }
   process.stderr.write(`vitrine: wrote the private key to ${opts.out} (mode 0600); the verifier key is on stdout\n`);
 }

@@ -16,13 +16,14 @@ export function register(program: Command): void {
     .requiredOption('--to <spec>', 'the new database: postgres://USER@HOST:PORT/DB (PG* environment variables apply)')
     .requiredOption('--origin <origin>', 'the log origin (checked against the source)')
     .option('--key <file>', "the log's skey (default DIR/log.key)")
+    .option('--json', 'print {"entries", "size", "rootHash", "to"} (docs/cli.md)')
     .addHelpText('after', `
 Example:
   vitrine migrate --from sqlite:/var/lib/vitrine --to postgres://vitrine@db.example/vitrine --origin log.example.com/vitrine
 
 The source must not be served meanwhile (its directory lock is taken). The
 copy is one transaction: if any check fails, the database stays empty.`)
-    .action(action(async (opts: { from: string; to: string; origin: string; key?: string }) => {
+    .action(action(async (opts: { from: string; to: string; origin: string; key?: string; json?: boolean }) => {
       const [{ parseStorageSpec, redactStorage }, { lockDir, loadOrCreateKey, StartupError }, { SqliteStorage }, { openPostgres }, { migrateLog }, { nodeEd25519 }, { verifierFromSigner }, { b64encode }] =
         await Promise.all([
           import('../src/log/storage/open.js'), import('../src/log/datadir.js'), import('../src/log/storage/sqlite.js'), import('../src/log/storage/postgres.js'),
@@ -47,7 +48,12 @@ copy is one transaction: if any check fails, the database stays empty.`)
         const { signer } = loadOrCreateKey(opts.key ?? join(from.dir, 'log.key'), opts.origin, false);
         dest = await openPostgres(to.url);
         const result = await migrateLog({ from: source, to: dest, origin: opts.origin, verifier: verifierFromSigner(signer), ed: nodeEd25519 });
-        process.stdout.write(`migrated ${result.entries} entries to ${target}: size ${result.size}, root ${b64encode(result.rootHash)} matches the last signed checkpoint\n`);
+        const rootHash = b64encode(result.rootHash);
+        process.stdout.write(
+          opts.json
+            ? `${JSON.stringify({ entries: result.entries, size: result.size, rootHash, to: target })}\n`
+            : `migrated ${result.entries} entries to ${target}: size ${result.size}, root ${rootHash} matches the last signed checkpoint\n`,
+        );
       } catch (err) {
         if (err instanceof StartupError) throw new CliError(`migrate refused: ${err.message}`);
         throw new CliError(`migrate failed (${target} is unchanged): ${(err as Error).message}`);

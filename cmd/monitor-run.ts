@@ -31,6 +31,7 @@ export interface MonitorFlags {
   policy?: string;
   interval: number;
   once?: boolean;
+  json?: boolean;
   init?: boolean;
   add?: boolean;
   fromCheckpoint: string[];
@@ -201,6 +202,7 @@ async function listen(value: string, monitor: Monitor, log: Logger, witness: Wit
 }
 
 export async function run(flags: MonitorFlags): Promise<void> {
+  if (flags.json && !flags.once) throw new UsageError('--json applies to --once; a running monitor prints its alerts as JSON lines already');
   if (flags.init && flags.add) throw new UsageError('--init creates a new state and --add extends an existing one: give only one');
   if (flags.fromCheckpoint.length > 0 && !flags.init && !flags.add) throw new UsageError('--from-checkpoint applies when a log is first added: use it with --init or --add');
   const { logs, policy: policyPath } = followed(flags);
@@ -238,6 +240,11 @@ export async function run(flags: MonitorFlags): Promise<void> {
   const self = flags.listen !== undefined ? `monitor ${witnessSigner?.name ?? flags.listen}` : 'monitor';
 
   const controller = new AbortController();
+  // --once --json: the alerts printed during the run go into the one document printed at its end.
+  const printed: unknown[] = [];
+  const collectAlerts = (text: string) => {
+    for (const l of text.split('\n')) if (l !== '') printed.push(JSON.parse(l) as unknown);
+  };
   let monitor: Monitor;
   try {
     monitor = Monitor.open({
@@ -255,6 +262,7 @@ export async function run(flags: MonitorFlags): Promise<void> {
       ...(flags.retryBaseMs !== undefined ? { retryBaseMs: flags.retryBaseMs } : {}),
       maxLagSeconds: flags.maxLag,
       once: flags.once === true,
+      ...(flags.json ? { stdout: collectAlerts } : {}),
       onProgress: (p) => reporter.update(p),
       signal: controller.signal,
       peers,
@@ -297,7 +305,9 @@ export async function run(flags: MonitorFlags): Promise<void> {
           message: `${summary.unacknowledged} security alert(s) not acknowledged: list them with vitrine monitor alerts --state ${flags.state}, then vitrine monitor ack --state ${flags.state} ID|--all`,
         });
       }
-      log('done', { security: summary.security, operational: summary.operational, unacknowledged: summary.unacknowledged, audited: summary.audited, undelivered: left, exitCode: code });
+      const done = { security: summary.security, operational: summary.operational, unacknowledged: summary.unacknowledged, audited: summary.audited, undelivered: left, exitCode: code };
+      log('done', done);
+      if (flags.json) process.stdout.write(`${JSON.stringify({ alerts: printed, ...done })}\n`);
     } else {
       await monitor.runForever(flags.interval, controller.signal);
     }

@@ -22,6 +22,7 @@ export function register(program: Command): void {
     .option('--policy <file>', 'signer policy (docs/formats.md §11); re-read when it changes')
     .option('--interval <seconds>', 'seconds between polls', intOption('--interval', 1, 86_400), 30)
     .option('--once', 'audit up to each log\'s current checkpoint, deliver alerts, exit (see Exit status)')
+    .option('--json', 'with --once: print one JSON object at the end, {"alerts": [...], "security", "operational", "unacknowledged", "audited", "undelivered", "exitCode"}, instead of one line per alert')
     .option('--init', 'create a new state (refuses to overwrite one); each log is audited from its first entry')
     .option('--add', 'add the configured logs an existing state does not follow yet')
     .option('--from-checkpoint <file>', 'with --init/--add: start that log at this signed checkpoint; earlier entries are NOT audited (recorded in the state)', collect, [])
@@ -133,8 +134,8 @@ readable state.`,
     );
 }
 
-/** --state, which the parent `monitor` command parses wherever it is given. */
-function stateOf(cmd: Command): { state?: string } {
-  const state = cmd.parent?.opts<{ state?: string }>().state;
-  return state === undefined ? {} : { state };
+/** --state and --json, which the parent `monitor` command parses wherever they are given. */
+function stateOf(cmd: Command): { state?: string; json?: true } {
+  const parent = cmd.parent?.opts<{ state?: string; json?: boolean }>() ?? {};
+  return { ...(parent.state === undefined ? {} : { state: parent.state }), ...(parent.json === true || cmd.opts<{ json?: boolean }>().json === true ? { json: true as const } : {}) };
 }

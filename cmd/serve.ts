@@ -61,10 +61,10 @@ export function parseWitnessFlag(value: string): WitnessTarget {
   }
 }
 
-/** The vkey of the log key in `path`; its name must be the origin, as at start-up. */
-async function logVerifierKey(path: string, origin: string): Promise<string> {
+/** The vkey of the log key in `path`, with its key ID; its name must be the origin, as at start-up. */
+async function logVerifierKey(path: string, origin: string): Promise<{ vkey: string; keyId: string }> {
   const { readFile } = await import('node:fs/promises');
-  const { formatVerifier, parseSigner, verifierFromSigner } = await import('../src/note/index.js');
+  const { formatKeyId, formatVerifier, parseSigner, verifierFromSigner } = await import('../src/note/index.js');
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -80,7 +80,8 @@ async function logVerifierKey(path: string, origin: string): Promise<string> {
     throw new CliError(`the log key ${path} is not a private key file: ${(err as Error).message}`);
   }
   if (signer.name !== origin) throw new CliError(`the log key ${path} is named ${signer.name}, not the origin ${origin}`);
-  return formatVerifier(verifierFromSigner(signer));
+  const verifier = verifierFromSigner(signer);
+  return { vkey: formatVerifier(verifier), keyId: formatKeyId(verifier.keyId) };
 }
 
 /** What to do about a file system refusal (EACCES, EISDIR, EROFS...), as one sentence with the path. */
@@ -127,6 +128,7 @@ export function register(program: Command): void {
     .option('--witness-timeout <ms>', 'how long a submission waits for the quorum before 503', intOption('--witness-timeout', 1, 600_000), 10_000)
     .option('--publish-dir <dir>', 'also write checkpoint, tile/... and tile/entries/... here as static files, byte-identical to the API (for nginx or a CDN)')
     .option('--print-vkey', "print the log's verifier key (from --key, or DIR/log.key) and exit, without starting")
+    .option('--json', 'with --print-vkey: print {"name", "keyId", "vkey", "type"} (docs/cli.md); the log lines on stderr are JSON anyway')
     .addHelpText(
       'after',
       `
@@ -147,11 +149,13 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
         data?: string; storage?: string; origin: string; listen: string; batchInterval: number; batchSize: number; poolSize: number;
         maxEntryBytes: number; rate?: number; allowSigners?: string; key?: string; stateFile?: string; publishDir?: string;
         witness: string[]; quorum: number; witnessTimeout: number; verifyWorkers: number; readCacheMb: number; nodeName?: string;
-        advertiseUrl?: string; leaseMs: number; printVkey?: boolean;
+        advertiseUrl?: string; leaseMs: number; printVkey?: boolean; json?: boolean;
       }) => {
+        if (opts.json && !opts.printVkey) throw new UsageError("--json applies to --print-vkey; a running log's lines on stderr are JSON already");
         if (opts.printVkey) {
           if (opts.key === undefined && opts.data === undefined) throw new UsageError('--print-vkey needs --data DIR or --key FILE');
-          process.stdout.write(`${await logVerifierKey(opts.key ?? join(opts.data!, 'log.key'), opts.origin)}\n`);
+          const { vkey, keyId } = await logVerifierKey(opts.key ?? join(opts.data!, 'log.key'), opts.origin);
+          process.stdout.write(opts.json ? `${JSON.stringify({ name: opts.origin, keyId, vkey, type: 'ed25519' })}\n` : `${vkey}\n`);
           return;
         }
         const witnesses = opts.witness.map(parseWitnessFlag);

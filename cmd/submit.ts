@@ -92,8 +92,8 @@ Examples:
       --signature my-lib-1.2.3.tgz.sig --namespace file \\
       --name pkg:npm/my-lib@1.2.3 my-lib-1.2.3.tgz
   # log an in-toto attestation (DSSE envelope) with the key that signed it
-  vitrine submit --log https://log.example.com --log-key "$LOG_VKEY" \
-      --attestation build.intoto.json --public-key builder.pub
+  vitrine submit --log https://log.example.com --log-key "$LOG_VKEY" \\
+      --attestation build.intoto.json --public-key builder.pub.pem
 
 Before sending anything, the log's checkpoint must verify with --log-key.
 Writes my-lib-1.2.3.tgz.tlog-proof (build.intoto.json.tlog-proof for an
@@ -101,7 +101,10 @@ attestation) only after the log's answer verified; if
 the answer does not verify, the error says at which index the entry is logged.
 --log, --log-key and --key default to $VITRINE_LOG, $VITRINE_LOG_KEY and
 $VITRINE_KEY (the key only when --name is given).
-Retries when the log answers 503 or 429, honouring Retry-After.`,
+Retries when the log answers 503 or 429, honouring Retry-After.
+Logging ssh-keygen, minisign, openssl/cosign signatures and in-toto
+attestations: docs/signing.md, "Logging existing signatures" and
+"In-toto attestations".`,
     )
     .action(
       action(async (file: string | undefined, opts: {

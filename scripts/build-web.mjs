@@ -21,7 +21,16 @@ const smallSha256 = {
     );
   },
 };
-const common = { plugins: [smallSha256], bundle: true, platform: 'browser', format: 'esm', target: 'es2022', minify: true, legalComments: 'none', logLevel: 'warning', absWorkingDir: root };
+// cbor-x weighs ~30 KB, mostly extensions entries never use; browsers get
+// src/entry/_cbor-small.ts, held to the same bytes and values by
+// test/entry/cbor-small.test.ts.
+const smallCbor = {
+  name: 'small-cbor',
+  setup(b) {
+    b.onResolve({ filter: /^cbor-x$/ }, (args) => (args.importer === join(root, 'src/entry/cbor.ts') ? { path: join(root, 'src/entry/_cbor-small.ts') } : undefined));
+  },
+};
+const common = { plugins: [smallSha256, smallCbor], bundle: true, platform: 'browser', format: 'esm', target: 'es2022', minify: true, legalComments: 'none', logLevel: 'warning', absWorkingDir: root };
 
 await build({ ...common, entryPoints: ['src/browser/index.ts'], outfile: 'dist/browser/vitrine.js' });
 const out = join(root, 'dist/web');

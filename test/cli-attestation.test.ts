@@ -9,7 +9,7 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bytes, IN_TOTO, OpensslDir, statement } from './sig/_openssl.js';
 
@@ -111,4 +111,15 @@ t.test('submit --attestation, then verify each subject offline', async (t) => {
     t.match(r.stderr, message, `${what}: ${r.stderr.trim()}`);
   }
   t.equal(await size(log.url), 1, 'the tree did not move');
+});
+
+t.test('submit --help shows the attestation example on its own lines and points to docs/signing.md', async (t) => {
+  const r = await vitrine(process.cwd(), 'submit', '--help');
+  t.equal(r.code, 0);
+  const lines = r.stdout.split('\n');
+  const i = lines.findIndex((l, k) => /^\s+vitrine submit .*\\$/.test(l) && /--attestation/.test(lines[k + 1] ?? ''));
+  t.ok(i >= 0, 'an example line ends in a backslash and the next one holds --attestation');
+  t.match(lines[i + 1], /^\s{4,}--attestation build\.intoto\.json --public-key \S+$/, 'the continuation is its own line');
+  t.match(r.stdout, /docs\/signing\.md, "Logging existing signatures" and\s+"In-toto attestations"/);
+  t.match(readFileSync(join(process.cwd(), 'docs/signing.md'), 'utf8'), /^### In-toto attestations$/m, 'the section it names exists');
 });

@@ -125,6 +125,17 @@ t.test('serve: refusing to start names the path and the fix', async (t) => {
   t.equal(asKey.status, 1, 'a directory as --key: exit 1');
   t.match(asKey.stderr, /^vitrine: refusing to start: the log key adir is not a file/, 'says what is wrong with the path');
 
+  // A directory where the signed-checkpoint record or the database belongs: refused before anything is created.
+  const asState = run(dir, ['serve', '--data', 'd1', '--origin', 'x.example/log', '--listen', '127.0.0.1:0', '--state-file', 'adir']);
+  t.equal(asState.status, 1, 'a directory as --state-file: exit 1');
+  t.equal(asState.stderr, 'vitrine: refusing to start: adir is a directory: --state-file must name a file, where this node records the newest checkpoint it signed; remove or rename the directory, or choose another path\n', 'one sentence with the path and the fix');
+  t.notOk(existsSync(join(dir, 'd1', 'log.key')), 'and no key was created');
+  mkdirSync(join(dir, 'd2', 'log.db'), { recursive: true });
+  const dbDir = run(dir, ['serve', '--data', 'd2', '--origin', 'x.example/log', '--listen', '127.0.0.1:0']);
+  t.equal(dbDir.status, 1, 'log.db being a directory: exit 1');
+  t.equal(dbDir.stderr, `vitrine: refusing to start: ${join('d2', 'log.db')} is a directory: the log's SQLite database must be a file; remove or rename the directory, or choose another path\n`, 'one sentence, not SQLite\'s "unable to open database file"');
+  t.notOk(existsSync(join(dir, 'd2', 'log.key')), 'and no key was created');
+
   // EACCES and EROFS cannot be provoked here (the tests may run as root, on a
   // writable disk): check the sentence for errors shaped as Node makes them.
   for (const [code, fix] of [['EACCES', /permission denied; give the user running vitrine/], ['EROFS', /read-only file system; put the data on a writable/], ['EISDIR', /is a directory where a file is expected/]] as const) {

@@ -91,6 +91,31 @@ t.test('keygen', async (t) => {
     for (const f of ['bad1.key', 'bad2.key', 'bad3.key', 'bad4.key', 'bad5.key']) t.notOk(existsSync(join(dir, f)), `${f} not created`);
   });
 
+  t.test('--json, and serve --print-vkey --json for the same key', async (t) => {
+    const r = run(dir, ['keygen', '--name', 'json.example/log', '--out', 'json.key', '--json']);
+    t.equal(r.status, 0, `exit 0 (stderr: ${r.stderr})`);
+    // The skey line itself names the key and its ID: PRIVATE+KEY+<name>+<key ID>+<secret>.
+    const [, , name, keyId] = readFileSync(join(dir, 'json.key'), 'utf8').trim().split('+');
+    t.equal(name, 'json.example/log', 'the file holds the named key');
+    const vkey = formatVerifier(verifierFromSigner(parseSigner(readFileSync(join(dir, 'json.key'), 'utf8'))));
+    t.same(JSON.parse(r.stdout), { name: 'json.example/log', keyId, vkey, type: 'ed25519', out: 'json.key' }, 'one JSON object naming the key, its ID and where it went');
+    t.equal(r.stdout.split('\n').length, 2, 'one line');
+
+    const c = run(dir, ['keygen', '--name', 'json.example/w', '--out', 'jsonw.key', '--cosigner', '--json']);
+    t.equal(c.status, 0, `--cosigner --json: exit 0 (stderr: ${c.stderr})`);
+    const cj = JSON.parse(c.stdout) as { vkey: string; type: string; keyId: string };
+    t.equal(cj.type, 'cosignature', 'a cosigner key says so');
+    t.equal(cj.vkey, formatVerifier(cosignerVerifier(parseSigner(readFileSync(join(dir, 'jsonw.key'), 'utf8')))), 'and carries the type-0x04 vkey');
+    t.equal(cj.keyId, cj.vkey.split('+')[1], 'whose key ID is the one in that vkey');
+
+    const p = run(dir, ['serve', '--key', 'json.key', '--origin', 'json.example/log', '--print-vkey', '--json']);
+    t.equal(p.status, 0, `serve --print-vkey --json: exit 0 (stderr: ${p.stderr})`);
+    t.same(JSON.parse(p.stdout), { name: 'json.example/log', keyId, vkey, type: 'ed25519' }, 'serve --print-vkey --json describes the same key');
+    const bad = run(dir, ['serve', '--key', 'json.key', '--origin', 'json.example/log', '--json']);
+    t.equal(bad.status, 2, 'serve --json without --print-vkey is a usage error');
+    t.match(bad.stderr, /--json applies to --print-vkey/, 'saying so');
+  });
+
   t.test('--help has examples', async (t) => {
     const r = run(dir, ['keygen', '--help']);
     t.equal(r.status, 0, 'exit 0');

@@ -77,6 +77,8 @@ export interface EntryView {
   digest: string;
   leafHash: string;
   keyHash: string;
+  /** Version 2: every signer by its one name (SSH/PEM `SHA256:…`, minisign key ID), the indexed one first. */
+  signers?: string[];
   [field: string]: unknown;
 }
 

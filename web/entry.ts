@@ -7,8 +7,8 @@
  * signature is checked with the pinned key or, failing that, the key the log
  * serves (which the page says).
  */
-import { checkServedEntry, decodeEntry, describeEntry, entryBundleOf, entryFromBundle, entryLeafHash, hexEncode, b64decode, parseCheckpoint, parseVerifier } from '../src/browser/index.js';
-import { byId, code, definitionList, el, getBytes, getJson, getText, messageOf, pinnedKey, replace, type LogInfo } from './dom.js';
+import { checkServedEntry, decodeAnyEntry, describeEntry, entryBundleOf, entryFromBundle, entryLeafHash, hexEncode, b64decode, parseCheckpoint, parseVerifier } from '../src/browser/index.js';
+import { byId, code, definitionList, el, type Child, getBytes, getJson, getText, messageOf, pinnedKey, replace, type LogInfo } from './dom.js';
 import { showFailure, showVerdict } from './steps.js';
 
 async function main(): Promise<void> {
@@ -29,15 +29,30 @@ async function main(): Promise<void> {
   const where = entryBundleOf(index, size);
   const bytes = entryFromBundle(await getBytes(where.path), where.width, index);
   try {
-    const d = describeEntry(decodeEntry(bytes));
+    const d = describeEntry(decodeAnyEntry(bytes));
+    const signers = el('ul', { id: 'signers' });
+    for (const s of d.signers) signers.append(el('li', {}, code(s.name), ` (${s.algorithm}, ${s.format} key)`));
+    const rows: Array<[string, Child]> = [
+      ['Kind', el('span', { id: 'kind' }, d.kind)],
+      ['Name', el('span', { id: 'name' }, d.name)],
+      ['Artifact SHA-256', el('code', { id: 'digest' }, d.digest)],
+      ['Signature covers', el('span', {}, `${d.signed.what}: `, el('code', { id: 'signed', 'data-algorithm': d.signed.algorithm }, d.signed.value))],
+      [d.signers.length === 1 ? 'Signer' : 'Signers', signers],
+    ];
+    if (d.attestation) {
+      const subjects = el('ul', { id: 'subjects' });
+      for (const s of d.attestation.subjects) subjects.append(el('li', {}, el('span', { class: 'subject-name' }, s.name), ' ', code(s.digests)));
+      rows.push(['Predicate type', el('code', { id: 'predicate-type' }, d.attestation.predicateType)]);
+      if (d.attestation.builderId !== undefined) rows.push(['Builder', el('code', { id: 'builder' }, d.attestation.builderId)]);
+      rows.push(['Attestation subjects', subjects]);
+    }
+    const annotations = d.rows.filter((r) => r.field.startsWith('annotations.'));
+    for (const r of annotations) rows.push([r.field, code(r.value)]);
+    const fields = d.rows.filter((r) => r.field !== 'name' && !r.field.startsWith('annotations.'));
     replace(
       byId('entry'),
-      definitionList([
-        ['Kind', el('span', { id: 'kind' }, d.kind)],
-        ['Name', el('span', { id: 'name' }, d.name)],
-        ['Signer fingerprint', code(d.fingerprint)],
-        ...d.rows.filter((r) => r.field !== 'name').map((r): [string, HTMLElement] => [r.field, code(r.value)]),
-      ]),
+      definitionList(rows),
+      el('details', { id: 'fields' }, el('summary', {}, 'Every field as logged'), definitionList(fields.map((r): [string, Child] => [r.field, code(r.value)]))),
     );
   } catch (err) {
     // The check below fails at step 1 for the same reason.

@@ -1,9 +1,11 @@
 /**
  * GET / on the log: the latest checkpoint (size, root, the log's signature
  * and the witnesses' cosignatures, checked here), the most recent entries,
- * and the search (?q= a name, a digest, a signer key or fingerprint, an index).
+ * and the search (?q= a name, a digest, a signer key in any format the log
+ * knows — vkey, OpenSSH line, minisign public key, PEM — or its `SHA256:`
+ * fingerprint or hex key hash, an index).
  */
-import { b64decode, hexEncode, keyHash, openCheckpoint, parseCheckpoint, parseCosignerVerifier, parseVerifier, verifyCosignatures } from '../src/browser/index.js';
+import { b64decode, hexEncode, keyHash, openCheckpoint, parseCheckpoint, parseCosignerVerifier, parseNativeKey, verifyCosignatures, parseVerifier } from '../src/browser/index.js';
 import { byId, code, definitionList, el, getJson, getText, messageOf, pinnedKey, replace, when, type EntryView, type LogInfo } from './dom.js';
 
 const RECENT = 10;
@@ -91,14 +93,17 @@ async function lookups(q: string): Promise<EntryView[]> {
     queries.push(`digest=${hex}`, `key=${hex}`);
   } else if (/^[A-Za-z0-9+/]{43}=$/.test(q)) {
     queries.push(`key=${keyHash(b64decode(q, 'public key', 32))}`); // a raw public key
-  } else if (q.includes('+')) {
-    try {
-      queries.push(`key=${keyHash(parseVerifier(q).publicKey)}`); // a signer vkey
-    } catch {
-      queries.push(`name=${encodeURIComponent(q)}`);
-    }
+  } else if (/^SHA256:[A-Za-z0-9+/]{43}$/.test(q)) {
+    queries.push(`key=${hexEncode(b64decode(`${q.slice(7)}=`, 'fingerprint', 32))}`); // an SSH or PEM key's one name
   } else {
-    queries.push(`name=${encodeURIComponent(q)}`);
+    // A signer's public key in any format (vkey, OpenSSH, minisign, PEM), else a name.
+    let key: string | undefined;
+    try {
+      key = hexEncode(parseNativeKey(q).keyHash);
+    } catch {
+      key = undefined;
+    }
+    queries.push(key === undefined ? `name=${encodeURIComponent(q)}` : `key=${key}`);
   }
   const pages = await Promise.all(queries.map((s) => getJson<{ entries: EntryView[] }>(`/v1/entries?${s}&limit=100`)));
   const seen = new Map<number, EntryView>();
@@ -115,16 +120,17 @@ function entryTable(rows: EntryView[], caption: string, hideCaption = false): HT
         {},
         el('td', {}, el('a', { href: `/entry/${e.index}` }, String(e.index))),
         el('td', {}, e.name),
+        el('td', { class: 'kind' }, typeof e['kind'] === 'string' ? e['kind'] : 'vitrine'),
         el('td', {}, code(e.digest.slice(0, 16) + '…')),
-        el('td', {}, code(e.keyHash.slice(0, 16) + '…')),
+        el('td', {}, code(e.signers?.[0] ?? `${e.keyHash.slice(0, 16)}…`)),
       ),
     );
   }
   return el(
     'table',
-    {},
+    { class: 'entries' },
     el('caption', hideCaption ? { class: 'visually-hidden' } : {}, caption),
-    el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Index'), el('th', { scope: 'col' }, 'Name'), el('th', { scope: 'col' }, 'Digest'), el('th', { scope: 'col' }, 'Signer'))),
+    el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, 'Index'), el('th', { scope: 'col' }, 'Name'), el('th', { scope: 'col' }, 'Kind'), el('th', { scope: 'col' }, 'Digest'), el('th', { scope: 'col' }, 'Signer'))),
     body,
   );
 }

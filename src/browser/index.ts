@@ -2,18 +2,37 @@
  * `vitrine/browser`: the offline verifier for web pages, bundled by
  * `npm run build` (scripts/build-web.mjs) into dist/browser/vitrine.js, one
  * minified ES module with no Node API. It checks `.tlog-proof` bundles
- * (docs/formats.md §8), split-view evidence (§9), entries (§4), checkpoints and
+ * (docs/formats.md §8), split-view evidence (§9), entries of every version and
+ * kind (§4, §16) and signer keys in their native formats, checkpoints and
  * cosignatures (§3, §5), and an entry served by a log against its current
  * checkpoint. See docs/verifying.md, "In a browser".
  */
 import { entriesPath, rootFromInclusionProof, splitBundle, tileWidth, TILE_WIDTH, verifyInclusion, leafHash, sha256 } from '../../merkle/index.js';
 import { b64decode, b64encode, hexEncode, hexDecode } from '../encoding.js';
 import { VitrineError } from '../errors.js';
-import { decodeEntry } from '../entry/index.js';
+import { decodeAnyEntry, entryArtifactHash } from '../entry/index.js';
 import { verifyBundle, type BundleResult } from '../proof/index.js';
 
 export { rootFromInclusionProof, verifyInclusion, leafHash, sha256, b64decode, b64encode, hexEncode, hexDecode, VitrineError };
-export { decodeEntry, encodeEntry, entryLeafHash, entryFromJson, entryToJson, keyHash, verifyEntrySignature, type Entry, type EntryJson } from '../entry/index.js';
+export {
+  decodeEntry,
+  decodeAnyEntry,
+  entryArtifactHash,
+  entryKind,
+  entrySigners,
+  encodeEntry,
+  entryLeafHash,
+  entryFromJson,
+  entryToJson,
+  keyHash,
+  verifyEntrySignature,
+  type AnyEntry,
+  type Entry,
+  type EntryJson,
+  type EntryV2,
+  type Signer,
+} from '../entry/index.js';
+export { parseNativeKey, type NativeKey } from '../sig/native-key.js';
 export { openCheckpoint, parseCheckpoint, parseNote, parseVerifier, parseCosignerVerifier, formatKeyId, verifyCosignatures, type Verifier } from '../note/index.js';
 export {
   formatBundle,
@@ -27,7 +46,7 @@ export {
   type BundleStep,
   type EvidenceResult,
 } from '../proof/index.js';
-export { describeEntry, type EntryDescription, type EntryRow } from './describe.js';
+export { describeEntry, type EntryDescription, type EntryRow, type EntrySignerView } from './describe.js';
 
 /** The five checks of docs/formats.md §8, in order, as `vitrine verify` names them. */
 export const BUNDLE_STEPS = [
@@ -89,14 +108,21 @@ export interface ServedEntry {
  * `quorum` of `witnesses`). Never throws for what the log served.
  */
 export function checkServedEntry(served: ServedEntry, policy: { logKey: string; witnesses?: string[]; quorum?: number }): BundleResult {
-  let digest: Uint8Array = new Uint8Array(32);
+  // The artifact is the entry's own: its SHA-256 and, for kinds whose
+  // signature covers another digest of the file (SSH sha512, minisign's
+  // BLAKE2b-512), that digest as the entry carries it.
+  const artifact: { digest: Uint8Array; sha512?: Uint8Array; blake2b512?: Uint8Array } = { digest: new Uint8Array(32) };
   try {
-    digest = decodeEntry(served.entry).digest;
+    const any = decodeAnyEntry(served.entry);
+    artifact.digest = any.entry.digest;
+    const second = entryArtifactHash(any);
+    if (second?.algorithm === 'sha512') artifact.sha512 = second.value;
+    else if (second?.algorithm === 'blake2b-512') artifact.blake2b512 = second.value;
   } catch {
     // verifyBundle reports the undecodable entry as its step 1.
   }
   return verifyBundle(
-    { digest },
+    artifact,
     { entry: served.entry, index: BigInt(served.index), proof: served.proof, checkpoint: served.checkpoint },
     { logKey: policy.logKey, witnesses: policy.witnesses ?? [], quorum: policy.quorum ?? 0 },
   );

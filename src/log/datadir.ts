@@ -122,12 +122,27 @@ export interface OpenedLog {
   abandon(): void;
 }
 
+/** Refuses a path that is a directory where a file belongs, with the fix, instead of a raw EISDIR or SQLite message. */
+function mustNotBeDirectory(path: string, what: string): void {
+  let dir = false;
+  try {
+    dir = statSync(path).isDirectory();
+  } catch {
+    return; // Missing is fine (created later); other errors surface where the file is opened.
+  }
+  if (dir) throw new StartupError(`${path} is a directory: ${what}; remove or rename the directory, or choose another path`);
+}
+
 export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
   let release = () => {};
   let storage: LogStorage | undefined = o.store;
   // What a message calls the store: the directory, or the database.
   const where = storage ? 'the database' : `data directory ${o.dir}`;
   if (storage && o.keyFile === undefined) throw new StartupError('a log on a database server needs --key FILE: there is no data directory to keep it in');
+  // Before anything is created (the key on a first start): files that turn out to be directories.
+  if (o.stateFile !== undefined) mustNotBeDirectory(o.stateFile, '--state-file must name a file, where this node records the newest checkpoint it signed');
+  else if (!storage) mustNotBeDirectory(join(o.dir, 'signed-checkpoint'), 'the record of the newest checkpoint the log signed must be a file');
+  if (!storage) mustNotBeDirectory(join(o.dir, 'log.db'), "the log's SQLite database must be a file");
   if (!storage) {
     mkdirSync(o.dir, { recursive: true, mode: 0o700 });
     release = lockDir(o.dir);

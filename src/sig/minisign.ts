@@ -69,6 +69,9 @@ export function isMinisignPublicKey(text: string): boolean {
 export function parseMinisignPublicKey(text: string, field = 'minisign public key'): MinisignPublicKey {
   if (text.length > MAX_FILE) throw new MalformedError(`${field}: longer than ${MAX_FILE} characters`);
   const lines = text.trim().split(/\r?\n/);
+  // Say what was given instead when it is another key format.
+  const other = /^-----BEGIN ([A-Z0-9 ]+)-----/.exec(lines[0]!)?.[1] ?? (/^(ssh-|ecdsa-sha2-)/.test(lines[0]!) ? 'an OpenSSH public key' : undefined);
+  if (other !== undefined) throw new MalformedError(`${field}: ${other.startsWith('an ') ? other : `a PEM "${other}" block`} is not a minisign public key (the .pub file minisign -G writes)`);
   if (lines[0]!.startsWith(UNTRUSTED)) lines.shift();
   if (lines.length !== 1) throw new MalformedError(`${field}: expected one key line${lines.length === 0 ? ', found none (truncated?)' : ` after the comment, found ${lines.length}`}`);
   return parseMinisignKeyBytes(b64decode(lines[0]!.trim(), `${field} base64`), field);

@@ -7,7 +7,7 @@ import t from 'tap';
 import { makeAlert } from '../../src/monitor/alert.js';
 import { MonitorState } from '../../src/monitor/state.js';
 import { removeDir, tempDir } from '../log/harness.js';
-import { FakeLog } from './fake-log.js';
+import { badSignatureEntry, entry, FakeLog, signerA } from './fake-log.js';
 import { cli } from './helpers.js';
 
 t.test('alerts lists, ack records who and when, unknown ids change nothing', async (t) => {
@@ -55,4 +55,33 @@ t.test('alerts lists, ack records who and when, unknown ids change nothing', asy
   const at = Date.parse(acks[0]!.at);
   t.ok(at >= before - 2000 && at <= Date.now() + 2000, `and when (${acks[0]!.at})`);
   t.equal(acks[1]!.by, acks[2]!.by, 'one name for one --all');
+});
+
+t.test('monitor --once --json: one document with the run\'s alerts and the gate', async (t) => {
+  const log = await new FakeLog('json.example/log', [entry(signerA, 'pkg:generic/good@1'), badSignatureEntry(signerA, 'pkg:generic/bad@2')]).start();
+  t.teardown(() => log.close());
+  log.publish();
+  const dir = tempDir('vitrine-gate-json-');
+  t.teardown(() => removeDir(dir));
+  const args = ['monitor', '--state', dir, '--log', log.url, '--log-key', log.vkey, '--once', '--json'];
+
+  const first = await cli([...args, '--init']);
+  t.equal(first.status, 1, `a bad signature: exit 1 (${first.stderr.slice(-300)})`);
+  const doc = JSON.parse(first.stdout) as { alerts: Array<{ kind: string; index?: number; origin: string }>; security: number; unacknowledged: number; audited: number; exitCode: number };
+  t.equal(first.stdout.split('\n').length, 2, 'stdout is one JSON line, not one line per alert');
+  t.same(doc.alerts.map((a) => [a.kind, a.origin, a.index]), [['bad-entry', 'json.example/log', 1]], 'the alert of entry 1 is in the document');
+  t.match(doc, { audited: 2, unacknowledged: 1, exitCode: 1 }, 'with the entries audited, the open alert and the exit code');
+  t.ok(doc.security >= 1, 'counted as security');
+
+  const again = await cli(args);
+  t.equal(again.status, 1, 'the next run is still red');
+  t.match(JSON.parse(again.stdout), { alerts: [], audited: 0, unacknowledged: 1, exitCode: 1 }, 'no new alert, the old one still open');
+  t.equal((await cli(['monitor', 'ack', '--state', dir, '--all', '--by', 'ci'])).status, 0, 'acknowledged');
+  const green = await cli(args);
+  t.equal(green.status, 0, 'then green');
+  t.match(JSON.parse(green.stdout), { alerts: [], unacknowledged: 0, exitCode: 0 }, 'and the document says so');
+
+  const notOnce = await cli(args.filter((a) => a !== '--once'));
+  t.equal(notOnce.status, 2, '--json without --once is a usage error');
+  t.match(notOnce.stderr, /--json applies to --once/, 'saying so');
 });

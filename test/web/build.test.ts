@@ -79,7 +79,7 @@ t.test('the log answers 404 for what is not a page, and the pages with their hea
 t.test('describeEntry lists every field of the decoded entry, nested ones by path', async (t) => {
   const entry = decodeEntry(encodeEntry(signEntry({ name: 'pkg:npm/a@1', digest: sha256(utf8('a')), annotations: { commit: 'abc', builder: 'ci' } }, defaultSigner.seed, nodeEd25519)));
   const d = describeEntry(entry);
-  t.equal(d.kind, 'ed25519', 'a v1 entry is of kind ed25519');
+  t.equal(d.kind, 'vitrine', 'a v1 entry is of kind vitrine, as entryKind names it');
   t.equal(d.fingerprint, hexEncode(sha256(defaultSigner.publicKey)), "the fingerprint is the SHA-256 of the signer's key");
   const rows = Object.fromEntries(d.rows.map((r) => [r.field, r.value]));
   t.equal(rows['digest'], hexEncode(sha256(utf8('a'))), 'the digest in hex');

@@ -89,7 +89,7 @@ t.test('the explorer, an entry, search and the verify page in Chromium', async (
   await verdict.waitFor();
   t.equal(await verdict.getAttribute('data-verified'), 'true', 'entry 1 verifies in the browser');
   t.equal(await page.locator('#name').textContent(), NAMES[1], 'the entry page shows the name');
-  t.equal(await page.locator('#kind').textContent(), 'ed25519', 'and the kind');
+  t.equal(await page.locator('#kind').textContent(), 'vitrine', 'and the kind');
   t.match(await page.locator('#entry').textContent(), /annotations\.commit\s*c0ffee1/, 'and the annotations');
   t.equal(await page.locator('.step[data-state=passed]').count(), 5, 'all five steps passed');
   await screenshot(page, 'entry');
