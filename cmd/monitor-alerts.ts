@@ -7,6 +7,8 @@
  * Loaded only when one of these subcommands runs.
  */
 import { hostname, userInfo } from 'node:os';
+import type { Alert } from '../src/monitor/alert.js';
+import { controlRequest, type ControlAnswer, type ControlRequest } from '../src/monitor/control.js';
 import { MonitorState, StateError, type ListedAlert } from '../src/monitor/state.js';
 import { CliError, EXIT_FAIL, EXIT_USAGE, UsageError } from './common.js';
 
@@ -20,6 +22,22 @@ function openState(dir: string | undefined): MonitorState {
   }
 }
 
+/**
+ * Asks the monitor running on the state, if one does (src/monitor/control.ts);
+ * undefined when none runs, and the state is then opened here.
+ */
+async function askRunning(dir: string | undefined, req: ControlRequest): Promise<ControlAnswer | undefined> {
+  if (dir === undefined) throw new UsageError('--state <dir> is required');
+  let reply: ControlAnswer | undefined;
+  try {
+    reply = await controlRequest(dir, req);
+  } catch (err) {
+    throw new CliError(`cannot reach the monitor running on ${dir}: ${(err as Error).message}`, EXIT_USAGE);
+  }
+  if (reply !== undefined && !reply.ok) throw new UsageError(reply.error);
+  return reply;
+}
+
 function isOpen(a: ListedAlert): boolean {
   return a.alert.class === 'security' && a.ack === undefined;
 }
@@ -31,13 +49,18 @@ function line(a: ListedAlert): string {
   return `${a.seq}\t${x.at}\t${x.class}\t${x.kind}\t${x.origin}${where}\t${status}\n\t${x.message}\n`;
 }
 
-export function listAlerts(opts: { state?: string; open?: boolean; json?: boolean }): void {
-  const state = openState(opts.state);
+export async function listAlerts(opts: { state?: string; open?: boolean; json?: boolean }): Promise<void> {
   let alerts: ListedAlert[];
-  try {
-    alerts = state.listAlerts();
-  } finally {
-    state.close();
+  const reply = await askRunning(opts.state, { op: 'alerts' });
+  if (reply !== undefined && 'alerts' in reply) {
+    alerts = reply.alerts.map((a) => ({ seq: a.seq, key: '', json: a.json, alert: JSON.parse(a.json) as Alert, ...(a.ack ? { ack: a.ack } : {}) }));
+  } else {
+    const state = openState(opts.state);
+    try {
+      alerts = state.listAlerts();
+    } finally {
+      state.close();
+    }
   }
   const open = alerts.filter(isOpen).length;
   if (opts.open) alerts = alerts.filter(isOpen);
@@ -67,7 +90,7 @@ function who(by: string | undefined): string {
   return by;
 }
 
-export function ackAlerts(ids: readonly string[], opts: { state?: string; all?: boolean; by?: string; json?: boolean }): void {
+export async function ackAlerts(ids: readonly string[], opts: { state?: string; all?: boolean; by?: string; json?: boolean }): Promise<void> {
   if (opts.all === true && ids.length > 0) throw new UsageError('give alert ids or --all, not both');
   if (opts.all !== true && ids.length === 0) throw new UsageError('give the ids of the alerts to acknowledge (see vitrine monitor alerts), or --all');
   const seqs = ids.map((id) => {
@@ -75,22 +98,27 @@ export function ackAlerts(ids: readonly string[], opts: { state?: string; all?: 
     return Number(id);
   });
   const by = who(opts.by);
-  const state = openState(opts.state);
-  let done: number[];
-  let left: number;
+  const reply = await askRunning(opts.state, { op: 'ack', ids: opts.all === true ? 'all' : seqs, by });
+  const { done, left } = reply !== undefined && 'acknowledged' in reply ? { done: reply.acknowledged, left: reply.unacknowledgedSecurity } : ackOffline(opts.state, opts.all === true ? 'all' : seqs, by);
+  if (opts.json) process.stdout.write(`${JSON.stringify({ acknowledged: done, by, unacknowledgedSecurity: left })}\n`);
+  else process.stdout.write(`acknowledged ${done.length} alert(s)${done.length > 0 ? ` (${done.join(', ')})` : ''} as ${by}; ${left} unacknowledged security alert(s) left\n`);
+  if (left > 0) process.exitCode = EXIT_FAIL;
+}
+
+/** Acknowledges in the state itself, when no monitor runs on it. */
+function ackOffline(dir: string | undefined, ids: number[] | 'all', by: string): { done: number[]; left: number } {
+  const state = openState(dir);
   try {
-    const targets = opts.all === true ? state.listAlerts().filter((a) => a.ack === undefined).map((a) => a.seq) : seqs;
+    const targets = ids === 'all' ? state.listAlerts().filter((a) => a.ack === undefined).map((a) => a.seq) : ids;
+    let done: number[];
     try {
       done = state.acknowledge(targets, by);
     } catch (err) {
       if (err instanceof StateError) throw new UsageError(err.message);
       throw err;
     }
-    left = state.unacknowledgedSecurity();
+    return { done, left: state.unacknowledgedSecurity() };
   } finally {
     state.close();
   }
-  if (opts.json) process.stdout.write(`${JSON.stringify({ acknowledged: done, by, unacknowledgedSecurity: left })}\n`);
-  else process.stdout.write(`acknowledged ${done.length} alert(s)${done.length > 0 ? ` (${done.join(', ')})` : ''} as ${by}; ${left} unacknowledged security alert(s) left\n`);
-  if (left > 0) process.exitCode = EXIT_FAIL;
 }

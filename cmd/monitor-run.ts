@@ -15,6 +15,7 @@ import { addLogs, initState, Monitor, MonitorConfigError, type FollowedLog } fro
 import { PolicyError, PolicyFile } from '../src/monitor/policy.js';
 import { ProgressReporter } from '../src/monitor/progress.js';
 import { StateError } from '../src/monitor/state.js';
+import { startControl, stopControl } from '../src/monitor/control.js';
 import { nodeEd25519 } from '../src/crypto/ed25519-node.js';
 import { cosignerVerifier, formatVerifier, parseSigner, parseVerifier, TYPE_ED25519, type Signer, type Verifier } from '../src/note/index.js';
 import { SqliteWitnessStore } from '../src/witness/sqlite-store.js';
@@ -280,6 +281,8 @@ export async function run(flags: MonitorFlags): Promise<void> {
     throw asStartupError(err);
   }
   let server: Server | undefined;
+  // vitrine monitor alerts/ack reach this monitor here while it holds the state's lock.
+  const control = await startControl(monitor.state, log);
   let signalled = false;
   const stop = (signal: string) => {
     if (signalled) return;
@@ -321,6 +324,7 @@ export async function run(flags: MonitorFlags): Promise<void> {
     reporter.end();
     server?.closeAllConnections();
     server?.close();
+    await stopControl(control);
     await monitor.close();
     if (wm) {
       await wm.store.durable().catch(() => {});

@@ -19,7 +19,7 @@ export function register(program: Command): void {
     .option('--log <url>', 'a log to follow (repeat for several, each with its --log-key)', collect, [])
     .option('--log-key <vkey>', "the log's verifier key, or a file holding it (one per --log, in order)", collect, [])
     .option('--config <file>', 'JSON file listing logs: {"logs": [{"url": "...", "key": "..."}], "policy": "..."}')
-    .option('--policy <file>', 'signer policy (docs/formats.md §11); re-read when it changes')
+    .option('--policy <file>', 'policy (docs/monitoring.md "Policy"): which signers, attestation predicateTypes and SLSA builders each name allows; re-read when it changes')
     .option('--interval <seconds>', 'seconds between polls', intOption('--interval', 1, 86_400), 30)
     .option('--once', 'audit up to each log\'s current checkpoint, deliver alerts, exit (see Exit status)')
     .option('--json', 'with --once: print one JSON object at the end, {"alerts": [...], "security", "operational", "unacknowledged", "audited", "undelivered", "exitCode"}, instead of one line per alert')
@@ -50,6 +50,15 @@ Examples:
       --witness-key witness.key --peer https://monitor2.example:9100
   vitrine monitor alerts --state ./mon --open
   vitrine monitor ack --state ./mon 3 --by alice
+
+Policy (JSON): {"rules": [{"names": ["pkg:npm/my-lib@*"], "signers": [KEY, ...],
+    "predicateTypes": ["https://slsa.dev/provenance/v1"], "builders": ["https://github.com/my-org/*"]}],
+  "keys": [{"signer": KEY, "releases": "releases.txt"}], "revoked": [KEY]}
+  KEY is a public key (an OpenSSH line, a minisign public key, a PEM block, a
+  vkey, or {"file": "key.pub"}) or its one name (SHA256:... as ssh-keygen -l
+  prints it, a minisign key ID, name+keyID of a vkey). An entry outside the
+  rules raises unexpected-signer, unexpected-attestation, unexpected-entry or
+  revoked-key, all security alerts.
 
 Alerts are JSON lines on stdout and in STATE/alerts.jsonl; logs are JSON lines on stderr.
 See docs/monitoring.md and docs/witnessing.md.
@@ -92,7 +101,8 @@ Example:
   vitrine monitor alerts --state ./mon --open
 
 Each alert is one line: id, time, class, kind, origin (and entry), status;
-its message on the next line. The state must not be in use by a running monitor.
+its message on the next line. With a monitor running on the state, it answers
+(through STATE/control.sock); otherwise the state is read directly.
 
 Exit status: 0 no security alert stands unacknowledged; 1 at least one does;
 2 usage error, or no readable state.`,
@@ -100,7 +110,7 @@ Exit status: 0 no security alert stands unacknowledged; 1 at least one does;
     .action(
       action(async (opts: { open?: boolean; json?: boolean }, cmd: Command) => {
         const { listAlerts } = await import('./monitor-alerts.js');
-        listAlerts({ ...opts, ...stateOf(cmd) });
+        await listAlerts({ ...opts, ...stateOf(cmd) });
       }),
     );
 
@@ -120,7 +130,8 @@ Examples:
 
 An acknowledgement says someone has seen the alert; it does not clear a
 condition that still stands (a log still rolled back or inconsistent makes
-every --once run exit 1 again). The state must not be in use by a running monitor.
+every --once run exit 1 again). With a monitor running on the state, the
+running monitor records it at once (through STATE/control.sock).
 
 Exit status: 0 done, and no security alert is left unacknowledged; 1 done,
 but some are left; 2 usage error, unknown id (nothing recorded), or no
@@ -129,7 +140,7 @@ readable state.`,
     .action(
       action(async (ids: string[], opts: { all?: boolean; by?: string; json?: boolean }, cmd: Command) => {
         const { ackAlerts } = await import('./monitor-alerts.js');
-        ackAlerts(ids, { ...opts, ...stateOf(cmd) });
+        await ackAlerts(ids, { ...opts, ...stateOf(cmd) });
       }),
     );
 }

@@ -1,14 +1,18 @@
 /**
  * `vitrine monitor alerts` and `vitrine monitor ack` through the built CLI,
- * on a state whose alerts are committed directly (the --once gate itself,
- * red until acknowledged, is in test/monitor/cli.test.ts).
+ * on a state whose alerts are committed directly, and against a running
+ * monitor (its control socket); `monitor --once --json` (the --once gate
+ * itself, red until acknowledged, is in test/monitor/cli.test.ts).
  */
 import t from 'tap';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { makeAlert } from '../../src/monitor/alert.js';
 import { MonitorState } from '../../src/monitor/state.js';
 import { removeDir, tempDir } from '../log/harness.js';
 import { badSignatureEntry, entry, FakeLog, signerA } from './fake-log.js';
 import { cli } from './helpers.js';
+import { startProc } from './procs.js';
 
 t.test('alerts lists, ack records who and when, unknown ids change nothing', async (t) => {
   const log = new FakeLog('gate.example/log');
@@ -84,4 +88,54 @@ t.test('monitor --once --json: one document with the run\'s alerts and the gate'
   const notOnce = await cli(args.filter((a) => a !== '--once'));
   t.equal(notOnce.status, 2, '--json without --once is a usage error');
   t.match(notOnce.stderr, /--json applies to --once/, 'saying so');
+});
+
+t.test('alerts and ack reach a running monitor through its control socket', async (t) => {
+  const log = await new FakeLog('running.example/log', [badSignatureEntry(signerA, 'pkg:generic/bad@1')]).start();
+  t.teardown(() => log.close());
+  log.publish();
+  const dir = tempDir('vitrine-gate-run-');
+  t.teardown(() => removeDir(dir));
+  const follow = ['--state', dir, '--log', log.url, '--log-key', log.vkey];
+  t.equal((await cli(['monitor', ...follow, '--init', '--once'])).status, 1, 'the first run raises the alert of entry 0');
+
+  const proc = startProc(['monitor', ...follow, '--interval', '1']);
+  t.teardown(() => proc.stop('SIGKILL'));
+  const ready = await proc.waitEvent('control', 60_000);
+  t.equal(ready['socket'], join(dir, 'control.sock'), 'the running monitor listens on STATE/control.sock');
+  t.equal(statSync(join(dir, 'control.sock')).mode & 0o777, 0o600, 'which only its owner may use');
+
+  const listed = await cli(['monitor', 'alerts', '--state', dir, '--json']);
+  t.equal(listed.status, 1, `alerts answers while the monitor holds the state (${listed.stderr})`);
+  t.same((JSON.parse(listed.stdout) as Array<{ id: number; acknowledged: unknown; alert: { kind: string; index: number } }>).map((a) => [a.id, a.acknowledged, a.alert.kind, a.alert.index]), [[1, null, 'bad-entry', 0]], 'the open alert, from the running monitor');
+
+  const unknown = await cli(['monitor', 'ack', '--state', dir, '1', '9']);
+  t.equal(unknown.status, 2, 'an unknown id is refused by the running monitor too');
+  t.match(unknown.stderr, /no alert with id 9/, 'naming it');
+
+  const acked = await cli(['monitor', 'ack', '--state', dir, '1', '--by', 'bob', '--json']);
+  t.equal(acked.status, 0, `ack succeeds while the monitor runs (${acked.stderr})`);
+  t.same(JSON.parse(acked.stdout), { acknowledged: [1], by: 'bob', unacknowledgedSecurity: 0 }, 'alert 1 acknowledged by bob, none left (and the 1 refused above was not recorded)');
+  const event = await proc.waitEvent('acknowledged');
+  t.same(event['ids'], [1], 'the monitor logs the acknowledgement');
+  const after = await cli(['monitor', 'alerts', '--state', dir, '--json']);
+  t.equal(after.status, 0, 'nothing open any more');
+  t.equal((JSON.parse(after.stdout) as Array<{ acknowledged: { by: string } }>)[0]!.acknowledged.by, 'bob', 'the running monitor shows who acknowledged');
+
+  t.equal(await proc.stop('SIGTERM'), 0, 'the monitor stops cleanly');
+  t.notOk(existsSync(join(dir, 'control.sock')), 'and removes its socket');
+  const st = MonitorState.open(dir);
+  const ack = st.listAlerts()[0]!.ack;
+  st.close();
+  t.equal(ack?.by, 'bob', 'the acknowledgement is in the state on disk');
+  t.equal((await cli(['monitor', ...follow, '--once'])).status, 0, 'and the --once gate is green');
+
+  // A socket left by a monitor that died (kill -9) is not mistaken for a running one.
+  const killed = startProc(['monitor', ...follow, '--interval', '1']);
+  await killed.waitEvent('control', 60_000);
+  await killed.stop('SIGKILL');
+  t.ok(existsSync(join(dir, 'control.sock')), 'kill -9 leaves the socket file');
+  const offline = await cli(['monitor', 'alerts', '--state', dir, '--json']);
+  t.equal(offline.status, 0, `alerts then reads the state itself (${offline.stderr})`);
+  t.equal((JSON.parse(offline.stdout) as unknown[]).length, 1, 'listing its one alert');
 });
