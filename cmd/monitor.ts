@@ -19,7 +19,7 @@ export function register(program: Command): void {
     .option('--log <url>', 'a log to follow (repeat for several, each with its --log-key)', collect, [])
     .option('--log-key <vkey>', "the log's verifier key, or a file holding it (one per --log, in order)", collect, [])
     .option('--config <file>', 'JSON file listing logs: {"logs": [{"url": "...", "key": "..."}], "policy": "..."}')
-    .option('--policy <file>', 'signer policy (docs/formats.md §11); re-read when it changes')
+    .option('--policy <file>', 'policy (docs/monitoring.md "Policy"): which signers, attestation predicateTypes and SLSA builders each name allows; re-read when it changes')
     .option('--interval <seconds>', 'seconds between polls', intOption('--interval', 1, 86_400), 30)
     .option('--once', 'audit up to each log\'s current checkpoint, deliver alerts, exit (see Exit status)')
     .option('--json', 'with --once: print one JSON object at the end, {"alerts": [...], "security", "operational", "unacknowledged", "audited", "undelivered", "exitCode"}, instead of one line per alert')
@@ -50,6 +50,15 @@ Examples:
       --witness-key witness.key --peer https://monitor2.example:9100
   vitrine monitor alerts --state ./mon --open
   vitrine monitor ack --state ./mon 3 --by alice
+
+Policy (JSON): {"rules": [{"names": ["pkg:npm/my-lib@*"], "signers": [KEY, ...],
+    "predicateTypes": ["https://slsa.dev/provenance/v1"], "builders": ["https://github.com/my-org/*"]}],
+  "keys": [{"signer": KEY, "releases": "releases.txt"}], "revoked": [KEY]}
+  KEY is a public key (an OpenSSH line, a minisign public key, a PEM block, a
+  vkey, or {"file": "key.pub"}) or its one name (SHA256:... as ssh-keygen -l
+  prints it, a minisign key ID, name+keyID of a vkey). An entry outside the
+  rules raises unexpected-signer, unexpected-attestation, unexpected-entry or
+  revoked-key, all security alerts.
 
 Alerts are JSON lines on stdout and in STATE/alerts.jsonl; logs are JSON lines on stderr.
 See docs/monitoring.md and docs/witnessing.md.

@@ -48,7 +48,7 @@ export function entryArtifactHash(e: AnyEntry): ArtifactHash | undefined {
 export function entrySigners(e: AnyEntry): Signer[] {
   if (e.version === 1) {
     const kh = sha256(e.entry.key);
-    return [{ algorithm: 'ed25519', format: 'vitrine', fingerprint: hexEncode(kh), keyHash: kh }];
+    return [{ algorithm: 'ed25519', format: 'vitrine', fingerprint: hexEncode(kh), keyHash: kh, key: e.entry.key }];
   }
   return kindOf(e.entry.kind).signers(e.entry);
 }

@@ -52,6 +52,8 @@ export interface Signer {
   readonly fingerprint: string;
   /** SHA-256 of the key's identity bytes (docs/formats.md §4.4): the key hash of lookups and policies. */
   readonly keyHash: Uint8Array;
+  /** The raw public key (32 bytes Ed25519, the SEC 1 point P-256), whatever format names it: a monitor policy matches a key given in any format by it (only by the fingerprint when absent). */
+  readonly key?: Uint8Array;
 }
 
 /** The signature backends a kind may use, injected so Node can use node:crypto and browsers stay pure JS. */

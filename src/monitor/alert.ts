@@ -14,6 +14,7 @@ export const SECURITY_KINDS = [
   'unexpected-signer',
   'unexpected-entry',
   'revoked-key',
+  'unexpected-attestation',
   'bad-entry',
   'root-mismatch',
   'inconsistent',

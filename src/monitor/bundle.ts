@@ -4,8 +4,8 @@
  * entry bundle (uint16 big-endian length || entry bytes, repeated), hash
  * every entry to its RFC 9162 leaf hash, fold a full bundle into the hash of
  * its level-8 subtree, and audit each new entry: strict v1 decode
- * (docs/formats.md §4), Ed25519 signature (node:crypto), then the signer policy
- * (docs/formats.md §11). Nothing here trusts the bundle: whether these leaves
+ * (docs/formats.md §4), Ed25519 signature (node:crypto), then the policy
+ * (docs/formats.md §11): signers, releases, revoked keys, attestations. Nothing here trusts the bundle: whether these leaves
  * are the log's is decided by the caller against authenticated tiles.
  */
 import { hash } from 'node:crypto';
@@ -25,7 +25,8 @@ import {
   type AnyEntry,
   type Entry,
 } from '../entry/index.js';
-import type { CompiledPolicy } from './policy.js';
+import { dsseStatement } from '../entry/kinds/dsse.js';
+import type { CompiledPolicy, PolicyAttestation } from './policy.js';
 
 // The framing lives with the tile coordinates (merkle/tiles.ts), where browsers can use it too.
 export { BundleFormatError, splitBundle };
@@ -71,7 +72,7 @@ function hex(bytes: Uint8Array): string {
 /** A bad entry or a policy violation, as the worker reports it. */
 export interface Finding {
   readonly index: number;
-  readonly kind: 'bad-entry' | 'unexpected-signer' | 'unexpected-entry' | 'revoked-key';
+  readonly kind: 'bad-entry' | 'unexpected-signer' | 'unexpected-entry' | 'revoked-key' | 'unexpected-attestation';
   readonly name?: string;
   readonly digest?: string;
   readonly keyHash?: string;
@@ -116,17 +117,17 @@ export function auditEntry(bytes: Uint8Array, index: number, policy: CompiledPol
     }];
   }
   if (policy === undefined || policy.empty) return [];
-  const found = policy.check(index, entry.name, digest, hex(entry.key));
-  if (found.length === 0) return [];
   const kh = keyHash(entry.key);
+  const found = policy.check(index, entry.name, digest, [{ algorithm: 'ed25519', key: entry.key, fingerprint: kh }]);
+  if (found.length === 0) return [];
   return found.map((f) => ({ index, kind: f.kind, name: entry.name, digest, keyHash: kh, message: f.message }));
 }
 
 /**
  * Checks an entry of version 2 (docs/formats.md §4.3): strict decode, every
- * signature re-verified by its kind, then the policy with the signer named
- * by its native fingerprint (no Ed25519 policy key ever matches it, so a
- * name rule for other signers reports it).
+ * signature re-verified by its kind, then the policy with every signer (by
+ * its raw key and native fingerprint) and, for an attestation, its
+ * predicateType, SLSA builder id and subjects' names.
  */
 function auditEntryV2(bytes: Uint8Array, index: number, policy: CompiledPolicy | undefined): Finding[] {
   let any: AnyEntry;
@@ -145,11 +146,12 @@ function auditEntryV2(bytes: Uint8Array, index: number, policy: CompiledPolicy |
     return [{ index, kind: 'bad-entry', name: e.name, digest, keyHash: kh, message: `Entry ${index} (${JSON.stringify(e.name)}, kind ${entryKind(any)}): ${(err as Error).message}.` }];
   }
   if (policy === undefined || policy.empty) return [];
-  const out: Finding[] = [];
-  for (const s of signers) {
-    for (const f of policy.check(index, e.name, digest, s.fingerprint)) out.push({ index, kind: f.kind, name: e.name, digest, keyHash: hex(s.keyHash), message: f.message });
+  let attestation: PolicyAttestation | undefined;
+  if (any.version === 2 && any.entry.kind === 'dsse') {
+    const st = dsseStatement(any.entry);
+    attestation = { predicateType: st.predicateType, builderId: st.builderId, subjectNames: st.subjects.map((s) => s.name) };
   }
-  return out;
+  return policy.check(index, e.name, digest, signers, attestation).map((f) => ({ index, kind: f.kind, name: e.name, digest, keyHash: kh, message: f.message }));
 }
 
 /** Runs a bundle job. Never throws for bad input: a malformed bundle is reported in the result. */

@@ -24,6 +24,8 @@ import { FakeLog } from './fake-log.js';
 import { badSignatureEntry, entry, signerA, signerB, vkeyOf } from './fake-log.js';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+/** A version-1 signer as the audit hands it to the policy: the raw key, named by its hex key hash (docs/formats.md §4.4). */
+const ed = (key: Uint8Array) => ({ algorithm: 'ed25519' as const, key, fingerprint: hex(sha256(key)) });
 
 t.test('name patterns: * any run, ? one character, whole name', async (t) => {
   const cases: Array<[string, string, boolean]> = [
@@ -60,15 +62,15 @@ t.test('policy rules, keys, revoked', async (t) => {
     (p) => readFileSync(p, 'utf8'),
   );
   const p = new CompiledPolicy(spec);
-  const A = hex(signerA.publicKey);
-  const B = hex(signerB.publicKey);
+  const A = [ed(signerA.publicKey)];
+  const B = [ed(signerB.publicKey)];
   t.same(p.check(0, 'pkg:npm/my-lib@1.0.0', d1, A), [], 'an allowed signer with a listed release: nothing');
   t.same(p.check(0, 'name with spaces', d1, A), [], 'names may contain spaces (the digest is the last field)');
   t.same(p.check(0, 'pkg:npm/my-lib@1.0.0', d1, B).map((f) => f.kind), ['unexpected-signer', 'revoked-key'], 'another signer on a reserved name, and revoked');
   t.same(p.check(0, 'pkg:npm/my-lib@2.0.0', d1, A).map((f) => f.kind), ['unexpected-entry'], 'a release the key owner did not list');
   t.same(p.check(0, 'pkg:npm/my-lib@1.0.0', '0'.repeat(64), A).map((f) => f.kind), ['unexpected-entry'], 'a listed name with another digest');
-  t.same(p.check(0, 'other', d1, hex(signerA.publicKey.map((x) => x ^ 1))), [], 'an unknown key on an unreserved name: nothing');
-  t.match(p.check(5, 'pkg:npm/my-lib@9', d1, B)[0]!.message, /^Entry 5 .*bob\.example.*\.$/, 'messages are one sentence naming the entry and the signer');
+  t.same(p.check(0, 'other', d1, [ed(signerA.publicKey.map((x) => x ^ 1))]), [], 'an unknown key on an unreserved name: nothing');
+  t.match(p.check(5, 'pkg:npm/my-lib@9', d1, B)[0]!.message, /^Entry 5 .*bob\.example\+[0-9a-f]{8}\.$/, 'messages are one sentence naming the entry and the signer');
 
   t.throws(() => parseReleases('pkg 123', 'r'), PolicyError, 'a short digest is an error');
   t.throws(() => parseReleases(`${d1}`, 'r'), /line 1/, 'a line without a name is an error naming the line');
@@ -87,7 +89,7 @@ t.test('PolicyFile re-reads the policy and its releases when they change', async
   const f = new PolicyFile(join(dir, 'policy.json'));
   t.equal(f.refresh(), true, 'first load');
   t.equal(f.refresh(), false, 'unchanged');
-  const A = hex(signerA.publicKey);
+  const A = [ed(signerA.publicKey)];
   t.equal(new CompiledPolicy(f.spec).check(0, 'x', d1, A).length, 1, 'x is not a release yet');
   writeFileSync(join(dir, 'rel.txt'), `x ${d1}\n`);
   t.equal(f.refresh(), true, 'a changed releases file is noticed');
@@ -111,7 +113,7 @@ t.test('bundles: framing, signed message, findings', async (t) => {
   t.throws(() => splitBundle(data, 3), /bytes follow/, 'too many');
   t.throws(() => splitBundle(data.subarray(0, data.length - 1), 4), /cut short/, 'a cut entry');
 
-  const r = runBundleJob({ data, width: 4, firstIndex: 1000, skip: 1, audit: true }, new CompiledPolicy({ rules: [], keys: [], revoked: [hex(signerB.publicKey)], names: {} }));
+  const r = runBundleJob({ data, width: 4, firstIndex: 1000, skip: 1, audit: true }, new CompiledPolicy({ rules: [], keys: [], revoked: [`key:ed25519:${hex(signerB.publicKey)}`], names: {} }));
   if (!r.ok) throw new Error(r.error);
   t.same(r.findings.map((f) => [f.index, f.kind]), [[1001, 'bad-entry'], [1002, 'bad-entry'], [1003, 'revoked-key']], 'skip honoured; bad signature, empty entry, revoked key');
   t.equal(r.audited, 3, 'three audited');
@@ -149,7 +151,7 @@ t.test('the worker pool gives what the in-thread path gives', async (t) => {
     data.set(e, o + 2);
     o += 2 + e.length;
   }
-  const spec = { rules: [{ patterns: [globToRegExp('w1*').source], signers: [hex(signerA.publicKey)] }], keys: [], revoked: [], names: {} };
+  const spec = { rules: [{ names: ['w1*'], signers: [`key:ed25519:${hex(signerA.publicKey)}`] }], keys: [], revoked: [], names: {} };
   const inline = createPool(0);
   const pool = createPool(1);
   t.teardown(() => pool.close());

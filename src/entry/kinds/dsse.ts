@@ -106,7 +106,7 @@ export const dsseKind: EntryKind = {
     return statementOf(envelopeOf(e)).subjects.filter((s) => s.sha256 !== undefined).map((s) => ({ name: s.name, digest: s.sha256! }));
   },
   signers(e) {
-    return keysOf(e).map((k) => ({ algorithm: k.algorithm, format: 'pem' as const, fingerprint: k.fingerprint, keyHash: sha256(k.spki) }));
+    return keysOf(e).map((k) => ({ algorithm: k.algorithm, format: 'pem' as const, fingerprint: k.fingerprint, keyHash: sha256(k.spki), key: k.key }));
   },
 };
 

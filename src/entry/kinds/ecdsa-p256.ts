@@ -57,7 +57,7 @@ export const ecdsaP256Kind: EntryKind = {
   },
   signers(e) {
     const key = keyOf(e);
-    return [{ algorithm: 'ecdsa-p256', format: 'pem', fingerprint: key.fingerprint, keyHash: sha256(key.spki) }];
+    return [{ algorithm: 'ecdsa-p256', format: 'pem', fingerprint: key.fingerprint, keyHash: sha256(key.spki), key: key.key }];
   },
 };
 

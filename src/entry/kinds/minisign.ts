@@ -45,7 +45,7 @@ export const minisignKind: EntryKind = {
   },
   signers(e) {
     const key = parseMinisignKeyBytes(e.body.key as Uint8Array, 'entry.body.key');
-    return [{ algorithm: 'ed25519', format: 'minisign', fingerprint: key.fingerprint, keyHash: sha256(key.bytes) }];
+    return [{ algorithm: 'ed25519', format: 'minisign', fingerprint: key.fingerprint, keyHash: sha256(key.bytes), key: key.key }];
   },
   artifactHash(e) {
     return { algorithm: 'blake2b-512', value: e.body.hash as Uint8Array };

@@ -53,7 +53,7 @@ export const sshKind: EntryKind = {
   },
   signers(e) {
     const key = sigOf(e).publicKey;
-    return [{ algorithm: key.type === 'ssh-ed25519' ? 'ed25519' : 'ecdsa-p256', format: 'ssh', fingerprint: key.fingerprint, keyHash: sha256(key.blob) }];
+    return [{ algorithm: key.type === 'ssh-ed25519' ? 'ed25519' : 'ecdsa-p256', format: 'ssh', fingerprint: key.fingerprint, keyHash: sha256(key.blob), key: key.key }];
   },
   artifactHash(e) {
     const sig = sigOf(e);
