@@ -5,12 +5,13 @@
  * documented in docs/operations.md; the HTTP API in docs/api.md.
  */
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { keyHash } from '../src/entry/index.js';
 import { parseCosignerVerifier, parseVerifier } from '../src/note/index.js';
+import type { LogStorage } from '../src/log/storage.js';
 import type { WitnessTarget } from '../src/log/witnesses.js';
 import { action, CliError, collect, intOption, UsageError } from './common.js';
 
@@ -119,6 +120,7 @@ export function register(program: Command): void {
     .option('--key <file>', 'use this skey instead of DIR/log.key; its name must equal the origin')
     .option('--state-file <file>', 'where this node records the newest checkpoint it signed (rollback protection); default DIR/signed-checkpoint, required with postgres://')
     .option('--read-cache-mb <n>', 'MiB of full tiles and entry bundles kept in memory (they never change); 0 turns the cache off', intOption('--read-cache-mb', 0, 65536), 64)
+    .option('--workers <n>', 'HTTP processes sharing the port: each parses, decodes, checks signatures, builds answers and serves reads; one more process sequences. 1 serves everything in one process', intOption('--workers', 1, 64), 1)
     .option('--verify-workers <n>', 'worker threads checking submission signatures; 0 checks them on the HTTP thread', intOption('--verify-workers', 0, 64), 0)
     .option('--node-name <name>', "this node's name in metrics, events and the sequencer lease; default HOSTNAME:PORT")
     .option('--advertise-url <url>', 'with postgres://: where the other nodes reach this one to forward submissions while it sequences; default http://HOST:PORT of --listen')
@@ -149,7 +151,7 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
         data?: string; storage?: string; origin: string; listen: string; batchInterval: number; batchSize: number; poolSize: number;
         maxEntryBytes: number; rate?: number; allowSigners?: string; key?: string; stateFile?: string; publishDir?: string;
         witness: string[]; quorum: number; witnessTimeout: number; verifyWorkers: number; readCacheMb: number; nodeName?: string;
-        advertiseUrl?: string; leaseMs: number; printVkey?: boolean; json?: boolean;
+        advertiseUrl?: string; leaseMs: number; printVkey?: boolean; json?: boolean; workers: number;
       }) => {
         if (opts.json && !opts.printVkey) throw new UsageError("--json applies to --print-vkey; a running log's lines on stderr are JSON already");
         if (opts.printVkey) {
@@ -174,6 +176,8 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
           throw new UsageError((err as Error).message);
         }
         if (spec.kind === 'postgres' && opts.key === undefined) throw new UsageError('--storage postgres://... needs --key FILE');
+        const workers = await import('../src/log/workers.js');
+        if (workers.isServeWorker()) return serveWorker(opts, spec, host, port);
         if (spec.kind === 'postgres' && opts.stateFile === undefined) {
           throw new UsageError('--storage postgres://... needs --state-file FILE: a file on this node, outside the database, where it records the newest checkpoint it signed (docs/operations.md "Rollback protection")');
         }
@@ -189,6 +193,7 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
         const log = jsonLogger();
         const metrics = new LogMetrics({ processMetrics: true });
         const allowSigners = opts.allowSigners ? readAllowSigners(opts.allowSigners) : undefined;
+        let hub: import('../src/log/workers.js').WorkerHub | undefined;
         let opened;
         try {
           // On PostgreSQL every node is one of possibly several: the lease decides who sequences.
@@ -213,6 +218,7 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
             witnessTimeoutMs: opts.witnessTimeout,
             witnessMetrics: metrics.witness,
             log,
+            onHead: () => hub?.advance(),
             onBatch: (b) => {
               metrics.batchEntries.observe(b.entries);
               metrics.commitSeconds.observe(b.seconds);
@@ -241,26 +247,35 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
         const storage = opened.storage;
         const databaseUp = storage.ping ? (() => storage.ping!()) : undefined;
         if (databaseUp) metrics.watchDatabase(databaseUp);
-        const app = createLogHandler({
-          service,
-          metrics,
-          log,
-          databaseUp,
-          maxEntryBytes: opts.maxEntryBytes,
-          rateLimiter: opts.rate ? new RateLimiter(opts.rate) : undefined,
-        });
-        const server = createServer(app);
-        server.keepAliveTimeout = 65_000;
-        await new Promise<void>((resolve, reject) => {
-          server.once('error', reject);
-          // A deep accept queue (Node's default is 511): a burst of new
-          // connections waits to be accepted instead of having its
-          // handshakes dropped and retried seconds later. The kernel caps
-          // it at net.core.somaxconn.
-          server.listen({ port, host, backlog: 4096 }, () => resolve());
-        });
-        const address = server.address();
-        const actualPort = typeof address === 'object' && address ? address.port : port;
+        let server: Server | undefined;
+        let actualPort: number;
+        if (opts.workers > 1) {
+          // The HTTP work goes to worker processes; this one sequences (src/log/workers.ts).
+          hub = new workers.WorkerHub({ service, sequencer, metrics, workers: opts.workers, verifierKey: opened.verifierKey, log });
+          hub.advance();
+          try {
+            actualPort = await hub.start();
+          } catch (err) {
+            await hub.stop();
+            await opened.close();
+            throw new CliError(`refusing to start: ${(err as Error).message}`);
+          }
+        } else {
+          server = await listenLog(
+            createLogHandler({
+              service,
+              metrics,
+              log,
+              databaseUp,
+              maxEntryBytes: opts.maxEntryBytes,
+              rateLimiter: opts.rate ? new RateLimiter(opts.rate) : undefined,
+            }),
+            host,
+            port,
+          );
+          const address = server.address();
+          actualPort = typeof address === 'object' && address ? address.port : port;
+        }
         const nodeName = opts.nodeName ?? `${hostname()}:${actualPort}`;
         const cluster = opened.cluster;
         metrics.setSequencing(nodeName, cluster === undefined);
@@ -276,7 +291,7 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
             },
           });
         }
-        log('start', { origin: opts.origin, listen: `${host}:${actualPort}`, size: sequencer.size, verifierKey: opened.verifierKey, storage: opts.storage === undefined ? `sqlite:${opts.data}` : redactStorage(opts.storage), pid: process.pid, node: nodeName });
+        log('start', { origin: opts.origin, listen: `${host}:${actualPort}`, size: sequencer.size, verifierKey: opened.verifierKey, storage: opts.storage === undefined ? `sqlite:${opts.data}` : redactStorage(opts.storage), pid: process.pid, node: nodeName, workers: opts.workers });
         let stopping = false;
         const stop = async (signal: string) => {
           if (stopping) return;
@@ -284,11 +299,20 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
           log('stopping', { signal });
           // Stop accepting connections, commit and answer the batch in flight,
           // then let the answers drain before closing the remaining sockets.
-          const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-          await opened.close();
-          server.closeIdleConnections();
-          await Promise.race([closed, new Promise((r) => setTimeout(r, 5000).unref())]);
-          server.closeAllConnections();
+          if (server) {
+            const s = server;
+            const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+            await opened.close();
+            s.closeIdleConnections();
+            await Promise.race([closed, new Promise((r) => setTimeout(r, 5000).unref())]);
+            s.closeAllConnections();
+          } else {
+            // Each worker stops accepting and lets its answers go out, then exits; meanwhile the sequencer
+            // commits what waits and answers it (through the workers still running).
+            const exited = hub!.stop();
+            await opened.close();
+            await exited;
+          }
           clearInterval(poll);
           log('stopped', { size: sequencer.size });
           process.exit(0);
@@ -297,4 +321,106 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
         process.on('SIGTERM', () => void stop('SIGTERM'));
       }),
     );
+}
+
+/** Listens with the log's settings; resolves once listening. */
+async function listenLog(handler: RequestListener, host: string, port: number): Promise<Server> {
+  const server = createServer(handler);
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    // A deep accept queue (Node's default is 511): a burst of new
+    // connections waits to be accepted instead of having its
+    // handshakes dropped and retried seconds later. The kernel caps
+    // it at net.core.somaxconn.
+    server.listen({ port, host, backlog: 4096 }, () => resolve());
+  });
+  return server;
+}
+
+interface WorkerFlags {
+  origin: string;
+  maxEntryBytes: number;
+  rate?: number;
+  allowSigners?: string;
+  witness: string[];
+  verifyWorkers: number;
+  readCacheMb: number;
+}
+
+/**
+ * One HTTP worker of `serve --workers N` (src/log/workers.ts): reads from
+ * its own read-only connection to the store, sends accepted entries to the
+ * primary process, and stops when the primary says so (or is gone).
+ */
+async function serveWorker(opts: WorkerFlags, spec: { kind: 'sqlite'; dir: string } | { kind: 'postgres'; url: string }, host: string, port: number): Promise<void> {
+  const [{ createLogHandler }, { LogMetrics }, { jsonLogger }, { RateLimiter }, { LogService }, workers, { nodeEd25519 }, { formatVerifier }, { VerifyPool }] = await Promise.all([
+    import('../src/http/log-app.js'),
+    import('../src/log/metrics.js'),
+    import('../src/util/logger.js'),
+    import('../src/util/ratelimit.js'),
+    import('../src/log/service.js'),
+    import('../src/log/workers.js'),
+    import('../src/crypto/ed25519-node.js'),
+    import('../src/note/index.js'),
+    import('../src/log/verify-pool.js'),
+  ]);
+  // The primary coordinates shutdown: a signal to the whole group must not cut answers short here.
+  process.on('SIGINT', () => {});
+  process.on('SIGTERM', () => {});
+  const log = jsonLogger();
+  const metrics = new LogMetrics({ processMetrics: true });
+  const vkey = process.env[workers.WORKER_VKEY_ENV] ?? '';
+  const storage: LogStorage =
+    spec.kind === 'sqlite'
+      ? new (await import('../src/log/storage/sqlite.js')).SqliteStorage(join(spec.dir, 'log.db'), { readOnly: true })
+      : await (await import('../src/log/storage/postgres.js')).openPostgres(spec.url, { log, shared: true });
+  const remote = new workers.RemoteSequencer({ reader: storage.reader, origin: opts.origin, verifier: parseVerifier(vkey), ed: nodeEd25519 });
+  remote.ownMetrics = async () => (await metrics.registry.getMetricsAsJSON()) as Awaited<ReturnType<typeof remote.ownMetrics>>;
+  await remote.firstHead;
+  const verifyPool = opts.verifyWorkers > 0 ? new VerifyPool(opts.verifyWorkers) : undefined;
+  const service = new LogService({
+    reader: storage.reader,
+    sequencer: remote,
+    origin: opts.origin,
+    verifierKey: vkey,
+    maxEntryBytes: opts.maxEntryBytes,
+    allowSigners: opts.allowSigners ? readAllowSigners(opts.allowSigners) : undefined,
+    witnesses: opts.witness.map((w) => formatVerifier(parseWitnessFlag(w).verifier)),
+    verifyPool,
+    ed: nodeEd25519,
+    readCacheBytes: opts.readCacheMb * 1024 * 1024,
+    published: () => remote.published(),
+  });
+  metrics.watchReadCache(service.readCache);
+  const databaseUp = storage.ping ? (() => storage.ping!()) : undefined;
+  if (databaseUp) metrics.watchDatabase(databaseUp);
+  const server = await listenLog(
+    createLogHandler({
+      service,
+      metrics,
+      log,
+      databaseUp,
+      maxEntryBytes: opts.maxEntryBytes,
+      rateLimiter: opts.rate ? new RateLimiter(opts.rate) : undefined,
+      metricsText: () => remote.metricsText(),
+    }),
+    host,
+    port,
+  );
+  let stopping = false;
+  remote.onStop = () => {
+    if (stopping) return;
+    stopping = true;
+    void (async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      await remote.idle();
+      server.closeIdleConnections();
+      await Promise.race([closed, new Promise((r) => setTimeout(r, 5000).unref())]);
+      server.closeAllConnections();
+      await verifyPool?.close();
+      await storage.close();
+      process.exit(0);
+    })();
+  };
 }

@@ -26,6 +26,8 @@ export interface LogAppDeps {
   rateLimiter?: RateLimiter;
   /** Whether the database answers (GET /healthz); without it, /healthz always answers ok. */
   databaseUp?: () => Promise<boolean>;
+  /** GET /metrics text, when it must sum several processes (serve --workers); default this process's registry. */
+  metricsText?: () => Promise<string>;
 }
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
@@ -108,7 +110,7 @@ export function createLogApp(deps: LogAppDeps): express.Express {
 
   app.get('/metrics', async (_req, res) => {
     res.locals['route'] = 'metrics';
-    res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
+    res.set('Content-Type', metrics.registry.contentType).send(await (deps.metricsText ? deps.metricsText() : metrics.registry.metrics()));
   });
 
   app.use(webRouter(LOG_PAGES));

@@ -100,6 +100,12 @@ export interface OpenLogOptions {
   publishDir?: string;
   /** Test hooks for fault injection in the SQLite storage. */
   storage?: SqliteOptions;
+  /**
+   * Called whenever the head may have moved: after each commit (before its
+   * submitters are answered), when a checkpoint reaches the witness quorum,
+   * and when a following node learns a newer checkpoint (workers.ts).
+   */
+  onHead?: () => void;
 }
 
 export interface OpenedLog {
@@ -218,7 +224,10 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
         },
         initial: await db.reader.latestWitnessed(),
         log: o.log ?? (() => {}),
-        onCosigned: () => publisher?.kick(),
+        onCosigned: () => {
+          publisher?.kick();
+          o.onHead?.();
+        },
         metrics: o.witnessMetrics,
         retryMs: o.witnessRetryMs,
         maxBacklog: o.witnessBacklog ?? o.poolSize,
@@ -244,6 +253,7 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
       onCommit: (cp: CheckpointRecord) => {
         witnessing?.offer(cp);
         publisher?.kick();
+        o.onHead?.();
       },
       record: stateFile === undefined ? undefined : (cp: CheckpointRecord) => writeSignedRecord(stateFile, cp),
     } satisfies SequencerOptions;
@@ -272,6 +282,7 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
               onCommit(cp);
               witnessing?.offer(cp);
               publisher?.kick();
+              o.onHead?.();
             },
           });
           seq.start();
@@ -281,7 +292,10 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
         followMs: c.followMs,
         forwardTimeoutMs: c.forwardTimeoutMs,
         witnessing,
-        onAdvance: () => publisher?.kick(),
+        onAdvance: () => {
+          publisher?.kick();
+          o.onHead?.();
+        },
         log: o.log ?? (() => {}),
       });
       sequencer = cluster;

@@ -30,6 +30,8 @@ export class LogMetrics {
   readonly treeSize = new Gauge({
     name: 'vitrine_tree_size',
     help: 'Size of the latest published checkpoint.',
+    // With serve --workers, every process knows the size: the largest is the log's.
+    aggregator: 'max',
     registers: [this.registry],
   });
   readonly poolDepth = new Gauge({
@@ -65,17 +67,21 @@ export class LogMetrics {
     name: 'vitrine_sequencing',
     help: "1 while this node is the log's sequencer (batches, commits and signs), else 0. node: this node's name (--node-name).",
     labelNames: ['node'] as const,
+    aggregator: 'max',
     registers: [this.registry],
   });
   readonly sequencerEpoch = new Gauge({
     name: 'vitrine_sequencer_epoch',
     help: 'The fencing epoch of the sequencer lease this node holds (0 while it follows, or with one node on its own store).',
+    aggregator: 'max',
     registers: [this.registry],
   });
   #ping: (() => Promise<boolean>) | undefined;
   readonly databaseUp = new Gauge({
     name: 'vitrine_database_up',
     help: 'Whether the database answered a trivial query when scraped (1) or not (0).',
+    // With serve --workers, each process has its own connections: one that fails makes the node's 0.
+    aggregator: 'min',
     registers: [this.registry],
     collect: async () => {
       if (this.#ping) this.databaseUp.set((await this.#ping()) ? 1 : 0);
@@ -123,6 +129,7 @@ export class LogMetrics {
     name: 'vitrine_witness_cosigned_size',
     help: 'The largest tree size each witness has cosigned.',
     labelNames: ['witness'] as const,
+    aggregator: 'max',
     registers: [this.registry],
   });
 

@@ -90,6 +90,8 @@ export interface SequencerView {
   inclusionProof(index: number, size: number): Promise<Uint8Array[]>;
   /** Commits what waits now, if this node sequences. */
   flush(): Promise<void>;
+  /** Learns the newest head if another process advances it (an HTTP worker, workers.ts); absent where this view is the source. */
+  catchUp?(): Promise<void>;
   /** Stops intake, commits what waits, and answers every waiter. */
   close(): Promise<void>;
 }

@@ -55,6 +55,13 @@ export interface LogServiceOptions {
    * right. 0 disables it.
    */
   readCacheBytes?: number;
+  /**
+   * What GET /checkpoint serves, when another process decides it (an HTTP
+   * worker of `serve --workers`, src/log/workers.ts): overrides the
+   * sequencer's and the witnesses' view. Throws a typed error (503) when
+   * nothing may be served yet.
+   */
+  published?: () => string;
 }
 
 export interface SubmitAnswer {
@@ -135,6 +142,16 @@ export class LogService {
    * sequenced, and a resubmission gets it with a cosigned proof).
    */
   async submit(item: Accepted, opts: { forwarded?: boolean } = {}): Promise<SubmitAnswer> {
+    const receipt = await this.sequence(item, opts);
+    return { status: receipt.fresh ? 201 : 200, body: this.#answer(item, receipt) };
+  }
+
+  /**
+   * The receipt `submit` answers from: sequenced and, with a quorum,
+   * witnessed (`witnessed: true`). An HTTP worker (workers.ts) gets it from
+   * the sequencing process and builds the answer itself.
+   */
+  async sequence(item: Accepted, opts: { forwarded?: boolean } = {}): Promise<Receipt> {
     const w = this.#o.witnessing;
     // Bounded pushback: nothing new is sequenced while the quorum is out of reach.
     w?.admit(this.#o.sequencer.size);
@@ -147,7 +164,7 @@ export class LogService {
         proof: await this.#o.sequencer.inclusionProof(receipt.index, witnessed.size),
       };
     }
-    return { status: receipt.fresh ? 201 : 200, body: this.#answer(item, receipt) };
+    return { ...receipt, witnessed: true };
   }
 
   #answer(item: Accepted, r: Receipt): SubmitAnswer['body'] {
@@ -166,6 +183,7 @@ export class LogService {
 
   /** The checkpoint to publish: the latest, or with witnesses, the newest that reached the quorum. */
   checkpoint(): string {
+    if (this.#o.published) return this.#o.published();
     const w = this.#o.witnessing;
     if (w && w.quorum > 0) {
       if (!w.witnessed) throw new PushbackError('no checkpoint has reached the witness quorum yet', 1);
@@ -176,6 +194,15 @@ export class LogService {
 
   get size(): number {
     return this.#o.sequencer.size;
+  }
+
+  /**
+   * Before answering "beyond the tree": a process that learns the tree from
+   * another (an HTTP worker, workers.ts) looks again, so a read right after
+   * an answer from a sibling worker never misses what that answer proved.
+   */
+  async #catchUp(): Promise<void> {
+    await this.#o.sequencer.catchUp?.();
   }
 
   /**
@@ -193,6 +220,7 @@ export class LogService {
   /** A hash tile (c2sp.org/tlog-tiles): full (width 256), or partial of `width` hashes. */
   async tile(tileLevel: number, index: number, width: number = TILE_WIDTH): Promise<Uint8Array> {
     const level = tileLevel * 8;
+    if (this.size < (index * TILE_WIDTH + width) * 2 ** level) await this.#catchUp();
     const available = Math.floor(this.size / 2 ** level);
     const start = index * TILE_WIDTH;
     if (width === TILE_WIDTH) {
@@ -214,6 +242,7 @@ export class LogService {
   async entryBundle(index: number, width: number = TILE_WIDTH): Promise<Uint8Array> {
     const count = width;
     const start = index * TILE_WIDTH;
+    if (this.size < start + count) await this.#catchUp();
     if (start + count > this.size) throw new NotFoundError(`entry bundle ${index}${width < TILE_WIDTH ? `.p/${width}` : ''} is beyond the tree`);
     if (width === TILE_WIDTH) return this.#cached(`e/${index}`, () => this.#bundle(start, count));
     return this.#bundle(start, count);
@@ -237,6 +266,7 @@ export class LogService {
   async inclusion(leafHash: Uint8Array, size: number): Promise<{ index: number; size: number; proof: string[] }> {
     const found = await this.#o.reader.entryByLeafHash(leafHash);
     if (!found) throw new NotFoundError('no entry with this leaf hash');
+    if (this.size < size) await this.#catchUp();
     if (size > this.size) throw new MalformedError(`size ${size} is larger than the tree (${this.size})`);
     if (found.index >= size) throw new MalformedError(`entry ${found.index} is not in the tree of size ${size}`);
     const proof = await inclusionProofAsync(BigInt(found.index), BigInt(size), (ids) => this.#read(ids));
@@ -251,6 +281,7 @@ export class LogService {
   async consistency(from: number, to: number): Promise<{ from: number; to: number; proof: string[] }> {
     if (from === 0) throw new MalformedError('from must be at least 1: the empty tree has no consistency proof');
     if (from > to) throw new MalformedError(`from (${from}) is larger than to (${to})`);
+    if (this.size < to) await this.#catchUp();
     if (to > this.size) throw new MalformedError(`to (${to}) is larger than the tree (${this.size})`);
     const proof = await this.consistencyHashes(from, to);
     return { from, to, proof: proof.map(b64encode) };
@@ -310,6 +341,7 @@ export class LogService {
   }
 
   async entry(index: number): Promise<EntryView> {
+    if (this.size <= index) await this.#catchUp();
     if (index >= this.size) throw new NotFoundError(`no entry at index ${index} (tree size ${this.size})`);
     const found = await this.#o.reader.entryAt(index);
     if (!found) throw new NotFoundError(`no entry at index ${index}`);
@@ -318,7 +350,9 @@ export class LogService {
 
   async lookup(field: LookupField, value: Uint8Array | string, after: number, limit: number): Promise<{ entries: EntryView[]; next: number | null }> {
     // Fetch one extra row to know whether more remain.
-    const rows = (await this.#o.reader.lookup(field, value, after, limit + 1)).filter((r) => r.index < this.size);
+    const found = await this.#o.reader.lookup(field, value, after, limit + 1);
+    if (found.length > 0 && this.size <= found[found.length - 1]!.index) await this.#catchUp();
+    const rows = found.filter((r) => r.index < this.size);
     const page = rows.slice(0, limit);
     return { entries: page.map(view), next: rows.length > limit ? page[page.length - 1]!.index : null };
   }

@@ -24,7 +24,9 @@ import { VitrineError } from '../../src/errors.js';
 import { preAuthEncoding } from '../../src/sig/dsse.js';
 
 const DIR = join(process.cwd(), 'vectors/native');
-const file = (name: string): Buffer => readFileSync(join(DIR, name));
+/** A copy as a plain Uint8Array (Buffer.slice shares memory: a mutated copy would change the original). */
+const file = (name: string): Uint8Array => new Uint8Array(readFileSync(join(DIR, name)));
+const fileText = (name: string): string => readFileSync(join(DIR, name), 'utf8');
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
 interface Vector {
@@ -47,7 +49,7 @@ interface Vector {
   builderId?: string;
   reason?: string;
 }
-const manifest = JSON.parse(file('vectors.json').toString('utf8')) as {
+const manifest = JSON.parse(fileText('vectors.json')) as {
   artifact: { file: string; sha256: string; sha512: string; blake2b512: string };
   accepted: Vector[];
   refused: Vector[];
@@ -70,14 +72,14 @@ const backends: Array<[string, Crypto]> = [
 
 function build(v: Vector, d: ArtifactDigests = digests): EntryV2 {
   if (v.format === 'dsse') {
-    return attestationEntry(file(v.envelope!), v.publicKeys!.map((k) => file(k).toString('utf8')));
+    return attestationEntry(file(v.envelope!), v.publicKeys!.map(fileText));
   }
   return nativeEntry({
     signature: file(v.signature!),
     format: v.format,
     name: NAME,
     digests: d,
-    ...(v.publicKey === undefined ? {} : { publicKey: file(v.publicKey).toString('utf8') }),
+    ...(v.publicKey === undefined ? {} : { publicKey: fileText(v.publicKey) }),
     ...(v.namespace === undefined ? {} : { namespace: v.namespace }),
   }, nodeEd25519);
 }
@@ -164,6 +166,24 @@ for (const v of manifest.accepted) {
       });
     }
     t.same(accepted, [], `all ${changes} single-byte changes refused`);
+    // Every single-byte change of the leaf is refused, or decodes to an
+    // entry whose signed body is the same (only the name, annotations, the
+    // digest where the signature covers another hash, or a keyid hint differ).
+    const signedBody = (e: EntryV2): string => JSON.stringify({ ...entryV2ToJson(e).body, keyids: undefined });
+    const body = signedBody(entry);
+    const leafAccepted: number[] = [];
+    for (let i = 0; i < leaf.length; i++) {
+      const m = leaf.slice();
+      m[i] ^= 0x01;
+      try {
+        const d = decodeAnyEntry(m);
+        verifyAnyEntry(d, backends[i % 2]![1]);
+        if (d.version !== 2 || signedBody(d.entry) !== body) leafAccepted.push(i);
+      } catch (err) {
+        if (!(err instanceof VitrineError)) throw err;
+      }
+    }
+    t.same(leafAccepted, [], `all ${leaf.length} single-byte changes of the leaf refused or leave the signed body unchanged`);
     if (v.format === 'ecdsa' || v.format === 'dsse' || v.hash === 'sha256') {
       const d = entry.digest.slice();
       d[0] ^= 1;

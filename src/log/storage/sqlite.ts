@@ -90,6 +90,12 @@ export interface SqliteOptions {
   beforeCommit?: (batch: Batch) => void;
   /** The clock checkpoint retention reads, in milliseconds since the epoch (tests); Date.now by default. */
   now?: () => number;
+  /**
+   * Open an existing database for reading only (a `serve --workers` HTTP
+   * worker beside the sequencing process, src/log/workers.ts): nothing is
+   * created, migrated or written, and the writer must not be used.
+   */
+  readOnly?: boolean;
 }
 
 export class SqliteStorage implements LogStorage {
@@ -105,16 +111,21 @@ export class SqliteStorage implements LogStorage {
   constructor(path: string, opts: SqliteOptions = {}) {
     this.#opts = opts;
     try {
-      this.#db = new Database(path);
-      this.#db.pragma('journal_mode = WAL');
+      this.#db = new Database(path, opts.readOnly ? { readonly: true, fileMustExist: true } : {});
+      if (!opts.readOnly) this.#db.pragma('journal_mode = WAL');
     } catch (err) {
       throw new StartupError(`cannot open the database ${path}: ${(err as Error).message}`);
     }
-    this.#db.pragma(opts.durability === 'off' ? 'synchronous = OFF' : 'synchronous = FULL');
-    this.#db.pragma('foreign_keys = ON');
-    this.#db.exec(SCHEMA);
+    if (!opts.readOnly) {
+      this.#db.pragma(opts.durability === 'off' ? 'synchronous = OFF' : 'synchronous = FULL');
+      this.#db.pragma('foreign_keys = ON');
+      this.#db.exec(SCHEMA);
+    }
     const version = this.#db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get('schema');
-    if (version === undefined) {
+    if (version === undefined && opts.readOnly) {
+      this.#db.close();
+      throw new StartupError(`the database ${path} has no schema yet: its sequencing process must create it first`);
+    } else if (version === undefined) {
       this.#db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('schema', SCHEMA_VERSION);
     } else if (version.value !== SCHEMA_VERSION) {
       this.#db.close();
@@ -122,7 +133,7 @@ export class SqliteStorage implements LogStorage {
     }
     // Databases made by pre-release builds lack the witnessed column.
     const columns = this.#db.prepare<[], { name: string }>('PRAGMA table_info(checkpoints)').all();
-    if (!columns.some((c) => c.name === 'witnessed')) this.#db.exec('ALTER TABLE checkpoints ADD COLUMN witnessed TEXT');
+    if (!opts.readOnly && !columns.some((c) => c.name === 'witnessed')) this.#db.exec('ALTER TABLE checkpoints ADD COLUMN witnessed TEXT');
     const db = this.#db;
     this.#stmt = {
       meta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
