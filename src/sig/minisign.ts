@@ -62,7 +62,8 @@ export function parseMinisignKeyBytes(bytes: Uint8Array, field = 'minisign publi
 /** True when `text` looks like a minisign public key (a file, or the bare base64 line minisign -P takes). */
 export function isMinisignPublicKey(text: string): boolean {
   const t = text.trim();
-  return t.startsWith(UNTRUSTED) ? /\nRWQ[A-Za-z0-9+/]{53}/.test(t) : /^RWQ[A-Za-z0-9+/]{53}$/.test(t);
+  // "Ed" then the key ID: the third base64 digit is Q, R, S or T by the ID's top two bits.
+  return t.startsWith(UNTRUSTED) ? /\nRW[QRST][A-Za-z0-9+/]{53}/.test(t) : /^RW[QRST][A-Za-z0-9+/]{53}$/.test(t);
 }
 
 /** Parses a minisign public key file (`untrusted comment:` line, key line) or the bare key line. */
