@@ -59,7 +59,8 @@ export async function forwardSubmission(leaderUrl: string, item: Accepted, o: Fo
     });
     text = await res.text();
   } catch (err) {
-    throw new ForwardError(`the sequencing node did not answer (${(err as Error).message}); retry`);
+    // The sequencer may have committed the entry before it failed: say so, and that resubmitting is safe.
+    throw new ForwardError(`the sequencing node did not answer (${(err as Error).message}); the entry may or may not be logged: resubmit it (an entry already logged answers 200 with its index)`);
   }
   if (res.status !== 200 && res.status !== 201) {
     let body: { error?: unknown; message?: unknown } = {};

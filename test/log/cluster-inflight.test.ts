@@ -1,0 +1,191 @@
+/**
+ * Submissions in flight at a follower when the sequencer dies (issue 10 §3):
+ * they get an error at their node or are answered later, never a 201 for
+ * something that is not durable. Two `vitrine serve` nodes on one
+ * PostgreSQL database and a real witness process (`vitrine monitor
+ * --witness-key`, quorum 1), all on port 0. Made deterministic with
+ * SIGSTOP rather than timing:
+ *
+ * - witness stopped: submissions at the follower are forwarded, committed
+ *   by the sequencer (the follower's /v1/log shows them sequenced) and wait
+ *   there for the cosignature: durable, unanswered;
+ * - sequencer stopped too: more submissions at the follower are forwarded
+ *   into the stopped process's socket: not durable, unanswered;
+ * - then the sequencer is killed with SIGKILL. The witness timeout (hence
+ *   the forward timeout) is far longer than the test may run, so an answer
+ *   now comes from the kill, not from waiting. Every one of them is a 503
+ *   with Retry-After, or (had the follower reached a new sequencer) a
+ *   201/200 whose entry is in the final tree at its index; the follower
+ *   takes over, the witness continues, and resubmitting gives 200 at the
+ *   same index for the committed ones, and 201 or 200 for the others;
+ *   every entry ever answered 201/200 is in the final tree at its index.
+ */
+import t from 'tap';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
+import { b64encode } from '../../src/encoding.js';
+import { decodeEntry } from '../../src/entry/index.js';
+import { formatSigner, formatVerifier, generateSigner, parseVerifier, verifierFromSigner, verifyCosignatures } from '../../src/note/index.js';
+import { verifyBundle } from '../../src/proof/index.js';
+import { audit } from './audit.js';
+import { makeEntry, ORIGIN, post, tempDir } from './harness.js';
+import { freshDatabase, pgServer } from './pg.js';
+import { cli } from '../monitor/helpers.js';
+import { portOf, startProc, type Proc } from '../monitor/procs.js';
+
+interface Node {
+  name: string;
+  proc: Proc;
+  base: string;
+}
+
+function events(node: Node, event: string): Array<Record<string, unknown>> {
+  return node.proc.stderr().split('\n').flatMap((line) => {
+    if (!line.startsWith('{')) return [];
+    try {
+      const e = JSON.parse(line) as Record<string, unknown>;
+      return e['event'] === event ? [e] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+async function sequencerAfter(nodes: Node[], after: number, timeoutMs = 30_000): Promise<{ node: Node; epoch: number }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let best: { node: Node; epoch: number } | undefined;
+    for (const node of nodes) {
+      for (const e of events(node, 'sequencing')) {
+        const epoch = Number(e['epoch']);
+        if (epoch > after && (!best || epoch > best.epoch)) best = { node, epoch };
+      }
+    }
+    if (best) return best;
+    if (Date.now() > deadline) throw new Error(`no node took the lease after epoch ${after}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+type Answer = Awaited<ReturnType<typeof post>>;
+
+t.test('in flight at a follower when the sequencer is killed: 503 or a durable answer, never a 201 for what is lost', async (t) => {
+  const server = pgServer(t);
+  if (!server) return;
+  const url = await freshDatabase(t, server);
+  const dir = tempDir();
+  const signer = generateSigner(ORIGIN, nodeEd25519);
+  const keyPath = join(dir, 'log.key');
+  writeFileSync(keyPath, `${formatSigner(signer)}\n`, { mode: 0o600 });
+  const vkey = formatVerifier(verifierFromSigner(signer));
+  const kg = await cli(['keygen', '--name', 'w1.example', '--out', join(dir, 'w1.key'), '--cosigner']);
+  t.equal(kg.status, 0, 'the witness keygen succeeds');
+  const wvkey = kg.stdout.trim();
+  const trust = { logKey: vkey, witnesses: [wvkey], quorum: 1 };
+
+  const procs: Proc[] = [];
+  t.teardown(() => Promise.all(procs.map((p) => {
+    p.child.kill('SIGCONT');
+    return p.stop('SIGKILL');
+  })));
+  // The witness follows nothing useful (--log points nowhere): it only cosigns.
+  const witness = startProc([
+    'monitor', '--state', join(dir, 'mon'), '--init', '--log', 'http://127.0.0.1:9', '--log-key', vkey,
+    '--listen', '127.0.0.1:0', '--witness-key', join(dir, 'w1.key'), '--interval', '60', '--workers', '0',
+  ]);
+  procs.push(witness);
+  const witnessUrl = `http://127.0.0.1:${portOf(await witness.waitEvent('listen', 60_000))}`;
+  const nodes: Node[] = await Promise.all(['f1', 'f2'].map(async (name) => {
+    const proc = startProc([
+      'serve', '--storage', url, '--key', keyPath, '--state-file', join(dir, `${name}.state`), '--origin', ORIGIN,
+      '--listen', '127.0.0.1:0', '--node-name', name, '--lease-ms', '2000',
+      '--witness', `${witnessUrl}=${wvkey}`, '--quorum', '1', '--witness-timeout', '600000',
+    ]);
+    procs.push(proc);
+    return { name, proc, base: `http://127.0.0.1:${portOf(await proc.waitEvent('start', 90_000))}` };
+  }));
+
+  const first = await sequencerAfter(nodes, 0);
+  const seq = first.node;
+  const follower = nodes.find((n) => n !== seq)!;
+  const answered = new Map<string, { index: number; entry: Uint8Array }>();
+  const notes: string[] = [];
+  const record = (e: Uint8Array, r: Answer, what: string) => {
+    if (r.status !== 201 && r.status !== 200) return;
+    const v = verifyBundle({ digest: decodeEntry(e).digest }, r.json.bundle, trust, nodeEd25519);
+    t.ok(v.ok, `${what}: its bundle verifies with the witness`);
+    answered.set(b64encode(e), { index: r.json.index as number, entry: e });
+    notes.push(r.json.checkpoint);
+  };
+  for (let i = 0; i < 3; i++) {
+    const e = makeEntry();
+    const r = await post(follower.base, e);
+    t.equal(r.status, 201, `a submission at the follower ${follower.name} is answered 201`);
+    record(e, r, `entry ${i}`);
+  }
+  const logSize = async (n: Node) => Number(((await (await fetch(`${n.base}/v1/log`)).json()) as { size: number }).size);
+
+  // The witness stops: forwarded submissions are committed by the sequencer, then wait for the cosignature.
+  witness.child.kill('SIGSTOP');
+  const committed = Array.from({ length: 3 }, () => makeEntry());
+  const committedAnswers = committed.map((e) => post(follower.base, e).catch((err: Error) => ({ status: 0, json: err.message, headers: new Headers() }) as Answer));
+  let seen = 0;
+  for (let i = 0; i < 1200 && seen < 6; i++) {
+    seen = await logSize(follower);
+    if (seen < 6) await new Promise((r) => setTimeout(r, 25));
+  }
+  t.equal(seen, 6, 'the follower sees the three forwarded entries committed (sequenced size 6), still unanswered');
+
+  // The sequencer stops too: more submissions at the follower go into its socket, uncommitted.
+  seq.proc.child.kill('SIGSTOP');
+  const stuck = Array.from({ length: 3 }, () => makeEntry());
+  const stuckAnswers = stuck.map((e) => post(follower.base, e).catch((err: Error) => ({ status: 0, json: err.message, headers: new Headers() }) as Answer));
+  seq.proc.child.kill('SIGKILL');
+  await seq.proc.exited;
+
+  const inFlight = await Promise.all([...committedAnswers, ...stuckAnswers]);
+  const entries = [...committed, ...stuck];
+  for (const [i, r] of inFlight.entries()) {
+    const what = `in-flight submission ${i} (${i < 3 ? 'committed' : 'not committed'} when the sequencer died)`;
+    if (r.status === 503) {
+      t.match(r.headers.get('retry-after') ?? '', /^[1-9][0-9]*$/, `${what}: 503 with Retry-After`);
+      t.match(r.json.message, /^the sequencing node did not answer \(.+\); the entry may or may not be logged: resubmit it \(an entry already logged answers 200 with its index\)$/, `saying that resubmitting is safe (${r.json.message})`);
+    } else {
+      t.ok(r.status === 201 || r.status === 200, `${what}: answered ${r.status}, which must be a durable answer`);
+      record(entries[i]!, r, what);
+    }
+  }
+  t.ok(inFlight.slice(0, 3).every((r) => r.status === 503), 'the committed ones, whose sequencer died before the cosignature, get 503 at the follower');
+
+  // The follower takes over; the witness resumes; resubmissions are answered.
+  const second = await sequencerAfter([follower], first.epoch);
+  t.equal(second.node, follower, `${follower.name} took over (epoch ${second.epoch})`);
+  witness.child.kill('SIGCONT');
+  const committedSizeBefore = 6;
+  for (const [i, e] of entries.entries()) {
+    let r: Answer | undefined;
+    for (let k = 0; k < 300; k++) {
+      r = await post(follower.base, e);
+      if (r.status !== 503) break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    const prior = answered.get(b64encode(e));
+    if (i < 3) {
+      t.equal(r!.status, 200, `committed entry ${i}: resubmitting answers 200: it was durable`);
+      t.ok((r!.json.index as number) < committedSizeBefore, `at its index from before the kill (${r!.json.index})`);
+    } else {
+      t.ok(r!.status === 201 || r!.status === 200, `uncommitted entry ${i}: resubmitting is answered (${r!.status})`);
+    }
+    if (prior) t.equal(r!.json.index, prior.index, `entry ${i} stays at the index it was answered with`);
+    record(e, r!, `resubmitted entry ${i}`);
+  }
+  const served = await (await fetch(`${follower.base}/checkpoint`)).text();
+  t.equal(verifyCosignatures(served, [parseVerifier(wvkey)], nodeEd25519).length, 1, 'the new sequencer serves a cosigned checkpoint');
+
+  const final = await audit(follower.base, vkey, notes);
+  let misplaced = 0;
+  for (const { index, entry } of answered.values()) if (Buffer.compare(final.entries[index] ?? new Uint8Array(), entry) !== 0) misplaced++;
+  t.equal(misplaced, 0, `every one of the ${answered.size} entries ever answered 201/200 is in the final tree at its index`);
+  t.equal(final.size, 9, 'and the tree holds each submitted entry once');
+});
