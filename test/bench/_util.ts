@@ -1,7 +1,7 @@
 /** Small helpers shared by the benchmarks. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createPrivateKey, createPublicKey, sign, verify } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 
@@ -67,6 +67,42 @@ export function cpuSecondsOf(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
   // utime and stime are fields 14 and 15 of stat(5), here 11 and 12 after the comm field.
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU seconds of a process and of its live children (the HTTP workers of `serve --workers`). */
+export function treeCpuSeconds(pid: number): number {
+  let total = cpuSecondsOf(pid);
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const fields = readFileSync(`/proc/${d}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+      // ppid is field 4 of stat(5), here 1 after the comm field.
+      if (Number(fields[1]) === pid) total += (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return total;
+}
+
+/** Resident MiB of a process and its live children. */
+export function treeRss(pid: number): number {
+  let total = rssOf(pid).rss;
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const fields = readFileSync(`/proc/${d}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+      if (Number(fields[1]) === pid) total += rssOf(Number(d)).rss;
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  return total;
+}
+
+/** The 1-minute load average, printed beside figures measured on a shared machine. */
+export function loadAverage(): string {
+  return readFileSync('/proc/loadavg', 'utf8').split(' ')[0]!;
 }
 
 /** Starts `vitrine serve` on `dir` (SQLite), or on the storage flags `store` (e.g. --storage URL --key FILE) when given. */

@@ -24,7 +24,7 @@ import { encodeEntry, entryLeafHash, entrySignedMessage } from '../../src/entry/
 import { hexEncode } from '../../src/encoding.js';
 import { generateSigner } from '../../src/note/index.js';
 import { bulkFill } from './_bulk.js';
-import { cpuSecondsOf, ed25519VerifyRate, fmt, machine, percentile, rssOf, startServe } from './_util.js';
+import { ed25519VerifyRate, fmt, loadAverage, machine, percentile, rssOf, startServe, treeCpuSeconds, treeRss, type Served } from './_util.js';
 import { closeSync, fsyncSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import postgres from 'postgres';
 import { formatSigner } from '../../src/note/index.js';
@@ -102,12 +102,65 @@ async function postgresStore(dir: string): Promise<string[]> {
   return ['--storage', url.toString(), '--key', key, '--state-file', join(dir, 'pg.state')];
 }
 
-async function writes(CLIENTS: number, bound: number, extra: string[] = [], storage: 'sqlite' | 'postgres' = 'sqlite'): Promise<void> {
+interface WriteRun {
+  clients: number;
+  /** --workers of each node (default 1). */
+  workers?: number;
+  storage?: 'sqlite' | 'postgres';
+  /** Nodes on one PostgreSQL database (default 1); the clients are split evenly over them. */
+  nodes?: number;
+  /** Witnesses (loopback, test/bench/_witness-server.ts) and the quorum: all of them. */
+  witnesses?: number;
+  extra?: string[];
+}
+
+/** Starts a witness for the log key `vkey`: its URL=VKEY flag value and the child. */
+async function startWitness(vkey: string, dbPath: string): Promise<{ flag: string; child: import('node:child_process').ChildProcess }> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '_witness-server.ts'), dbPath], { stdio: ['pipe', 'pipe', 'inherit'] });
+  child.stdin!.end(`${vkey}\n`);
+  const line = await new Promise<string>((resolve) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) resolve(out.split('\n')[0]!);
+    });
+  });
+  const [port, wkey] = line.split(' ');
+  return { flag: `http://127.0.0.1:${port}=${wkey}`, child };
+}
+
+async function writes(run: WriteRun, bound: number): Promise<void> {
+  const CLIENTS = run.clients;
+  const storage = run.storage ?? 'sqlite';
+  const nodes = run.nodes ?? 1;
+  const workers = run.workers ?? 1;
+  const extra = [...(run.extra ?? []), ...(workers > 1 ? ['--workers', String(workers)] : [])];
   const pregenerated = entries(Math.max(20_000, Math.ceil(SECONDS * 14_000)));
   const dir = join(tmpdir(), `vitrine-bench-serve-${process.pid}`);
   const store = storage === 'postgres' ? await postgresStore(dir) : undefined;
-  const served = await startServe(dir, 'bench.example/log', ['--batch-interval', String(BATCH_INTERVAL), ...extra], store);
-  const cpu0 = cpuSecondsOf(served.child.pid!);
+  const witnessChildren: Array<import('node:child_process').ChildProcess> = [];
+  if ((run.witnesses ?? 0) > 0) {
+    // The log key first, so that the witnesses know it.
+    mkdirSync(dir, { recursive: true });
+    const key = join(dir, 'witnessed.key');
+    const signer = generateSigner('bench.example/log', nodeEd25519);
+    writeFileSync(key, `${formatSigner(signer)}\n`, { mode: 0o600 });
+    const { formatVerifier, verifierFromSigner } = await import('../../src/note/index.js');
+    for (let i = 0; i < run.witnesses!; i++) {
+      const w = await startWitness(formatVerifier(verifierFromSigner(signer)), join(dir, `witness-${i}.db`));
+      witnessChildren.push(w.child);
+      extra.push('--witness', w.flag);
+    }
+    extra.push('--quorum', String(run.witnesses), '--key', key);
+  }
+  const served: Served[] = [];
+  for (let n = 0; n < nodes; n++) {
+    const nodeStore = store && nodes > 1 ? [...store.slice(0, -1), join(dir, `pg-${n}.state`)] : store;
+    served.push(await startServe(dir, 'bench.example/log', ['--batch-interval', String(BATCH_INTERVAL), ...extra], nodeStore));
+  }
+  const cpu0 = served.map((s) => treeCpuSeconds(s.child.pid!));
+  const load0 = loadAverage();
   const ceiling = BATCH_INTERVAL > 0 ? CLIENTS / (BATCH_INTERVAL / 1000) : Infinity;
   const fsync = fsyncMs(dir);
   let next = 0;
@@ -116,34 +169,48 @@ async function writes(CLIENTS: number, bound: number, extra: string[] = [], stor
   let pushback = 0;
   let peakRss = 0;
   let counted = 0;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssOf(served.child.pid!).rss)), 250);
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, served.reduce((a, s) => a + treeRss(s.child.pid!), 0))), 250);
   const t0 = performance.now();
   const warmup = t0 + 1000;
   // Requests are built ahead of time, so the client spends its CPU on sending them.
   const requests = pregenerated.map((e) => postRequest('/v1/entries', 'application/cbor', e));
-  await drive(Number(new URL(served.url).port), CLIENTS, SECONDS, () => requests[next++], (status, _body, ms) => {
-    if (status === 201) {
-      if (performance.now() - ms > warmup) {
-        latencies.push(ms);
-        counted++;
-      }
-    } else if (status === 503) pushback++;
-    else errors++;
-  });
+  await Promise.all(
+    served.map((s, n) =>
+      drive(Number(new URL(s.url).port), Math.max(1, Math.round(CLIENTS / nodes) + (n === 0 ? CLIENTS - nodes * Math.round(CLIENTS / nodes) : 0)), SECONDS, () => requests[next++], (status, _body, ms) => {
+        if (status === 201) {
+          if (performance.now() - ms > warmup) {
+            latencies.push(ms);
+            counted++;
+          }
+        } else if (status === 503) pushback++;
+        else errors++;
+      }),
+    ),
+  );
   const elapsed = (performance.now() - warmup) / 1000;
-  const serverCpu = (cpuSecondsOf(served.child.pid!) - cpu0) / ((performance.now() - t0) / 1000);
+  const wall = (performance.now() - t0) / 1000;
+  const nodeCpu = served.map((s, n) => (treeCpuSeconds(s.child.pid!) - cpu0[n]!) / wall);
+  const serverCpu = nodeCpu.reduce((a, b) => a + b, 0);
   clearInterval(sampler);
   latencies.sort((a, b) => a - b);
   const perSecond = counted / elapsed;
-  const durability = storage === 'postgres' ? 'PostgreSQL, 1 node, synchronous_commit on' : 'SQLite WAL, synchronous=FULL';
-  console.log(`writes: ${CLIENTS} clients, ${SECONDS}s, batch interval ${BATCH_INTERVAL} ms, durability on (${durability})${extra.length ? `, ${extra.join(' ')}` : ', signatures on the HTTP thread (default)'}`);
+  const durability = storage === 'postgres' ? `PostgreSQL, ${nodes} node${nodes > 1 ? 's' : ''}, synchronous_commit on` : 'SQLite WAL, synchronous=FULL';
+  const shape = [workers > 1 ? `--workers ${workers}` : 'one process', run.witnesses ? `${run.witnesses}-witness quorum on loopback` : '', ...(run.extra ?? [])].filter((x) => x !== '').join(', ');
+  console.log(`writes: ${CLIENTS} clients, ${SECONDS}s, batch interval ${BATCH_INTERVAL} ms, durability on (${durability}), ${shape}; load average ${load0} before, ${loadAverage()} after`);
   const cap = Number.isFinite(ceiling) ? `Little's-law ceiling ${fmt(ceiling)}/s for ${CLIENTS} clients` : 'no batch spacing, so no Little\'s-law cap';
-  const target = CLIENTS === 1 ? 'p50 ≤ 5 ms' : CLIENTS <= 64 ? 'p50 ≤ 10 ms, p99 ≤ 50 ms' : 'p99 ≤ 300 ms';
-  console.log(`  sustained: ${fmt(perSecond)} entries/s   (target ≥ 8,000 for 64+ clients; ${cap}; bound ${fmt(2 * bound)} Ed25519 verifications/s on 2 cores (${fmt(bound)} on one), ratio ${fmt(perSecond / (2 * bound), 3)})`);
+  const goal = run.witnesses ? '≥ 4,000 with a 2-witness quorum' : storage === 'postgres' && nodes > 1 ? '≥ 4,000, p99 ≤ 100 ms on 2 PostgreSQL nodes' : '≥ 8,000 for 64+ clients';
+  const target = CLIENTS === 1 ? 'p50 ≤ 5 ms' : storage === 'postgres' && nodes > 1 ? 'p99 ≤ 100 ms' : CLIENTS <= 64 ? 'p50 ≤ 10 ms, p99 ≤ 50 ms' : 'p99 ≤ 300 ms';
+  console.log(`  sustained: ${fmt(perSecond)} entries/s   (target ${goal}; ${cap}; bound ${fmt(2 * bound)} Ed25519 verifications/s on 2 cores (${fmt(bound)} on one), ratio ${fmt(perSecond / (2 * bound), 3)})`);
   console.log(`  latency: p50 ${fmt(percentile(latencies, 50), 2)} ms, p99 ${fmt(percentile(latencies, 99), 1)} ms, p99.9 ${fmt(percentile(latencies, 99.9), 1)} ms, max ${fmt(latencies[latencies.length - 1] ?? NaN, 1)} ms   (target ${target}; one 4 KiB write+fsync on this disk: ${fmt(fsync, 2)} ms)`);
-  console.log(`  server RSS peak during load: ${fmt(peakRss)} MiB (target ≤ 256 MB); server CPU ${fmt(serverCpu, 2)} cores = ${fmt((serverCpu * 1e6) / Math.max(perSecond, 1))} µs per entry (bound: 2 verifications = ${fmt(2e6 / bound)} µs); pushback (503): ${pushback}; errors: ${errors}`);
-  served.child.kill('SIGTERM');
-  await new Promise((r) => served.child.once('exit', r));
+  console.log(`  server RSS peak during load (all processes): ${fmt(peakRss)} MiB (target ≤ 256 MB); server CPU ${fmt(serverCpu, 2)} cores${nodes > 1 ? ` (${nodeCpu.map((c, n) => `node ${n + 1}: ${fmt(c, 2)}`).join(', ')})` : ''} = ${fmt((serverCpu * 1e6) / Math.max(perSecond, 1))} µs per entry (bound: 2 verifications = ${fmt(2e6 / bound)} µs); pushback (503): ${pushback}; errors: ${errors}`);
+  for (const s of served) {
+    s.child.kill('SIGTERM');
+    await new Promise((r) => s.child.once('exit', r));
+  }
+  for (const w of witnessChildren) {
+    w.kill('SIGTERM');
+    await new Promise((r) => w.once('exit', r));
+  }
   rmSync(dir, { recursive: true, force: true });
 }
 
@@ -206,6 +273,16 @@ async function reads(): Promise<void> {
   console.log(`    = ${fmt((t2 / ceiling) * 100)}% of the loopback ceiling`);
   uncached.child.kill('SIGTERM');
   await new Promise((r) => uncached.child.once('exit', r));
+  // Reads served by every worker: the same tiles and proofs with --workers N.
+  for (const workers of WORKER_RUNS.filter((w) => w > 1)) {
+    const spread = await startServe(dir, 'bench.example/reads', ['--workers', String(workers)]);
+    const t3 = await timed(`hash tiles, --workers ${workers} (load average ${loadAverage()})`, 'target ≥ 80% of the loopback ceiling', spread.url, () => `/tile/0/${tilePath(Math.floor(Math.random() * fullTiles))}`, (b) => b.length === 8192);
+    console.log(`    = ${fmt((t3 / ceiling) * 100)}% of the loopback ceiling; server RSS, all processes: ${fmt(treeRss(spread.child.pid!))} MiB`);
+    const p3 = await timed(`inclusion proofs at size ${fmt(FILL)}, --workers ${workers}`, 'target ≥ 20,000', spread.url, (i) => `/v1/proof/inclusion?leaf=${leaves[i % leaves.length]}&size=${FILL}`, (b) => b[0] === 0x7b && b.includes('"proof"'));
+    console.log(`    = ${fmt((p3 / ceiling) * 100)}% of the loopback ceiling`);
+    spread.child.kill('SIGTERM');
+    await new Promise((r) => spread.child.once('exit', r));
+  }
   agent.destroy();
   rmSync(dir, { recursive: true, force: true });
 }
@@ -214,15 +291,20 @@ const bound = ed25519VerifyRate(2);
 console.log(`machine: ${machine()}`);
 console.log(`bound: node:crypto Ed25519 verify on one core: ${fmt(bound)} /s`);
 const PARTS = (process.env['BENCH_SERVE_PARTS'] ?? 'writes,reads').split(',');
+// Each load against one process and against --workers N (BENCH_WORKERS, default "1,2").
+const WORKER_RUNS = (process.env['BENCH_WORKERS'] ?? '1,2').split(',').map(Number);
 if (process.env['BENCH_STORAGE'] === 'postgres') {
-  // The SQLite figure of the same run beside each PostgreSQL one.
+  // The SQLite figure of the same run beside each PostgreSQL one, on 1 node and on 2 nodes of one database.
   for (const clients of CLIENT_RUNS) {
-    await writes(clients, bound, [], 'sqlite');
-    await writes(clients, bound, [], 'postgres');
+    await writes({ clients }, bound);
+    await writes({ clients, storage: 'postgres' }, bound);
+    await writes({ clients, storage: 'postgres', nodes: 2 }, bound);
   }
 } else if (PARTS.includes('writes')) {
-  for (const clients of CLIENT_RUNS) await writes(clients, bound);
+  for (const clients of CLIENT_RUNS) for (const workers of WORKER_RUNS) await writes({ clients, workers }, bound);
   // The same load with signatures verified on a worker thread, to show what it buys here.
-  await writes(Math.max(...CLIENT_RUNS), bound, ['--verify-workers', '1']);
+  await writes({ clients: Math.max(...CLIENT_RUNS), extra: ['--verify-workers', '1'] }, bound);
+  // Issue 11's row: 64 clients with a 2-witness quorum on loopback.
+  for (const workers of WORKER_RUNS) await writes({ clients: CLIENTS, workers, witnesses: 2 }, bound);
 }
 if (PARTS.includes('reads') && process.env['BENCH_STORAGE'] !== 'postgres') await reads();
