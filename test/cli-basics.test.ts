@@ -12,16 +12,16 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { buildProgram, COMMAND_NAMES } from '../cmd/program.js';
 import { systemRefusal } from '../cmd/serve.js';
 import { hexEncode } from '../src/encoding.js';
 import { parseAndVerifyEntry } from '../src/entry/index.js';
 import { formatSigner, generateSigner } from '../src/note/index.js';
 import type { Command } from 'commander';
+import { rootPath } from './_root.js';
 
-const bin = join(dirname(fileURLToPath(import.meta.url)), '../dist/cmd/vitrine.js');
+const bin = rootPath('dist/cmd/vitrine.js');
 
 function run(cwd: string, args: string[], env: Record<string, string> = {}): { status: number | null; stdout: Buffer; stderr: string } {
   const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITRINE_')));

@@ -8,10 +8,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { formatVerifier, parseSigner, parseVerifier, verifierFromSigner, cosignerVerifier } from '../src/note/index.js';
+import { rootPath } from './_root.js';
 
-const bin = join(dirname(fileURLToPath(import.meta.url)), '../dist/cmd/vitrine.js');
+const bin = rootPath('dist/cmd/vitrine.js');
 const built = existsSync(join(dirname(bin), 'keygen.js'));
 
 function run(cwd: string, args: string[], umask?: string): { status: number | null; stdout: string; stderr: string } {

@@ -13,13 +13,13 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { b64encode, hexEncode } from '../src/encoding.js';
 import { encodeEntry, entryLeafHash, parseAndVerifyEntry, signEntry } from '../src/entry/index.js';
 import { cosignerVerifier, formatVerifier, parseSigner, signerFromSeed, verifierFromSigner } from '../src/note/index.js';
 import { logOfEntries, proofVectors, noteVectors, seedOf } from './proof/_helpers.js';
+import { rootPath } from './_root.js';
 
-const bin = join(dirname(fileURLToPath(import.meta.url)), '../dist/cmd/vitrine.js');
+const bin = rootPath('dist/cmd/vitrine.js');
 const built = ['vitrine.js', 'sign.js', 'verify.js', 'verify-evidence.js'].every((f) => existsSync(join(dirname(bin), f)));
 
 interface Run {

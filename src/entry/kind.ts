@@ -47,7 +47,7 @@ export interface Signer {
   /**
    * The native fingerprint: `SHA256:<unpadded base64>` of the SSH key blob
    * (as ssh-keygen -l prints it) or of the SPKI DER for PEM keys, the minisign
-   * key ID (16 uppercase hex digits), the hex key hash for Vitrine keys.
+   * key ID (uppercase hex as minisign prints it, no leading zeros), the hex key hash for Vitrine keys.
    */
   readonly fingerprint: string;
   /** SHA-256 of the key's identity bytes (docs/formats.md §4.4): the key hash of lookups and policies. */

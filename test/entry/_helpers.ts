@@ -1,13 +1,13 @@
 /** Shared fixtures for the entry tests: vector files, hex, backends, error checks. */
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type { Test } from 'tap';
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
 import { nobleEd25519, type Ed25519 } from '../../src/crypto/ed25519.js';
 import { InvalidError, MalformedError, VitrineError } from '../../src/errors.js';
+import { rootPath } from '../_root.js';
 
-export const VECTORS = join(dirname(fileURLToPath(import.meta.url)), '../../vectors/entry');
+export const VECTORS = rootPath('vectors/entry');
 
 export function readVector<T>(file: string): T {
   return JSON.parse(readFileSync(join(VECTORS, file), 'utf8')) as T;

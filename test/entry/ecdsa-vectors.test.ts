@@ -13,12 +13,13 @@ import { nobleEd25519 } from '../../src/crypto/ed25519.js';
 import { bytesEqual, hexDecode, hexEncode } from '../../src/encoding.js';
 import { VitrineError } from '../../src/errors.js';
 import { decodeAnyEntry, encodeEntryV2, entryLeafHash, entrySigners, entryV2ToJson, parseAnyEntryJson, verifyAnyEntry, type EntryV2 } from '../../src/entry/index.js';
+import { rootPath } from '../_root.js';
 
 interface Vectors {
   good: Array<{ description: string; entry: string; leafHash: string; json: unknown; fingerprint: string; keyHash: string }>;
   bad: Array<{ description: string; entry: string; stage: 'decode' | 'verify'; error: string; code: string }>;
 }
-const vectors = JSON.parse(readFileSync(new URL('../../vectors/ecdsa/vectors.json', import.meta.url), 'utf8')) as Vectors;
+const vectors = JSON.parse(readFileSync(rootPath('vectors/ecdsa/vectors.json'), 'utf8')) as Vectors;
 const crypto = { ed: nobleEd25519 };
 
 t.test('the file has the cases the spec names', async (t) => {

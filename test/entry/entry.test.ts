@@ -6,7 +6,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
 import { nobleEd25519 } from '../../src/crypto/ed25519.js';
@@ -26,6 +25,7 @@ import {
 import { InvalidError, MalformedError } from '../../src/errors.js';
 import { leafHash, sha256 } from '../../merkle/hash.js';
 import { BACKENDS, expectError, hex, readVector, unhex, type SharedVectors } from './_helpers.js';
+import { ROOT } from '../_root.js';
 
 const shared = readVector<SharedVectors>('entries.json');
 const SEED = unhex(shared.signer.seed);
@@ -145,7 +145,7 @@ t.test('derived identifiers', async (t) => {
 });
 
 t.test('only digest.ts imports node: modules, and index.ts never reaches it', async (t) => {
-  const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+  const root = ROOT;
   const seen = new Set<string>();
   const nodeImports: string[] = [];
   const walk = (file: string): void => {

@@ -18,10 +18,11 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as ed from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
+import { rootPath } from '../_root.js';
 
 ed.hashes.sha512 = sha512;
 
@@ -406,8 +407,8 @@ export function generate(): { negative: object; extraGood: object } {
   };
 }
 
-export const NEGATIVE_PATH = join(dirname(fileURLToPath(import.meta.url)), '../../vectors/entry/negative.json');
-export const EXTRA_GOOD_PATH = join(dirname(fileURLToPath(import.meta.url)), '../../vectors/entry/extra-good.json');
+export const NEGATIVE_PATH = rootPath('vectors/entry/negative.json');
+export const EXTRA_GOOD_PATH = rootPath('vectors/entry/extra-good.json');
 
 export const render = (o: object): string => JSON.stringify(o, null, 1) + '\n';
 

@@ -34,6 +34,7 @@ import {
   type NegativeCase,
   type SharedVectors,
 } from './_helpers.js';
+import { rootPath } from '../_root.js';
 
 const shared = readVector<SharedVectors>('entries.json');
 const extra = readVector<{ signerSeed: string; good: GoodCase[] }>('extra-good.json');
@@ -43,12 +44,12 @@ const seed = unhex(shared.signer.seed);
 t.test('vectors/entry/entries.json is an unmodified copy of the shared vectors', async (t) => {
   let upstream: string | undefined;
   try {
-    upstream = readFileSync(new URL('../../../shared/vectors/entry/entries.json', import.meta.url), 'utf8');
+    upstream = readFileSync(rootPath('../shared/vectors/entry/entries.json'), 'utf8');
   } catch {
     // Outside the monorepo checkout the shared copy is absent; the local copy is then the reference.
   }
   if (upstream === undefined) return t.pass('shared vectors not present next to this checkout; local copy used');
-  t.equal(readFileSync(new URL('../../vectors/entry/entries.json', import.meta.url), 'utf8'), upstream, 'local entries.json equals ../shared/vectors/entry/entries.json');
+  t.equal(readFileSync(rootPath('vectors/entry/entries.json'), 'utf8'), upstream, 'local entries.json equals ../shared/vectors/entry/entries.json');
 });
 
 t.test('signer identity', async (t) => {

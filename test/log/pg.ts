@@ -8,13 +8,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import type { Test } from 'tap';
+import { rootPath } from '../_root.js';
 
 const URL_VAR = 'VITRINE_TEST_PG_URL';
-const CLUSTER = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '.ci', 'pg-cluster');
+const CLUSTER = rootPath('.ci', 'pg-cluster');
 
 /** The server URL, or undefined after skipping (locally) or failing (CI) the test. */
 export function pgServer(t: Test): string | undefined {

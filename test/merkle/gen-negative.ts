@@ -13,6 +13,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { flipBit, hex, loadVectors, refConsistencyRoots, RefLengthError, refRootFromPath, unhex } from './reference.js';
+import { rootPath } from '../_root.js';
 
 export interface NegativeCase {
   name: string;
@@ -158,7 +159,7 @@ export function generate(): { description: string; cases: NegativeCase[] } {
   };
 }
 
-export const TARGET = fileURLToPath(new URL('../../vectors/merkle/negative.json', import.meta.url));
+export const TARGET = rootPath('vectors/merkle/negative.json');
 
 // Writes only when asked: `tap test/merkle/` also loads this file.
 if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv.includes('--write')) {

@@ -9,6 +9,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { rootPath } from '../_root.js';
 
 const K = [
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -205,7 +206,7 @@ export function generate(): string {
   return lines.join('\n') + '\n';
 }
 
-export const TARGET = fileURLToPath(new URL('../../merkle/_sha256.ts', import.meta.url));
+export const TARGET = rootPath('merkle/_sha256.ts');
 
 // Writes only when asked: `tap test/merkle/` also loads this file.
 if (process.argv[1] === fileURLToPath(import.meta.url) && process.argv.includes('--write')) {

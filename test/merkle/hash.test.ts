@@ -12,6 +12,7 @@ import { generate, TARGET } from './gen-sha256.js';
 import { hex, refLeafHash, refNodeHash } from './reference.js';
 import * as fast from '../../merkle/_sha256.js';
 import * as small from '../../merkle/_sha256-small.js';
+import { rootPath } from '../_root.js';
 
 const hash32 = fc.uint8Array({ minLength: 32, maxLength: 32 });
 
@@ -96,9 +97,9 @@ t.test('merkle/_sha256.ts is what test/merkle/gen-sha256.ts generates', async (t
 
 t.test('merkle/ imports nothing Node-only', async (t) => {
   const { readdirSync } = await import('node:fs');
-  const dir = new URL('../../merkle/', import.meta.url);
+  const dir = rootPath('merkle');
   for (const f of readdirSync(dir).filter((f) => f.endsWith('.ts'))) {
-    const src = readFileSync(new URL(f, dir), 'utf8');
+    const src = readFileSync(rootPath('merkle', f), 'utf8');
     t.notMatch(src, /from ['"]node:|require\(|from ['"](fs|path|crypto|buffer)['"]/, `${f} has no Node-only import`);
     t.notMatch(src, /\bBuffer\b|\bprocess\./, `${f} uses no Node globals`);
   }

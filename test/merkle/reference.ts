@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { CompactRange, type Hash, type NodeId, type StoredNode } from '../../merkle/index.js';
+import { rootPath } from '../_root.js';
 
 export const enc = new TextEncoder();
 
@@ -144,7 +145,7 @@ export function vectorLeafHashes(count: number): Hash[] {
 }
 
 export function loadVectors<T>(rel: string): T {
-  return JSON.parse(readFileSync(new URL(`../../vectors/${rel}`, import.meta.url), 'utf8')) as T;
+  return JSON.parse(readFileSync(rootPath('vectors', rel), 'utf8')) as T;
 }
 
 export function flipBit(b: Uint8Array, bit: number): Uint8Array {

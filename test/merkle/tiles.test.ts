@@ -30,6 +30,7 @@ import {
 } from '../../merkle/index.js';
 import { MalformedError } from '../../src/errors.js';
 import { buildTree, hex, loadVectors, mth, vectorLeafHashes } from './reference.js';
+import { rootPath } from '../_root.js';
 
 interface Tiles {
   indexes: { n: number | string; path: string }[];
@@ -44,7 +45,7 @@ t.test('constants', async (t) => {
 
 t.test('tile index encoding (tiles.json indexes)', async (t) => {
   const { readFileSync } = await import('node:fs');
-  const text = readFileSync(new URL('../../vectors/tiles/tiles.json', import.meta.url), 'utf8');
+  const text = readFileSync(rootPath('vectors/tiles/tiles.json'), 'utf8');
   // JSON.parse turns 9223372036854775807 into a lossy number: read the indexes from the text.
   const exact = [...text.matchAll(/"n": (\d+),\s*"path": "([^"]+)"/g)].map((m) => [BigInt(m[1]!), m[2]!] as const);
   t.equal(exact.length, vectors.indexes.length, 'every index case read exactly');

@@ -7,12 +7,12 @@
 import t from 'tap';
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { createContext, runInContext } from 'node:vm';
 import { webcrypto } from 'node:crypto';
+import { ROOT } from '../_root.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const root = ROOT;
 const ref = JSON.parse(readFileSync(join(root, 'vectors/note/keys-and-checkpoint.json'), 'utf8'));
 
 t.test('src/note bundles for the browser and runs without Node APIs', async (t) => {

@@ -8,8 +8,7 @@ import t, { type Test } from 'tap';
 import fc from 'fast-check';
 import { fuzzStrings, typedOnly } from '../fuzz-helpers.js';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { nobleEd25519, type Ed25519 } from '../../src/crypto/ed25519.js';
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
 import { b64decode, fromUtf8, hexDecode, parseDecimal, utf8 } from '../../src/encoding.js';
@@ -25,8 +24,9 @@ import {
   verifyCosignature,
   verifyCosignatures,
 } from '../../src/note/index.js';
+import { rootPath } from '../_root.js';
 
-const dir = join(dirname(fileURLToPath(import.meta.url)), '../../vectors/note');
+const dir = rootPath('vectors/note');
 const ref = JSON.parse(readFileSync(join(dir, 'keys-and-checkpoint.json'), 'utf8'));
 const logV = parseVerifier(ref.log.vkey);
 const witnessV = parseCosignerVerifier(ref.witness.vkey);

@@ -6,8 +6,7 @@
  */
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { nobleEd25519, type Ed25519 } from '../../src/crypto/ed25519.js';
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
 import { hexDecode, hexEncode } from '../../src/encoding.js';
@@ -31,8 +30,9 @@ import {
   verifyCosignature,
   verifyCosignatures,
 } from '../../src/note/index.js';
+import { rootPath } from '../_root.js';
 
-const dir = join(dirname(fileURLToPath(import.meta.url)), '../../vectors/note');
+const dir = rootPath('vectors/note');
 const ref = JSON.parse(readFileSync(join(dir, 'keys-and-checkpoint.json'), 'utf8'));
 
 interface Case {

@@ -6,8 +6,7 @@
  * real log would hand out.
  */
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { consistencyProof, inclusionProof, treeHash, type Hash, type NodeId } from '../../merkle/index.js';
 import { nobleEd25519, type Ed25519 } from '../../src/crypto/ed25519.js';
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
@@ -15,8 +14,9 @@ import { encodeEntry, entryLeafHash, signEntry, type EntryFields } from '../../s
 import { nodeHash, sha256 } from '../../merkle/index.js';
 import { appendSignatures, cosign, formatCheckpoint, signCheckpoint, type Signer } from '../../src/note/index.js';
 import { formatBundle } from '../../src/proof/index.js';
+import { ROOT } from '../_root.js';
 
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
+export { ROOT };
 
 export interface ProofVectors {
   bundle: string;

@@ -1,14 +1,13 @@
 /** The recorded DSSE vectors (vectors/dsse, made by openssl and @sigstore/core) on both signature backends. */
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
 import { nobleEd25519 } from '../../src/crypto/ed25519.js';
 import { nobleP256 } from '../../src/crypto/p256.js';
 import { nodeP256 } from '../../src/crypto/p256-node.js';
 import { VitrineError } from '../../src/errors.js';
 import { checkAttestation } from '../../src/sig/attestation.js';
+import { rootPath } from '../_root.js';
 
 interface Case {
   description: string;
@@ -21,7 +20,7 @@ interface Case {
   error?: string;
   message?: string;
 }
-const file = join(dirname(fileURLToPath(import.meta.url)), '../../vectors/dsse/vectors.json');
+const file = rootPath('vectors/dsse/vectors.json');
 const vectors = JSON.parse(readFileSync(file, 'utf8')) as { good: Case[]; bad: Case[] };
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
