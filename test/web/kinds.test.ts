@@ -24,7 +24,7 @@ import { nativeEntry } from '../../src/entry/native.js';
 import { attestationEntry } from '../../src/entry/kinds/dsse.js';
 import { post, removeDir, startLog } from '../log/harness.js';
 import { bytes, IN_TOTO, OpensslDir, statement } from '../sig/_openssl.js';
-import { foreign, launch } from './chromium.js';
+import { foreign, launch, screenshot } from './chromium.js';
 
 const hash = (alg: string, data: Buffer | string): Buffer => createHash(alg).update(data).digest();
 
@@ -191,6 +191,17 @@ t.test('entries of every kind, made by the real tools, shown and verified in Chr
       t.equal(await page.locator('#builder').textContent(), 'https://github.com/actions/runner', `${what}: the SLSA builder id`);
       t.same(await page.locator('#subjects .subject-name').allTextContents(), ['pkg:generic/app-att@1.0.0?ext=tgz', 'pkg:generic/app-att@1.0.0?ext=zip'], `${what}: both subjects`);
       t.match(await page.locator('#subjects').textContent(), `sha256:${hash('sha256', zip).toString('hex')}`, `${what}: with their digests`);
+      await screenshot(page, 'entry-attestation');
+      // The longest page: it still fits a phone-width window.
+      await page.setViewportSize({ width: 360, height: 740 });
+      await page.goto(`${log.url}/entry/${c.index}`);
+      await page.locator('#verdict').waitFor();
+      const [scroll, width] = await page.evaluate(() => {
+        const g = globalThis as unknown as { document: { documentElement: { scrollWidth: number } }; innerWidth: number };
+        return [g.document.documentElement.scrollWidth, g.innerWidth];
+      });
+      t.ok(scroll <= width, `${what}: fits a 360 px wide window (${scroll} <= ${width})`);
+      await page.setViewportSize({ width: 1100, height: 900 });
     }
 
     // The verify page: the real file and its proof, pinned to the signer's native key.
