@@ -60,6 +60,10 @@ export async function startLog(opts: Partial<OpenLogOptions> & { dir?: string; r
   metrics.watchReadCache(opened.service.readCache);
   const app = createLogHandler({ service: opened.service, metrics, log: silentLogger, maxEntryBytes: opts.maxEntryBytes ?? 8192, rateLimiter: opts.rateLimiter });
   const server = createServer(app);
+  // As `vitrine serve` does (cmd/serve.ts): with Node's 5 s default, a client
+  // whose event loop was busy for seconds (verifying bundles under load) can
+  // reuse a keep-alive socket the server has just closed, and get ECONNRESET.
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
