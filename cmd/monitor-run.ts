@@ -6,7 +6,8 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { createHttpServer } from '../src/http/server.js';
 import { dirname, join, resolve } from 'node:path';
 import { createMonitorHandler } from '../src/http/monitor-app.js';
 import { DashboardSource } from '../src/monitor/dashboard.js';
@@ -192,7 +193,7 @@ async function listen(value: string, monitor: Monitor, log: Logger, witness: Wit
     ...(witness ? { witness } : {}),
     status: () => dashboard.status(),
   });
-  const server = createServer(app);
+  const server = createHttpServer(app);
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolveListen());

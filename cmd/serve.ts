@@ -5,7 +5,8 @@
  * documented in docs/operations.md; the HTTP API in docs/api.md.
  */
 import { readFileSync } from 'node:fs';
-import { createServer, type RequestListener, type Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
+import { createHttpServer } from '../src/http/server.js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -325,8 +326,7 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
 
 /** Listens with the log's settings; resolves once listening. */
 async function listenLog(handler: RequestListener, host: string, port: number): Promise<Server> {
-  const server = createServer(handler);
-  server.keepAliveTimeout = 65_000;
+  const server = createHttpServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     // A deep accept queue (Node's default is 511): a burst of new

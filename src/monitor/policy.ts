@@ -136,10 +136,11 @@ function keyToken(algorithm: 'ed25519' | 'ecdsa-p256', key: Uint8Array): SignerT
 }
 
 const SHA256_NAME = /^SHA256:[A-Za-z0-9+/]{43}$/;
-const MINISIGN_ID = /^[0-9A-F]{16}$/;
+// minisign prints its key IDs with C's PRIX64: uppercase, no leading zeros.
+const MINISIGN_ID = /^[1-9A-F][0-9A-F]{0,15}$/;
 const KEY_HASH = /^[0-9a-f]{64}$/;
 const VKEY_NAME = /^([^+\s]+)\+([0-9a-f]{8})$/;
-const SIGNER_FORMS = 'a public key (an OpenSSH line, a minisign public key, a PEM "PUBLIC KEY" block, a Vitrine vkey, or {"file": "<path>"}) or a key\'s one name (SHA256:… of an SSH or PEM key, a 16-hex-digit minisign key ID, name+keyID of a vkey, the hex key hash of a version-1 key)';
+const SIGNER_FORMS = 'a public key (an OpenSSH line, a minisign public key, a PEM "PUBLIC KEY" block, a Vitrine vkey, or {"file": "<path>"}) or a key\'s one name (SHA256:… of an SSH or PEM key, a minisign key ID as minisign prints it, name+keyID of a vkey, the hex key hash of a version-1 key)';
 
 interface SignerContext {
   readonly names: Record<string, string>;
@@ -193,7 +194,7 @@ function signerToken(value: unknown, where: string, ctx: SignerContext): SignerT
     return `vkid:${t}`;
   }
   if (/^[^+\s]+\+/.test(t)) throw new PolicyError(`${where}: ${JSON.stringify(t.slice(0, 80))} is a malformed vkey (want name+<8 hex digits>+<base64 key>, or name+<8 hex digits> for its one name)`);
-  if (/^[0-9a-f]{16}$/i.test(t)) throw new PolicyError(`${where}: a minisign key ID is 16 uppercase hex digits, as minisign prints it`);
+  if (/^[0-9a-f]{1,16}$/i.test(t)) throw new PolicyError(`${where}: a minisign key ID is uppercase hex without leading zeros, as minisign prints it`);
   throw new PolicyError(`${where}: ${JSON.stringify(t.slice(0, 80))} is not ${SIGNER_FORMS}`);
 }
 

@@ -20,7 +20,7 @@ export interface MinisignPublicKey {
   readonly key: Uint8Array;
   /** The 42 bytes of the key line: `Ed`, key ID, key. */
   readonly bytes: Uint8Array;
-  /** The key ID as minisign prints it: 16 uppercase hex digits. */
+  /** The key ID as minisign prints it (uppercase hex, no leading zeros). */
   readonly fingerprint: string;
 }
 
@@ -42,10 +42,17 @@ const MAX_FILE = 16 * 1024;
 const UNTRUSTED = 'untrusted comment: ';
 const TRUSTED = 'trusted comment: ';
 
-/** The key ID as minisign prints it. */
+/**
+ * The key ID as minisign prints it: the 8 bytes read as a little-endian
+ * integer, in uppercase hex WITHOUT leading zeros (minisign formats it with
+ * `%" PRIX64 "`, so one key in sixteen prints fewer than 16 digits). The
+ * same text as in minisign's "minisign public key <ID>" comment, so a user
+ * can match it by eye.
+ */
 export function minisignKeyIdText(keyId: Uint8Array): string {
   let out = '';
   for (let i = keyId.length - 1; i >= 0; i--) out += keyId[i]!.toString(16).padStart(2, '0');
+  out = out.replace(/^0+(?=.)/, '');
   return out.toUpperCase();
 }
 

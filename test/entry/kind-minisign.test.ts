@@ -17,8 +17,7 @@ import { sha256 } from '../../merkle/hash.js';
 import { nobleEd25519 } from '../../src/crypto/ed25519.js';
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
 import { decodeAnyEntry, encodeEntryV2, entrySigners, entryV2ToJson, verifyAnyEntry, type EntryV2 } from '../../src/entry/index.js';
-import { isMinisignPublicKey, parseMinisignPublicKey, parseMinisignSignature, type MinisignSignature } from '../../src/sig/minisign.js';
-import { detectKeyFormat } from '../../src/sig/native-key.js';
+import { parseMinisignPublicKey, parseMinisignSignature, type MinisignSignature } from '../../src/sig/minisign.js';
 import { get, post, startLog, tempDir } from '../log/harness.js';
 
 const dir = tempDir('vitrine-minisign-');
@@ -27,9 +26,8 @@ function keyPair(n: string): { priv: string; pub: string; id: string } {
   const pubPath = join(dir, `${n}.pub`);
   execFileSync('minisign', ['-G', '-W', '-p', pubPath, '-s', priv], { stdio: 'ignore' });
   const pub = readFileSync(pubPath, 'utf8');
-  // minisign names the key in the public key's comment: "minisign public key <ID>",
-  // printed without leading zeros (1 key in 16 has 15 digits).
-  const id = /minisign public key ([0-9A-F]{1,16})\n/.exec(pub)![1]!.padStart(16, '0');
+  // minisign names the key in the public key's comment: "minisign public key <ID>".
+  const id = /minisign public key ([0-9A-F]{1,16})\n/.exec(pub)![1]!;
   return { priv, pub, id };
 }
 function sign(key: string, file: string, extra: string[] = []): MinisignSignature {
@@ -53,6 +51,14 @@ function entryFor(key: { pub: string; priv: string }, sig = sign(key.priv, artif
     body: { key: parseMinisignPublicKey(key.pub).bytes, sig: sig.bytes, hash: blake(bytes), comment: sig.trustedComment, global: sig.globalSignature },
   };
 }
+
+t.test('the key ID is printed as minisign prints it, leading zeros dropped', async (t) => {
+  // Recorded from `minisign -G` 0.11: one key in sixteen has an ID whose top
+  // hex digit is zero, and minisign prints it with 15 digits (C's PRIX64).
+  const recorded = 'untrusted comment: minisign public key 5326C6A23F671BD\nRWS9cfYjamwyBU+AiKYEMiYE1b8qRjW+ezTBA5LXGp3Vo1WcsxRBXL7w\n';
+  t.equal(parseMinisignPublicKey(recorded).fingerprint, '5326C6A23F671BD');
+  t.equal(parseMinisignPublicKey('RWS9cfYjamwyBU+AiKYEMiYE1b8qRjW+ezTBA5LXGp3Vo1WcsxRBXL7w').fingerprint, '5326C6A23F671BD', 'from the bare key line too');
+});
 
 t.test('minisign signatures make valid entries named by the key ID', async (t) => {
   const sig = sign(a.priv, artifact);
@@ -154,17 +160,4 @@ t.test('the offline verifier checks the BLAKE2b-512 too, and the monitor audit r
   t.same(auditEntry(encodeEntryV2(entry), 0, undefined), []);
   const findings = auditEntry(encodeEntryV2({ ...entry, body: { ...entry.body, hash: blake(other) } }), 1, undefined);
   t.equal(findings[0]?.kind, 'bad-entry');
-});
-
-t.test('a minisign public key is recognised whatever the top bits of its key ID', async (t) => {
-  // "Ed", the key ID (little-endian) and 32 key bytes: the ID's low byte sets the third base64 digit (Q, R, S or T).
-  for (const low of [0x00, 0x40, 0x80, 0xc0]) {
-    const raw = new Uint8Array(42);
-    raw.set([0x45, 0x64, low, 1, 2, 3, 4, 5, 6, 7]);
-    const line = Buffer.from(raw).toString('base64');
-    t.ok(isMinisignPublicKey(line), `${line.slice(0, 3)}…: the bare key line`);
-    t.ok(isMinisignPublicKey(`untrusted comment: minisign public key X\n${line}\n`), `${line.slice(0, 3)}…: the file`);
-    t.equal(detectKeyFormat(line), 'minisign', `${line.slice(0, 3)}…: detected as minisign`);
-  }
-  t.notOk(isMinisignPublicKey(Buffer.from(new Uint8Array(42).fill(0x45)).toString('base64')), 'not without the "Ed" prefix');
 });

@@ -198,7 +198,7 @@ const reasons: Record<string, RegExp> = {
   'ssh-rsa': /RSA SSH keys are not supported/,
   'ssh-truncated-armor': /END SSH SIGNATURE/,
   'minisign-legacy': /legacy.*cannot be checked without the file|without the file/i,
-  'minisign-swapped-key': /made by minisign key [0-9A-F]{16}, not by the given public key [0-9A-F]{16}/,
+  'minisign-swapped-key': /made by minisign key [0-9A-F]{1,16}, not by the given public key [0-9A-F]{1,16}/,
   'minisign-pem-key': /a PEM "PUBLIC KEY" block is not a minisign public key/,
   'ecdsa-swapped-key': /does not verify|not by the given/,
   'ecdsa-rsa-key': /RSA/,

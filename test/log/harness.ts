@@ -5,7 +5,8 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { createHttpServer } from '../../src/http/server.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
@@ -59,11 +60,7 @@ export async function startLog(opts: Partial<OpenLogOptions> & { dir?: string; r
   });
   metrics.watchReadCache(opened.service.readCache);
   const app = createLogHandler({ service: opened.service, metrics, log: silentLogger, maxEntryBytes: opts.maxEntryBytes ?? 8192, rateLimiter: opts.rateLimiter });
-  const server = createServer(app);
-  // As `vitrine serve` does (cmd/serve.ts): with Node's 5 s default, a client
-  // whose event loop was busy for seconds (verifying bundles under load) can
-  // reuse a keep-alive socket the server has just closed, and get ECONNRESET.
-  server.keepAliveTimeout = 65_000;
+  const server = createHttpServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

@@ -9,7 +9,7 @@ import t from 'tap';
 import Database from 'better-sqlite3';
 import express from 'express';
 import { copyFileSync, existsSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createHttpServer } from '../../src/http/server.js';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
@@ -38,7 +38,7 @@ t.test('a witness that has seen a larger size refuses a restored directory', asy
   const app = express();
   mountWitnessCheckpoint(app, witness);
   app.use(errorMiddleware(silentLogger));
-  const server = createServer(withAddCheckpoint(app, { witness, log: silentLogger }));
+  const server = createHttpServer(withAddCheckpoint(app, { witness, log: silentLogger }));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.teardown(() => {
     server.closeAllConnections();

@@ -50,6 +50,10 @@ t.test('SIGTERM commits and answers the batch in flight', async (t) => {
   const again = serve(dir);
   const url2 = await again.url;
   t.teardown(() => again.child.kill('SIGKILL'));
-  const info = (await (await fetch(`${url2}/v1/log`)).json()) as { size: number };
+  const res = await fetch(`${url2}/v1/log`);
+  const info = (await res.json()) as { size: number };
   t.equal(info.size, 3, 'after a restart the three answered entries are in the log');
+  // Idle keep-alive connections outlive the clients' own idle timers (src/http/server.ts),
+  // so a client never sends a request onto a connection the log has just closed.
+  t.equal(res.headers.get('keep-alive'), 'timeout=65', 'the log keeps idle connections 65 s and says so');
 });

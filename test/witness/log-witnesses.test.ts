@@ -10,7 +10,8 @@
 import t from 'tap';
 import Database from 'better-sqlite3';
 import express from 'express';
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
+import { createHttpServer } from '../../src/http/server.js';
 import type { AddressInfo } from 'node:net';
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
 import { b64decode } from '../../src/encoding.js';
@@ -49,7 +50,7 @@ t.test('quorum 2 with two witnesses, one stopped and restarted', async (t) => {
     mountWitnessCheckpoint(app, witness);
     app.use(errorMiddleware(silentLogger));
     const handler = withAddCheckpoint(app, { witness, log: silentLogger });
-    return { name, signer, handler, server: createServer(handler), port: 0 };
+    return { name, signer, handler, server: createHttpServer(handler), port: 0 };
   });
   for (const w of witnesses) w.port = await listen(w.server);
   const targets = witnesses.map((w) => ({ url: `http://127.0.0.1:${w.port}`, verifier: cosignerVerifier(w.signer) }));
@@ -91,7 +92,7 @@ t.test('quorum 2 with two witnesses, one stopped and restarted', async (t) => {
   t.equal(JSON.parse((await get(`${log.url}/v1/log`)).text).size, sequenced, '/v1/log shows the sequenced size');
 
   // Witness 2 comes back on the same port.
-  w2.server = createServer(w2.handler);
+  w2.server = createHttpServer(w2.handler);
   await listen(w2.server, w2.port);
   t.teardown(() => {
     w2.server.closeAllConnections();

@@ -11,7 +11,7 @@
 import t from 'tap';
 import Database from 'better-sqlite3';
 import express from 'express';
-import { createServer } from 'node:http';
+import { createHttpServer } from '../../src/http/server.js';
 import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -48,7 +48,7 @@ t.test('batches commit while a checkpoint is out; delivery in order; bounded bac
   const held: Array<() => void> = [];
   const app = express();
   app.use(errorMiddleware(silentLogger));
-  const server = createServer(withAddCheckpoint(app, {
+  const server = createHttpServer(withAddCheckpoint(app, {
     witness,
     log: silentLogger,
     precheck: async (data) => {

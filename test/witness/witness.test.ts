@@ -7,7 +7,7 @@
 import t from 'tap';
 import Database from 'better-sqlite3';
 import express from 'express';
-import { createServer } from 'node:http';
+import { createHttpServer } from '../../src/http/server.js';
 import type { AddressInfo } from 'node:net';
 import { CompactRange, consistencyProof, leafHash, sha256, type NodeId } from '../../merkle/index.js';
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
@@ -53,7 +53,7 @@ t.test('add-checkpoint statuses and the monitoring path', async (t) => {
   const app = express();
   mountWitnessCheckpoint(app, witness);
   app.use(errorMiddleware(silentLogger));
-  const server = createServer(withAddCheckpoint(app, { witness, log: silentLogger }));
+  const server = createHttpServer(withAddCheckpoint(app, { witness, log: silentLogger }));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.teardown(() => server.close());
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

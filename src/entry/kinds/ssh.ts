@@ -44,7 +44,7 @@ export const sshKind: EntryKind = {
   },
   verify(e, crypto) {
     const sig = sigOf(e);
-    if (!verifySshSignature(sig, e.body.hash as Uint8Array, crypto.ed)) {
+    if (!verifySshSignature(sig, e.body.hash as Uint8Array, crypto.ed, crypto.p256)) {
       throw new InvalidError(
         `entry.body.sig: the SSH signature by ${sig.publicKey.fingerprint} does not verify over namespace ${JSON.stringify(sig.namespace)} and the ${sig.hashAlgorithm} hash in the entry`,
         'bad-signature',
