@@ -1,6 +1,8 @@
 /**
  * GET / on the monitor (--listen): the dashboard, read-only, from
- * GET /v1/status, refreshed every 10 seconds.
+ * GET /v1/status, refreshed every 10 seconds. Alerts are listed security
+ * apart from operational, each with its id (what `vitrine monitor ack`
+ * takes), who acknowledged it and when, and its delivery state.
  */
 import type { DashboardStatus } from '../src/monitor/dashboard-status.js';
 import { byId, code, el, getJson, messageOf, replace, when } from './dom.js';
@@ -35,7 +37,23 @@ function render(s: DashboardStatus): void {
       table(
         `${cls} alerts`,
         ['When', 'Kind', 'Log', 'What', 'State'],
-        alerts.map((a) => [when(a.at), el('span', { class: `badge ${cls}`, 'data-kind': a.kind }, a.kind), a.origin, a.message, a.state]),
+        alerts.map((a) => [
+          when(a.at),
+          el('span', { class: `badge ${cls}`, 'data-kind': a.kind }, a.kind),
+          a.origin,
+          a.message,
+          el(
+            'span',
+            { class: 'alert-state', 'data-seq': String(a.seq), 'data-acknowledged': String(a.acknowledged !== undefined) },
+            `alert ${a.seq}: `,
+            a.acknowledged
+              ? el('span', {}, `acknowledged by ${a.acknowledged.by} at `, when(a.acknowledged.at))
+              : cls === 'security'
+                ? el('strong', {}, 'not acknowledged: monitor --once exits 1 until someone runs vitrine monitor ack')
+                : 'not acknowledged',
+            ` (${a.state})`,
+          ),
+        ]),
         `No ${cls} alert.`,
       ),
     );

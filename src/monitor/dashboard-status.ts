@@ -29,6 +29,8 @@ export interface DashboardAlert {
   at: string;
   /** "delivered" once every sink took it; "pending delivery" while in the outbox. */
   state: 'delivered' | 'pending delivery';
+  /** Who acknowledged it and when (RFC 3339), per `vitrine monitor ack`; absent while nobody has. */
+  acknowledged?: { by: string; at: string };
   hasEvidence: boolean;
 }
 

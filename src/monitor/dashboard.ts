@@ -2,7 +2,8 @@
  * What the monitor's dashboard shows (GET / with --listen, read from
  * GET /v1/status): per log the audited size, the last verified checkpoint
  * and when this process first saw it verified, and catch-up progress;
- * alerts, security apart from operational, with their delivery state; the
+ * alerts, security apart from operational, with their delivery state and
+ * who acknowledged them when (`vitrine monitor ack`); the
  * gossip peers; the witness's cosigned sizes; and the evidence held. A
  * read-only snapshot of the state, built on each request.
  */
@@ -46,7 +47,7 @@ export class DashboardSource {
     });
     const pending = new Set(this.#o.state.outbox().map((r) => r.seq));
     const alerts = this.#o.state
-      .alerts()
+      .listAlerts()
       .slice(-DASHBOARD_ALERTS)
       .reverse()
       .map((a): DashboardAlert => ({
@@ -57,6 +58,7 @@ export class DashboardSource {
         message: a.alert.message,
         at: a.alert.at,
         state: pending.has(a.seq) ? 'pending delivery' : 'delivered',
+        ...(a.ack === undefined ? {} : { acknowledged: { by: a.ack.by, at: a.ack.at } }),
         hasEvidence: a.alert.evidence !== undefined,
       }));
     const evidence = (this.#o.gossip?.evidence() ?? []).map((e, index) => ({

@@ -55,6 +55,15 @@ t.test('the monitor dashboard shows logs, a planted split view with its evidence
   t.equal(gossip.status, 409, 'the monitor proves the split view');
   await waitFor('the peer to be marked unreachable', async () => ((await status()).peers[0]?.downSince ? true : undefined));
 
+  // Acknowledge the split view while the monitor runs (its control socket); the peer alert stays open.
+  const splitSeq = (await status()).alerts.find((a) => a.kind === 'split-view')!.seq;
+  const peerSeq = (await status()).alerts.find((a) => a.kind === 'peer-unreachable')!.seq;
+  const ack = await cli(['monitor', 'ack', '--state', join(dir, 'mon'), String(splitSeq), '--by', 'alice@ops', '--json']);
+  t.same(JSON.parse(ack.stdout).acknowledged, [splitSeq], `vitrine monitor ack acknowledges the split view on the running monitor (${ack.stderr.trim()})`);
+  const listed = await cli(['monitor', 'alerts', '--state', join(dir, 'mon'), '--json']);
+  const acked = (JSON.parse(listed.stdout) as Array<{ id: number; acknowledged: { by: string; at: string } | null }>).find((a) => a.id === splitSeq)!.acknowledged!;
+  t.equal(acked.by, 'alice@ops', 'the state records who acknowledged it');
+
   const b = await launch(t);
   if (!b) return;
   t.teardown(() => b.close());
@@ -69,6 +78,12 @@ t.test('the monitor dashboard shows logs, a planted split view with its evidence
   t.equal(await page.locator('#security [data-kind="split-view"]').count(), 1, 'the split view is listed as a security alert');
   t.equal(await page.locator('#operational [data-kind="split-view"]').count(), 0, 'and not as an operational one');
   t.equal(await page.locator('#operational [data-kind="peer-unreachable"]').count(), 1, 'the dead peer is an operational alert');
+  const splitState = page.locator(`#security .alert-state[data-seq="${splitSeq}"]`);
+  t.equal(await splitState.getAttribute('data-acknowledged'), 'true', 'the split view shows as acknowledged');
+  t.match(await splitState.textContent(), `alert ${splitSeq}: acknowledged by alice@ops at ${acked.at.replace('T', ' ').replace(/\.\d+Z$|Z$/, ' UTC')}`, 'by whom and when, as the state records it');
+  const peerState = page.locator(`#operational .alert-state[data-seq="${peerSeq}"]`);
+  t.equal(await peerState.getAttribute('data-acknowledged'), 'false', 'the peer alert shows as not acknowledged');
+  t.match(await peerState.textContent(), `alert ${peerSeq}: not acknowledged`, 'and says so');
   t.match(await page.locator('#peers').textContent(), new RegExp(`${deadPeer.replace(/[.]/g, '\\.')}.*unreachable since`), 'the peer and its state');
   t.match(await page.locator('#witness').textContent(), /witness\.test\.example.*test\.example\/log4/, "the witness's name and cosigned size");
   await screenshot(page, 'dashboard');

@@ -5,8 +5,9 @@
  *   postgres://USER@HOST:PORT/DB      PostgreSQL (postgresql:// too); the PG*
  *                                     environment variables fill what the URL leaves out
  *
- * A password may be in the URL or in PGPASSWORD / ~/.pgpass; it is never
- * printed: `redactStorage` is what messages and logs show.
+ * A password may be in the URL or in PGPASSWORD (~/.pgpass is not read: the
+ * client is not libpq); it is never printed: `redactStorage` is what
+ * messages and logs show.
  */
 import { MalformedError } from '../../errors.js';
 
