@@ -50,7 +50,7 @@ export interface Signer {
    * key ID (uppercase hex as minisign prints it, no leading zeros), the hex key hash for Vitrine keys.
    */
   readonly fingerprint: string;
-  /** SHA-256 of the key's identity bytes (docs/formats.md §4.4): the key hash of lookups and policies. */
+  /** SHA-256 of the key's identity bytes (docs/formats.md §4.4): the key hash of lookups and alerts. */
   readonly keyHash: Uint8Array;
   /** The raw public key (32 bytes Ed25519, the SEC 1 point P-256), whatever format names it: a monitor policy matches a key given in any format by it (only by the fingerprint when absent). */
   readonly key?: Uint8Array;
