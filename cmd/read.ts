@@ -16,9 +16,9 @@ import { decodeAnyEntry, entryDigest, entryLeafHash, keyHash, type Signer } from
 import { digestFile, digestStream } from '../src/entry/digest.js';
 import { LogClient } from '../src/client/log-client.js';
 import { proveEntry, searchEntries, verifiedCheckpoint, verifiedEntry, type SearchField, type VerifiedCheckpoint, type VerifiedEntry } from '../src/client/read.js';
-import { formatKeyId, TYPE_ED25519, type Verifier } from '../src/note/index.js';
+import { formatKeyId, TYPE_ED25519, verifyCosignatures, type Cosignature, type Verifier } from '../src/note/index.js';
 import { readVerifier } from './verify.js';
-import { action, CliError, intOption, UsageError } from './common.js';
+import { action, CliError, collect, intOption, UsageError } from './common.js';
 
 interface LogOptions {
   log: string;
@@ -81,19 +81,50 @@ export function register(program: Command): void {
   logOptions(
     program
       .command('log')
-      .description("show the log's checkpoint (size, root hash, cosignatures) after verifying it with --log-key")
-      .addHelpText('after', '\nExample:\n  vitrine log --log https://log.example.com/vitrine --log-key log.vkey --json'),
+      .description("show the log's checkpoint (size, root hash, cosignatures) after verifying it with --log-key, and the cosignatures of the --witness-key witnesses")
+      .option('--witness-key <vkey>', 'a witness verifier key (type 0x04 or 0x01), or a file holding it: its cosignature on the checkpoint is verified (repeatable)', collect, [])
+      .option('--quorum <k>', 'how many of the --witness-key witnesses must have cosigned (default: all of them)', intOption('--quorum', 0))
+      .addHelpText(
+        'after',
+        '\nExamples:\n  vitrine log --log https://log.example.com/vitrine --log-key log.vkey --json\n  vitrine log --log-key log.vkey --witness-key w1.vkey --witness-key w2.vkey --quorum 1\n\n' +
+          'With --witness-key, fewer valid cosignatures than the quorum fail (exit 1).',
+      ),
   ).action(
-    action(async (o: LogOptions) => {
+    action(async (o: LogOptions & { witnessKey: string[]; quorum?: number }) => {
+      const witnesses = await Promise.all(o.witnessKey.map((w) => readVerifier(w, '--witness-key', true)));
+      const quorum = o.quorum ?? witnesses.length;
+      if (quorum > witnesses.length) throw new UsageError(`--quorum: ${quorum} can never be met with ${witnesses.length} --witness-key key(s)`);
       const { cp } = await open_(o);
-      const cosigned = cp.note.unverified.map((s) => ({ name: s.name, keyId: formatKeyId(s.keyId) }));
-      print(o.json, { ...checkpointJson(cp), checkpoint: cp.served, cosignatures: cosigned }, [
+      let cosigs: Cosignature[];
+      try {
+        // A line of a given witness that fails to verify rejects the checkpoint, as c2sp.org/signed-note asks.
+        cosigs = verifyCosignatures(cp.served, witnesses, nodeEd25519);
+      } catch (err) {
+        throw new CliError(`the checkpoint's cosignature by a --witness-key witness does not verify: ${(err as Error).message}`);
+      }
+      const oneName = (name: string, keyId: number) => `${name}+${formatKeyId(keyId)}`;
+      const checked = new Set(witnesses.map((w) => oneName(w.name, w.keyId)));
+      const cosigned = cp.note.unverified.map((sig) => ({ name: sig.name, keyId: formatKeyId(sig.keyId), verified: cosigs.some((c) => c.witness.name === sig.name && c.witness.keyId === sig.keyId) }));
+      const report = witnesses.map((w) => {
+        const c = cosigs.find((x) => x.witness.name === w.name && x.witness.keyId === w.keyId);
+        return { witness: oneName(w.name, w.keyId), cosigned: c !== undefined, timestamp: c === undefined ? null : Number(c.timestamp) };
+      });
+      const met = report.filter((r) => r.cosigned).length;
+      const doc: Record<string, unknown> = { ...checkpointJson(cp), checkpoint: cp.served, cosignatures: cosigned };
+      if (witnesses.length > 0) Object.assign(doc, { witnesses: report, quorum, quorumMet: met >= quorum });
+      print(o.json, doc, [
         `origin ${cp.origin}`,
         `size ${cp.size}`,
         `rootHash ${b64encode(cp.rootHash)}`,
         `verified with ${cp.origin}+${formatKeyId(cp.note.signatures[0]!.keyId)}`,
-        ...cosigned.map((c) => `cosigned by ${c.name}+${c.keyId} (not checked: verify a bundle with --witness for that)`),
+        ...report.map((r) => (r.cosigned ? `cosigned by ${r.witness} at ${new Date(r.timestamp! * 1000).toISOString()} (verified)` : `NOT cosigned by ${r.witness}`)),
+        ...cosigned.filter((c) => !checked.has(`${c.name}+${c.keyId}`)).map((c) => `cosigned by ${c.name}+${c.keyId} (not checked: give its key with --witness-key)`),
+        ...(witnesses.length > 0 ? [`witnesses: ${met} of ${witnesses.length} cosigned, quorum ${quorum}${met >= quorum ? '' : ' NOT met'}`] : []),
       ].join('\n') + '\n');
+      if (met < quorum) {
+        const missing = report.filter((r) => !r.cosigned).map((r) => r.witness);
+        throw new CliError(`the checkpoint has ${met} valid cosignature(s) from the --witness-key witnesses, fewer than the quorum of ${quorum}; not cosigned by ${missing.join(', ')}`);
+      }
     }),
   );
 

@@ -6,12 +6,14 @@
  * one: what a point-in-time restore does to the log's tables) and a
  * database deleted and made again empty are both refused at start-up,
  * naming both sizes; the refused start stores nothing (not even the
- * identity row). Real `vitrine serve` processes and the real pg_dump /
- * pg_restore of PostgreSQL 15.
+ * identity row). With several nodes, each record holds only what its own
+ * node signed: the restore is caught once the newest record is copied over
+ * every node's --state-file, as docs/operations.md tells. Real `vitrine
+ * serve` processes and the real pg_dump / pg_restore of PostgreSQL 15.
  */
 import t, { type Test } from 'tap';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
@@ -141,4 +143,43 @@ t.test('a deleted database made again empty is refused, and nothing is stored', 
   t.same(after.meta.filter((m) => !m.startsWith('schema=')), [], 'no identity row (origin, key) was written');
   t.equal(after.checkpoints, 0, 'no checkpoint was written');
   t.equal(after.entries, 0, 'no entry was written');
+});
+
+t.test('several nodes: each record holds what its own node signed; after a restore, the newest record copied to every node refuses it', async (t) => {
+  const server = pgServer(t);
+  if (!server) return;
+  const url = await freshDatabase(t, server);
+  const a = newNode(t);
+  // Node b: the same log key, its own record.
+  const b: Node = { ...a, state: join(tempDir(), 'signed-checkpoint') };
+  const dump = join(tempDir(), 'earlier.dump');
+
+  let node = await serve(url, a);
+  const snapshot = await submit(t, node.base, 2);
+  await node.proc.stop('SIGTERM');
+  execFileSync(join(PG_BIN, 'pg_dump'), ['--format=custom', '--file', dump, '--dbname', url]);
+  // a is down; b takes the lease and the log goes on.
+  node = await serve(url, b);
+  const signed = await submit(t, node.base, 2);
+  t.equal(await node.proc.stop('SIGTERM'), 0, 'b stops cleanly');
+  t.equal(recordedSize(a), snapshot, `a's record holds only what a signed (${snapshot})`);
+  t.equal(recordedSize(b), signed, `b's record holds ${signed}`);
+
+  await recreate(server, url);
+  execFileSync(join(PG_BIN, 'pg_restore'), ['--dbname', url, dump]);
+  t.equal((await contents(url)).maxSize, snapshot, `the restored database is back at size ${snapshot}`);
+
+  // The gap docs/operations.md warns about: a's own record does not catch this restore.
+  const unguarded = await serve(url, a);
+  t.equal(Number((await unguarded.proc.waitEvent('start'))['size']), snapshot, `a, with its own record, starts on the restored size ${snapshot}`);
+  await unguarded.proc.stop('SIGTERM');
+
+  // The documented step: the newest record over every node's --state-file.
+  copyFileSync(b.state, a.state);
+  const r = await cli(serveArgs(url, a), { timeout: 60_000 });
+  t.equal(r.status, 1, 'with the newest record, a refuses to start');
+  t.match(r.stderr, refusal(snapshot, signed, a.state), 'naming both sizes and the recovery section');
+  const rb = await cli(serveArgs(url, b), { timeout: 60_000 });
+  t.equal(rb.status, 1, 'and so does b');
+  t.match(rb.stderr, refusal(snapshot, signed, b.state), 'with the same message');
 });
