@@ -23,7 +23,10 @@ export interface SpkiKey {
   readonly key: Uint8Array;
   /** The whole DER SubjectPublicKeyInfo, as given. */
   readonly spki: Uint8Array;
-  /** `SHA256:` and the unpadded base64 SHA-256 of the DER, the key's one name in messages. */
+  /**
+   * `SHA256:` and the unpadded base64 SHA-256 of the DER, the key's one name
+   * in messages; for a compressed P-256 point, of the uncompressed key's DER.
+   */
   readonly fingerprint: string;
 }
 
@@ -87,8 +90,19 @@ export function formatPem(key: SpkiKey): string {
 }
 
 function make(algorithm: SpkiAlgorithm, key: Uint8Array, spki: Uint8Array): SpkiKey {
-  const fingerprint = 'SHA256:' + b64encode(sha256(spki)).replace(/=+$/, '');
+  // One key, one name: a compressed P-256 point is named as its uncompressed
+  // SPKI (what `openssl pkey -pubin -outform DER` writes by default), so both
+  // spellings of a key get the same fingerprint.
+  const named = algorithm === 'ecdsa-p256' && key.length === 33 ? concat(P256_UNCOMPRESSED_PREFIX, p256.Point.fromBytes(key).toBytes(false)) : spki;
+  const fingerprint = 'SHA256:' + b64encode(sha256(named)).replace(/=+$/, '');
   return { algorithm, key, spki: spki.slice(), fingerprint };
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
 }
 
 function startsWith(bytes: Uint8Array, prefix: Uint8Array): boolean {
