@@ -74,6 +74,8 @@ export function parseSpki(der: Uint8Array, field = 'public key'): SpkiKey {
       return make('ecdsa-p256', key, der);
     }
   }
+  const p256Spki = startsWith(der, P256_UNCOMPRESSED_PREFIX.subarray(0, 23)) || startsWith(der, P256_COMPRESSED_PREFIX.subarray(0, 23));
+  if (p256Spki) throw new InvalidError(`${field}: a malformed ECDSA P-256 SubjectPublicKeyInfo (${der.length} bytes; a P-256 key is 91 bytes, or 59 compressed): truncated or with extra bytes?`);
   if (contains(der, RSA_OID)) throw new InvalidError(`${field}: RSA keys are not supported (use Ed25519 or ECDSA P-256)`);
   if (contains(der, EC_OID)) throw new InvalidError(`${field}: an elliptic-curve key on a curve other than P-256 (named prime256v1) is not supported`);
   throw new InvalidError(`${field}: unsupported or malformed SubjectPublicKeyInfo (Ed25519 and ECDSA P-256 are supported)`);

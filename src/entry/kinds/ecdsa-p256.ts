@@ -39,6 +39,8 @@ export const ecdsaP256Kind: EntryKind = {
     try {
       again = p256.Signature.fromBytes(sig, 'der').toBytes('der');
     } catch (err) {
+      // A raw r||s (64 bytes) is what some tools write; the client converts it (docs/formats.md §16.1).
+      if (sig.length === 64) throw new InvalidError('entry.body.sig: 64 bytes that are not DER: a raw r‖s signature? Entries hold DER; convert it first (vitrine submit --signature does)');
       throw new InvalidError(`entry.body.sig: not a DER ECDSA signature (${err instanceof Error ? err.message.slice(0, 100) : 'parse error'})`);
     }
     if (!bytesEqual(again, sig)) throw new InvalidError('entry.body.sig: not the strict DER encoding of its (r, s)', 'non-canonical');
