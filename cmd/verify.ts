@@ -14,8 +14,8 @@ import { nodeEd25519 } from '../src/crypto/ed25519-node.js';
 import { b64encode, hexEncode } from '../src/encoding.js';
 import { VitrineError } from '../src/errors.js';
 import { digestFileAll } from '../src/entry/digest.js';
-import { decodeAnyEntry, entryArtifactHash } from '../src/entry/index.js';
-import { parseCosignerVerifier, parseVerifier, TYPE_ED25519, type Verifier } from '../src/note/index.js';
+import { decodeAnyEntry, entryArtifactHash, keyHash } from '../src/entry/index.js';
+import { formatKeyId, parseCosignerVerifier, parseVerifier, TYPE_ED25519, type Verifier } from '../src/note/index.js';
 import { MAX_BUNDLE_BYTES, parseBundle, verifyBundle, type BundleResult } from '../src/proof/index.js';
 import type { NativeKey } from '../src/sig/native-key.js';
 import { readNativeKey } from './key.js';
@@ -128,7 +128,12 @@ async function verify(artifact: string, bundleArg: string | undefined, opts: Ver
     witnesses.length === 0
       ? 'witnesses: none required'
       : `witnesses: ${result.witnesses.join(', ') || 'none'} (${result.witnesses.length} of ${witnesses.length}, quorum ${quorum})`;
-  process.stdout.write(`verified ${result.entry.name}: index ${result.index} in ${result.origin}, tree size ${result.treeSize}; ${cosigned}\n`);
+  // One name per key: a Vitrine signer pinned with --signer VKEY is named name+keyID, as in its vkey; others by fingerprint.
+  const signerNames = result.signers.map((s) => {
+    const pinned = signers.find((v) => keyHash(v.publicKey) === hexEncode(s.keyHash));
+    return pinned === undefined ? s.fingerprint : `${pinned.name}+${formatKeyId(pinned.keyId)}`;
+  });
+  process.stdout.write(`verified ${result.entry.name}: index ${result.index} in ${result.origin}, tree size ${result.treeSize}; signed by ${signerNames.join(', ')}; ${cosigned}\n`);
 }
 
 /** The digests besides SHA-256 the bundle's entry needs (SSH sha512, minisign BLAKE2b-512); none if it does not parse (verifyBundle says why). */

@@ -137,7 +137,9 @@ t.test('sign, verify, verify-evidence', async (t) => {
       ['witness w1, default quorum (all)', ['--log-key', 'log.vkey', '--witness', 'w1.vkey'], /witnesses: witness\.example\.com\/w1 \(1 of 1, quorum 1\)/],
       ['witness w1 as its 0x01 vkey', ['--log-key', 'log.vkey', '--witness', formatVerifier(verifierFromSigner(w1))], /witness\.example\.com\/w1 \(1 of 1, quorum 1\)/],
       ['2 witnesses, quorum 1', ['--log-key', 'log.vkey', '--witness', 'w1.vkey', '--witness', 'w2.vkey', '--quorum', '1'], /witness\.example\.com\/w1 \(1 of 2, quorum 1\)/],
-      ['pinned signer', ['--log-key', 'log.vkey', '--signer', 'signer.vkey', '--signer', otherSignerVkey], /none required/],
+      // One name per key: the pinned vkey names the signer name+keyID, as the vkey file itself writes it.
+      ['pinned signer', ['--log-key', 'log.vkey', '--signer', 'signer.vkey', '--signer', otherSignerVkey], new RegExp(`; signed by ${readFileSync(path('signer.vkey'), 'utf8').trim().split('+').slice(0, 2).join('+').replace(/[.+]/g, '\\$&')}; witnesses: none required`)],
+      ['signer not pinned', ['--log-key', 'log.vkey'], new RegExp(`; signed by ${createHash('sha256').update(signer.publicKey).digest('hex')}; witnesses: none required`)],
       ['explicit bundle path', ['--log-key', 'log.vkey', 'app.bin', 'app.bin.tlog-proof'], /none required/],
     ];
     for (const [label, flags, extra] of ok) {
