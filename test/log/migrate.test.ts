@@ -42,12 +42,14 @@ t.test('migrate a SQLite log to PostgreSQL', async (t) => {
   const earlier: string[] = [];
   const acked = new Map<number, string>();
   let at300: string | undefined;
+  let lastCheckpoint: string | undefined;
   for (const n of [10, 290, 300]) {
     // In rounds of 50 concurrent submissions, so that each round shares few batches.
     for (let done = 0; done < n; done += 50) {
       const answers = await Promise.all(Array.from({ length: Math.min(50, n - done) }, () => post(log.url, makeEntry())));
       for (const a of answers) acked.set(a.json.index, a.json.entry);
       for (const a of answers) if (a.json.index === 299) at300 = a.json.checkpoint;
+      for (const a of answers) if (a.json.index === 599) lastCheckpoint = a.json.checkpoint;
       if (done === 0) earlier.push(answers[0]!.json.checkpoint);
     }
   }
@@ -89,6 +91,12 @@ t.test('migrate a SQLite log to PostgreSQL', async (t) => {
   const r = await cli(['migrate', '--from', `sqlite:${log.dir}`, '--to', url, '--origin', ORIGIN]);
   t.equal(r.status, 0, `migrate succeeds${r.status === 0 ? '' : `: ${r.stderr}`}`);
   t.match(r.stdout, /^migrated 600 entries to postgres:\/\/.*: size 600, root .* matches the last signed checkpoint\n$/, 'and reports the verified root');
+  // --json, into another fresh database: the figures of the last checkpoint the log handed out.
+  const last = openCheckpoint(lastCheckpoint!, parseVerifier(vkey), nodeEd25519);
+  const urlJson = await freshDatabase(t, server);
+  const rj = await cli(['migrate', '--from', `sqlite:${log.dir}`, '--to', urlJson, '--origin', ORIGIN, '--json']);
+  t.equal(rj.status, 0, `migrate --json succeeds${rj.status === 0 ? '' : `: ${rj.stderr}`}`);
+  t.match(JSON.parse(rj.stdout), { entries: 600, size: 600, rootHash: Buffer.from(last.rootHash).toString('base64'), to: /^postgres:\/\// }, 'migrate --json: entries, size and the root of the last checkpoint');
   const again = await cli(['migrate', '--from', `sqlite:${log.dir}`, '--to', url, '--origin', ORIGIN]);
   t.match(again.stderr, /already holds a log/, 'migrating into a database that holds a log is refused');
 
