@@ -5,8 +5,9 @@
  * (`ED`: Ed25519 over the BLAKE2b-512 of the file, "prehashed"; legacy `Ed`:
  * over the file itself) + key ID + signature (64), then a trusted comment
  * and the global signature: Ed25519 over the 64 signature bytes followed by
- * the trusted comment's bytes. The key ID is shown as minisign prints it: 16
- * uppercase hex digits of the 8 bytes read as a little-endian integer.
+ * the trusted comment's bytes. The key ID is shown as minisign prints it:
+ * the 8 bytes read as a little-endian integer, in uppercase hex without
+ * leading zeros.
  *
  * Pure JavaScript: browsers can use it.
  */
