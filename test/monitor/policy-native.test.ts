@@ -46,7 +46,7 @@ t.test('a policy by native keys and attestation allow-lists, audited by vitrine 
   const sshFp = (f: string) => run('ssh-keygen', ['-l', '-E', 'sha256', '-f', f]).split(' ')[1]!;
   const malloryFp = sshFp('mallory_ssh.pub');
   run('minisign', ['-G', '-W', '-p', 'release.minisign.pub', '-s', 'release.minisign.key']);
-  const minisignId = /minisign public key ([0-9A-F]{16})/.exec(readFileSync(p('release.minisign.pub'), 'utf8'))![1]!;
+  const minisignId = /minisign public key ([0-9A-F]{1,16})\n/.exec(readFileSync(p('release.minisign.pub'), 'utf8'))![1]!;
   run('openssl', ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', 'cosign.key']);
   run('openssl', ['pkey', '-in', 'cosign.key', '-pubout', '-out', 'cosign.pub']);
   const builderKey = ssl.key('ed25519');

@@ -99,9 +99,8 @@ t.test('entries of every kind, made by the real tools, shown and verified in Chr
     file: 'app-ms.tar.gz',
     key: msPub,
     otherKey: readFileSync(join(dir, 'other.pub'), 'utf8'),
-    // The key ID, 16 hex digits of the little-endian 8 bytes after "Ed" (minisign itself
-    // prints it without leading zeros, so it is read from the key, not the comment).
-    signer: Buffer.from(msPub.trim().split('\n')[1]!, 'base64').subarray(2, 10).reverse().toString('hex').toUpperCase(),
+    // The key ID as minisign printed it in the key's comment (uppercase hex, no leading zeros).
+    signer: /minisign public key ([0-9A-F]{1,16})\n/.exec(msPub)![1]!,
     signed: { algorithm: 'blake2b-512', hex: hash('blake2b512', msFile).toString('hex') },
     entry: nativeEntry({ signature: readFileSync(join(dir, 'app-ms.tar.gz.minisig')), publicKey: msPub, name: 'pkg:generic/app-ms@1.0.0', digests: digestsOf(msFile) }, nodeEd25519),
   });
