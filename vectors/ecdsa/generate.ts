@@ -138,7 +138,8 @@ interface BadCase {
   code: string;
 }
 
-function good(description: string, p: Parts, spki: Buffer): GoodCase {
+/** `spki` is the key as the entry holds it; `named` the SPKI its fingerprint is taken of (formats.md §14: the uncompressed form). */
+function good(description: string, p: Parts, spki: Buffer, named: Buffer = spki): GoodCase {
   const entry = entryBytes(p);
   const body: Record<string, string> = {};
   for (const [k, v] of p.body) body[k === 1 ? 'key' : 'sig'] = b64(v);
@@ -150,7 +151,7 @@ function good(description: string, p: Parts, spki: Buffer): GoodCase {
     entry: hex(entry),
     leafHash: hex(sha256(Buffer.concat([Buffer.from([0]), entry]))),
     json,
-    fingerprint: `SHA256:${b64(sha256(spki)).replace(/=+$/, '')}`,
+    fingerprint: `SHA256:${b64(sha256(named)).replace(/=+$/, '')}`,
     keyHash: hex(sha256(spki)),
   };
 }
@@ -168,7 +169,7 @@ const cases = {
   good: [
     good('openssl dgst -sha256 -sign, uncompressed SPKI', { ...base, body: [[1, a.spki], [2, lowS]] }, a.spki),
     good('the same signature in its high-S form (accepted: OpenSSL does not normalise S)', { ...base, body: [[1, a.spki], [2, highS]] }, a.spki),
-    good('compressed SPKI of the same key: another key hash', { ...base, body: [[1, aCompressed], [2, sig]] }, aCompressed),
+    good('compressed SPKI of the same key: another key hash, the same fingerprint', { ...base, body: [[1, aCompressed], [2, sig]] }, aCompressed, a.spki),
     good('with annotations', { ...base, annotations: [['commit', '0123abc'], ['version', '1.0.0']] }, a.spki),
   ],
   bad: [
