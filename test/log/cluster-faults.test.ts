@@ -196,7 +196,20 @@ t.test('PostgreSQL crash under load with two nodes: 503 meanwhile, recovery with
   await Promise.all(clients);
   t.equal(wrong, '', 'every answer was 201 or 503 with Retry-After');
   for (const n of nodes) t.equal((await fetch(`${n.base}/healthz`)).status, 200, `${n.name}: /healthz answers 200 again`);
+  // A follower takes up new checkpoints by polling (every --lease-ms/12): wait until each node
+  // serves at least the largest checkpoint any answer handed out, then audit there.
+  const largest = Math.max(...[...notes.values()].map((n) => Number(n.split('\n')[1])));
+  for (const n of nodes) {
+    let served = -1;
+    for (let i = 0; i < 300 && served < largest; i++) {
+      const res = await fetch(`${n.base}/checkpoint`);
+      served = res.status === 200 ? Number((await res.text()).split('\n')[1]) : -1;
+      if (served < largest) await new Promise((r) => setTimeout(r, 50));
+    }
+    t.ok(served >= largest, `${n.name} serves a tree of at least ${largest}, the largest handed out (it serves ${served})`);
+  }
   const final = await audit(nodes[0]!.base, key.vkey, [...notes.values()].slice(-50));
+  t.equal((await audit(nodes[1]!.base, key.vkey, [...notes.values()].slice(-50))).size, final.size, 'both nodes serve the same tree');
   let lost = 0;
   for (const [index, e] of acked) if (Buffer.compare(final.entries[index] ?? new Uint8Array(), e) !== 0) lost++;
   t.equal(lost, 0, `every one of the ${acked.size} acknowledged entries is at its index`);
