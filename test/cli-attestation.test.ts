@@ -7,52 +7,14 @@
  * envelope and a missing key are refused before anything is sent.
  */
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BIN, startServe, treeSize as size, vitrine as cli } from './_cli.js';
 import { bytes, IN_TOTO, OpensslDir, statement } from './sig/_openssl.js';
 
-const BIN = join(process.cwd(), 'dist/cmd/vitrine.js');
-
-function vitrine(cwd: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITRINE_')));
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: clean, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((resolve) => child.on('close', (code) => {
-    clearTimeout(timer);
-    resolve({ code, stdout, stderr });
-  }));
-}
-
-async function serve(dir: string): Promise<{ url: string; vkey: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--data', dir, '--origin', 'dsse.example/log', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr.on('data', (d) => {
-      err += d;
-      const m = /"listen":"127\.0\.0\.1:(\d+)"/.exec(err);
-      if (m) resolve(`http://127.0.0.1:${m[1]}`);
-    });
-    child.on('exit', (c) => reject(new Error(`serve exited ${c}: ${err}`)));
-  });
-  return {
-    url,
-    vkey: out.trim(),
-    stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    },
-  };
-}
-
-const size = async (url: string): Promise<number> => Number((await (await fetch(`${url}/checkpoint`)).text()).split('\n')[1]);
+const vitrine = (cwd: string, ...args: string[]) => cli(cwd, args);
+const serve = (dir: string) => startServe(dir, 'dsse.example/log');
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 t.test('submit --attestation, then verify each subject offline', async (t) => {

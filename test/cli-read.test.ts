@@ -6,43 +6,22 @@
  * the very bundle `submit` wrote and never logs anything.
  */
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startServe, vitrine as run } from './_cli.js';
 
-const BIN = join(process.cwd(), 'dist/cmd/vitrine.js');
-
-function vitrine(cwd: string, args: string[], env: Record<string, string> = {}, input?: Buffer): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITRINE_')));
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...clean, ...env }, stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
-  if (input) child.stdin!.end(input);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
+const vitrine = (cwd: string, args: string[], env: Record<string, string> = {}, input?: Buffer) => run(cwd, args, { env, input });
 
 t.test('log, get, search, proof', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vitrine-cli-read-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const server = spawn(process.execPath, [BIN, 'serve', '--data', join(dir, 'data'), '--origin', 'read.example/log', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => new Promise<void>((r) => (server.exitCode !== null ? r() : (server.once('exit', () => r()), server.kill('SIGTERM')))));
-  let out = '';
-  let err = '';
-  server.stdout.on('data', (d) => (out += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    server.stderr.on('data', (d) => {
-      err += d;
-      const m = /"listen":"127\.0\.0\.1:(\d+)"/.exec(err);
-      if (m) resolve(`http://127.0.0.1:${m[1]}`);
-    });
-    server.on('exit', (c) => reject(new Error(`serve exited ${c}: ${err}`)));
-  });
-  writeFileSync(join(dir, 'log.vkey'), out);
+  const server = await startServe(join(dir, 'data'), 'read.example/log');
+  t.teardown(server.stop);
+  const url = server.url;
+  writeFileSync(join(dir, 'log.vkey'), `${server.vkey}\n`);
   const env = { VITRINE_LOG: url, VITRINE_LOG_KEY: 'log.vkey' };
   const kg = await vitrine(dir, ['keygen', '--name', 'release@example.com', '--out', 'release.key']);
   writeFileSync(join(dir, 'release.vkey'), kg.stdout);

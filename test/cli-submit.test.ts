@@ -5,74 +5,28 @@
  * does not verify (nothing is written; the error gives the index it is
  * logged at), against a wrong log key (refused before anything is sent),
  * with the log and key from VITRINE_LOG/VITRINE_LOG_KEY, serve --print-vkey,
- * and against a log that pushes back
- * with 503 + Retry-After before accepting.
+ * against a log that pushes back with 503 + Retry-After before accepting,
+ * and an oversized POST written whole before reading (its 413 arrives).
+ * One `vitrine serve` serves every test of the file (test/_cli.ts).
  */
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BIN, startServe, treeSize, vitrine as run } from './_cli.js';
 
-const BIN = join(process.cwd(), 'dist/cmd/vitrine.js');
+const vitrine = (cwd: string, ...args: string[]) => run(cwd, args);
+const vitrineEnv = (cwd: string, env: Record<string, string>, ...args: string[]) => run(cwd, args, { env });
 
-/** Runs the CLI without blocking this process's event loop (a test server may live here). */
-function vitrine(cwd: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return vitrineEnv(cwd, {}, ...args);
-}
-
-/** The same, with these VITRINE_* variables (and no others) in the environment. */
-function vitrineEnv(cwd: string, env: Record<string, string>, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITRINE_')));
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((resolve) => child.on('close', (code) => {
-    clearTimeout(timer);
-    resolve({ code, stdout, stderr });
-  }));
-}
-
-/** The size of the log's current checkpoint (second line of the note). */
-async function treeSize(url: string): Promise<number> {
-  const note = await (await fetch(`${url}/checkpoint`)).text();
-  return Number(note.split('\n')[1]);
-}
-
-async function serve(dir: string): Promise<{ url: string; vkey: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--data', dir, '--origin', 'cli.example/log', '--listen', '127.0.0.1:0', '--batch-interval', '10'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr.on('data', (d) => {
-      err += d;
-      const m = /"listen":"127\.0\.0\.1:(\d+)"/.exec(err);
-      if (m) resolve(`http://127.0.0.1:${m[1]}`);
-    });
-    child.on('exit', (c) => reject(new Error(`serve exited ${c}: ${err}`)));
-  });
-  return {
-    url,
-    vkey: out.trim(),
-    stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    },
-  };
-}
+const dir = mkdtempSync(join(tmpdir(), 'vitrine-cli-submit-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const log = await startServe(join(dir, 'data'), 'cli.example/log', ['--batch-interval', '10']);
+t.teardown(log.stop);
 
 t.test('submit and verify against a real log', async (t) => {
   t.ok(existsSync(BIN), 'the CLI is built (npm test builds it first)');
-  const dir = mkdtempSync(join(tmpdir(), 'vitrine-cli-submit-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const log = await serve(join(dir, 'data'));
-  t.teardown(log.stop);
   t.match(log.vkey, /^cli\.example\/log\+[0-9a-f]{8}\+/, 'serve prints the log vkey on first start');
   const kg = await vitrine(dir, 'keygen', '--name', 'release@example.com', '--out', 'release.key');
   t.equal(kg.code, 0, 'keygen works');
@@ -143,11 +97,8 @@ t.test('submit and verify against a real log', async (t) => {
 });
 
 t.test('submit retries pushback and refuses a tampered answer', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'vitrine-cli-fake-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const real = await serve(join(dir, 'data'));
-  t.teardown(real.stop);
-  await vitrine(dir, 'keygen', '--name', 'release@example.com', '--out', 'release.key');
+  // The log of the first test, and its signer key release.key.
+  const real = log;
   // A proxy in front of the real log: 503 to the first two POSTs, then passes
   // through; with tamper on, the answer's bundle claims another index.
   let calls = 0;
@@ -177,6 +128,7 @@ t.test('submit retries pushback and refuses a tampered answer', async (t) => {
   t.teardown(() => proxy.close());
   const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
   writeFileSync(join(dir, 'a.bin'), 'a');
+  const before = await treeSize(real.url);
   const started = Date.now();
   const ok = await vitrine(dir, 'submit', '--log', url, '--log-key', real.vkey, '--key', 'release.key', '--name', 'pkg:generic/a@1', 'a.bin');
   t.equal(ok.code, 0, `submit succeeds after two 503s (${ok.stderr})`);
@@ -189,7 +141,40 @@ t.test('submit retries pushback and refuses a tampered answer', async (t) => {
   const bad = await vitrine(dir, 'submit', '--log', url, '--log-key', real.vkey, '--key', 'release.key', '--name', 'pkg:generic/b@1', 'b.bin');
   t.equal(bad.code, 1, 'a tampered answer is an error');
   t.match(bad.stderr, /does not verify/, 'that says the answer does not verify');
-  t.match(bad.stderr, /The entry IS logged \(the log added it at index 1\)/, 'and that the entry is logged, at which index');
+  t.match(bad.stderr, `The entry IS logged (the log added it at index ${before + 1})`, 'and that the entry is logged, at which index');
   t.notOk(existsSync(join(dir, 'b.bin.tlog-proof')), 'nothing is written');
-  t.equal(await treeSize(real.url), 2, 'the log does hold it');
+  t.equal(await treeSize(real.url), before + 2, 'the log does hold it');
+});
+
+t.test('an oversized POST to a real serve, written whole before reading, gets its 413 every time', async (t) => {
+  // Issue 14 §3: a Go net/http client sending 1 MiB sometimes read a reset
+  // instead of the 413. This client does what it does: it writes the whole
+  // body, then reads. Reading is paused until the last byte is written, so
+  // an answer that arrives early waits in the socket, as it would in Go's.
+  const port = Number(new URL(log.url).port);
+  const body = Buffer.alloc(1024 * 1024, 0x62);
+  const once = () =>
+    new Promise<string>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      const got: Buffer[] = [];
+      const failed = (err: Error) => resolve(`failed: ${(err as NodeJS.ErrnoException).code ?? err.message}`);
+      socket.on('error', failed);
+      socket.on('data', (c: Buffer) => got.push(c));
+      socket.on('end', () => {
+        resolve(Buffer.concat(got).toString('latin1'));
+        socket.end();
+      });
+      socket.pause();
+      socket.write(`POST /v1/entries HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/cbor\r\nContent-Length: ${body.length}\r\n\r\n`);
+      // One write of the whole body: its callback runs once the kernel took every byte.
+      socket.write(body, (err) => (err ? failed(err) : socket.resume()));
+    });
+  const before = await treeSize(log.url);
+  const rounds = 20;
+  const answers: string[] = [];
+  for (let i = 0; i < rounds; i++) answers.push(await once());
+  const bad = answers.filter((a) => !(a.startsWith('HTTP/1.1 413 ') && a.includes('"too-large"')));
+  t.same(bad.map((a) => a.slice(0, 80)), [], `all ${rounds} clients read a 413 too-large after writing 1 MiB`);
+  t.equal(await treeSize(log.url), before, 'nothing was logged');
+  t.equal((await fetch(`${log.url}/v1/log`)).status, 200, 'and the log still answers');
 });
