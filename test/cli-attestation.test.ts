@@ -48,6 +48,12 @@ t.test('submit --attestation, then verify each subject offline', async (t) => {
   t.match(sub.stderr, new RegExp(`attestation for "pkg:generic/app@1\\.0\\.0\\?ext=tgz" \\(sha256 ${sha('app release bytes')}\\)`));
   t.ok(existsSync(join(dir, 'build.intoto.json.tlog-proof')), 'the bundle is written');
 
+  const read = await vitrine(dir, 'search', '--log', log.url, '--log-key', log.vkey, '--digest', sha('app release bytes, zipped'), '--json');
+  t.equal(read.code, 0, `search --digest of the second subject finds the attestation (${read.stderr})`);
+  const found = JSON.parse(read.stdout).entries as Array<{ index: number; signers: string[] }>;
+  t.same(found.map((e) => e.index), [0], 'proved at index 0');
+  const fp = async (f: string) => JSON.parse((await vitrine(dir, 'key', 'info', '--json', f)).stdout).fingerprint as string;
+  t.same([...found[0]!.signers].sort(), [await fp('ec.pub'), await fp('ed.pub')].sort(), 'its two signers named by their fingerprints');
   for (const file of ['app.tgz', 'app.zip']) {
     const v = await vitrine(dir, 'verify', '--log-key', log.vkey, file, 'build.intoto.json.tlog-proof');
     t.equal(v.code, 0, `verify ${file}: ${v.stdout}${v.stderr}`);

@@ -9,6 +9,7 @@
  */
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -48,6 +49,11 @@ t.test('existing ssh, minisign and openssl signatures are logged, verified by na
   t.equal(info.code, 0, info.stderr);
   t.match(info.stdout, `fingerprint: ${sshFp}`);
   t.match(info.stdout, /-----BEGIN PUBLIC KEY-----/, 'and its PEM form');
+  const bySsh = await vitrine(dir, 'search', '--log', log.url, '--log-key', log.vkey, '--key', 'id_ed25519.pub', '--json');
+  t.equal(bySsh.code, 0, `search --key with the OpenSSH public key (${bySsh.stderr})`);
+  t.same(JSON.parse(bySsh.stdout).entries.map((e: { index: number; signers: string[] }) => [e.index, e.signers]), [[0, [sshFp]]], 'finds the entry, its signer named by the ssh-keygen fingerprint');
+  const byOtherSsh = await vitrine(dir, 'search', '--log', log.url, '--log-key', log.vkey, '--key', 'id_other.pub', '--json');
+  t.same(JSON.parse(byOtherSsh.stdout).entries, [], 'another OpenSSH key finds nothing');
   const before = await treeSize(log.url);
   const wrongNs = await vitrine(dir, 'submit', ...L, '--signature', 'app.tar.gz.sig', '--namespace', 'git', '--name', 'n', '--out', 'x.proof', 'app.tar.gz');
   t.equal(wrongNs.code, 1);
@@ -83,6 +89,15 @@ t.test('existing ssh, minisign and openssl signatures are logged, verified by na
   t.equal(ec.code, 0, `ecdsa submit: ${ec.stderr}`);
   const ecVer = await vitrine(dir, 'verify', '--log-key', log.vkey, '--signer', 'ec.pub.pem', 'app.tar.gz', 'app.ec.tlog-proof');
   t.equal(ecVer.code, 0, ecVer.stderr);
+  // Every kind reads back from the log (get, search), proved and named by its native fingerprint.
+  const ecFp = JSON.parse((await vitrine(dir, 'key', 'info', '--json', 'ec.pub.pem')).stdout).fingerprint as string;
+  const digest = createHash('sha256').update(readFileSync(join(dir, 'app.tar.gz'))).digest('hex');
+  const byDigest = await vitrine(dir, 'search', ...L, '--digest', digest, '--json');
+  t.equal(byDigest.code, 0, `search --digest finds the ssh, minisign and ecdsa entries (${byDigest.stderr})`);
+  t.same(JSON.parse(byDigest.stdout).entries.map((e: { index: number; signers: string[] }) => [e.index, e.signers]), [[0, [sshFp]], [1, [keyId]], [2, [ecFp]]], 'each named by its one name');
+  const getMs = await vitrine(dir, 'get', '1', ...L, '--signer', 'minisign.pub');
+  t.equal(getMs.code, 0, `get of the minisign entry, pinned by its public key (${getMs.stderr})`);
+  t.match(getMs.stdout, `\nsigner ${keyId}\n`, 'names the signer by its key ID');
   const rsa = run(dir, 'openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048']);
   writeFileSync(join(dir, 'rsa.pem'), rsa);
   run(dir, 'openssl', ['pkey', '-in', 'rsa.pem', '-pubout', '-out', 'rsa.pub.pem']);

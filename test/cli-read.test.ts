@@ -25,6 +25,8 @@ t.test('log, get, search, proof', async (t) => {
   const env = { VITRINE_LOG: url, VITRINE_LOG_KEY: 'log.vkey' };
   const kg = await vitrine(dir, ['keygen', '--name', 'release@example.com', '--out', 'release.key']);
   writeFileSync(join(dir, 'release.vkey'), kg.stdout);
+  const otherKey = (await vitrine(dir, ['keygen', '--name', 'read.example/log', '--out', 'other.key'])).stdout.trim();
+  writeFileSync(join(dir, 'other.vkey'), `${otherKey}\n`);
   writeFileSync(join(dir, 'a.bin'), 'artifact a');
   writeFileSync(join(dir, 'b.bin'), 'artifact b');
   const leaves: string[] = [];
@@ -52,11 +54,25 @@ t.test('log, get, search, proof', async (t) => {
   t.same(getDoc.checkpoint, { origin: 'read.example/log', size: 2, rootHash: served.split('\n')[2] }, 'and the checkpoint it is proved in');
   t.equal(getDoc.entry.name, 'pkg:generic/b@1', 'entry 1 is b');
   t.equal(getDoc.entry.leafHash, leaves[1], 'with the leaf hash submit --json gave, in the same encoding');
+  // One name per key: given the signer's vkey, a version-1 signer is named name+keyID, as its vkey writes it.
+  const releaseName = readFileSync(join(dir, 'release.vkey'), 'utf8').trim().split('+').slice(0, 2).join('+');
+  t.match(releaseName, /^release@example\.com\+[0-9a-f]{8}$/, 'the vkey names the key release@example.com+keyID');
+  const pinned = await vitrine(dir, ['get', '1', '--signer', 'release.vkey', '--json'], env);
+  t.equal(pinned.code, 0, `get --signer exits 0 (${pinned.stderr})`);
+  t.same(JSON.parse(pinned.stdout).entry, { ...api, signers: [releaseName] }, 'get --signer VKEY names the signer name+keyID');
+  const pinnedText = await vitrine(dir, ['get', '1', '--signer', 'release.vkey'], env);
+  t.match(pinnedText.stdout, `\nsigner ${releaseName}\n`, 'in the text output too');
+  const info = JSON.parse((await vitrine(dir, ['key', 'info', '--json', 'release.vkey'])).stdout);
+  t.same([info.fingerprint, info.keyHash], [releaseName, api.keyHash], 'key info gives both names of the key: name+keyID and the key hash');
+  const stranger = await vitrine(dir, ['get', '1', '--signer', 'other.vkey'], env);
+  t.equal(stranger.code, 1, 'get --signer with a key that did not sign the entry fails');
+  t.match(stranger.stderr, new RegExp(`^vitrine: entry 1: The entry was signed by key ${api.keyHash}, which is not one of the pinned signer keys\\.\n$`), 'saying which key did');
+  t.equal(stranger.stdout, '', 'and shows nothing');
   const beyond = await vitrine(dir, ['get', '2'], env);
   t.equal(beyond.code, 1, 'get past the checkpoint fails');
   t.match(beyond.stderr, /no entry 2 in the checkpoint of size 2/, 'and says why');
 
-  const otherKey = (await vitrine(dir, ['keygen', '--name', 'read.example/log', '--out', 'other.key'])).stdout.trim();
+
   const wrong = await vitrine(dir, ['get', '0', '--log-key', otherKey], env);
   t.equal(wrong.code, 1, 'a wrong --log-key fails (the flag overrides VITRINE_LOG_KEY)');
   t.match(wrong.stderr, /does not verify with the log key read\.example\/log\+[0-9a-f]{8}/, 'naming the key');
@@ -64,7 +80,13 @@ t.test('log, get, search, proof', async (t) => {
 
   const all = await vitrine(dir, ['search', '--key', 'release.vkey', '--json'], env);
   t.equal(all.code, 0, `search --key exits 0 (${all.stderr})`);
-  t.same(JSON.parse(all.stdout).entries.map((e: { index: number }) => e.index), [0, 1], 'finds both entries by the signer vkey');
+  t.same(JSON.parse(all.stdout).entries.map((e: { index: number; signers: string[] }) => [e.index, e.signers]), [[0, [releaseName]], [1, [releaseName]]], 'finds both entries by the signer vkey, and names the signer by it');
+  const allPinned = await vitrine(dir, ['search', '--name', 'pkg:generic/a@1', '--signer', 'release.vkey', '--signer', 'other.vkey'], env);
+  t.match(allPinned.stdout, new RegExp(`^0 pkg:generic/a@1 [0-9a-f]{64} ${releaseName.replace(/[.+]/g, '\\$&')}\n$`), 'search --signer: every entry found is signed by one of the keys, named by its vkey');
+  const notOurs = await vitrine(dir, ['search', '--name', 'pkg:generic/a@1', '--signer', 'other.vkey', '--json'], env);
+  t.equal(notOurs.code, 1, 'search --signer fails when an entry found is signed by another key');
+  t.match(notOurs.stderr, /^vitrine: entry 0: The entry was signed by key [0-9a-f]{64}, which is not one of the pinned signer keys\.\n$/, 'naming the entry');
+  t.equal(notOurs.stdout, '', 'and shows nothing');
   const p1 = JSON.parse((await vitrine(dir, ['search', '--key', api.keyHash, '--limit', '1', '--json'], env)).stdout);
   t.same([p1.entries.map((e: { index: number }) => e.index), p1.next], [[0], 0], 'pages: the first page and its next');
   const p2 = JSON.parse((await vitrine(dir, ['search', '--key', api.keyHash, '--limit', '1', '--after', '0', '--json'], env)).stdout);

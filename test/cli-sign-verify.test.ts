@@ -222,6 +222,7 @@ t.test('sign, verify, verify-evidence', async (t) => {
         name: 'pkg:generic/app@1.0',
         digest: sha256hex(artifact),
         keyHash: sha256hex(signer.publicKey),
+        signers: [sha256hex(signer.publicKey)],
         annotations: { version: '1.0', source: 'https://x.example/a=b' },
         index: '2',
         origin: 'log.example.com/cli',
@@ -232,6 +233,8 @@ t.test('sign, verify, verify-evidence', async (t) => {
       },
       'the full result, sizes as decimal strings',
     );
+    const pinned = run(dir, ['verify', '--json', '--log-key', 'log.vkey', '--signer', 'signer.vkey', 'app.bin']);
+    t.same(JSON.parse(pinned.stdout).signers, [readFileSync(path('signer.vkey'), 'utf8').trim().split('+').slice(0, 2).join('+')], 'with --signer VKEY, the signer is named name+keyID, as in the vkey');
     const bad = run(dir, ['verify', '--json', '--log-key', 'log.vkey', 'tampered.bin', 'app.bin.tlog-proof']);
     t.equal(bad.status, 1, 'invalid: exit 1');
     const b = JSON.parse(bad.stdout);

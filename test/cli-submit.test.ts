@@ -15,7 +15,9 @@ import { createServer } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, startServe, treeSize, vitrine as run } from './_cli.js';
+import { BIN, startServe, treeSize, vitrine as run, vitrineSync } from './_cli.js';
+
+let kgVkey = '';
 
 const vitrine = (cwd: string, ...args: string[]) => run(cwd, args);
 const vitrineEnv = (cwd: string, env: Record<string, string>, ...args: string[]) => run(cwd, args, { env });
@@ -31,6 +33,7 @@ t.test('submit and verify against a real log', async (t) => {
   const kg = await vitrine(dir, 'keygen', '--name', 'release@example.com', '--out', 'release.key');
   t.equal(kg.code, 0, 'keygen works');
   const signerVkey = kg.stdout.trim();
+  kgVkey = signerVkey;
   writeFileSync(join(dir, 'app.tar.gz'), 'release bytes v1');
 
   const sub = await vitrine(dir, 'submit', '--log', log.url, '--log-key', log.vkey, '--key', 'release.key', '--name', 'pkg:generic/app@1.0.0', '--annotate', 'version=1.0.0', 'app.tar.gz');
@@ -94,6 +97,51 @@ t.test('submit and verify against a real log', async (t) => {
   const unreachable = await vitrine(dir, 'submit', '--log', 'http://127.0.0.1:9', '--log-key', log.vkey, 'tool.bin.entry');
   t.equal(unreachable.code, 1, 'an unreachable log fails with exit 1');
   t.notMatch(unreachable.stderr, /\n\s+at /, 'without a stack trace');
+});
+
+t.test('- is stdin or stdout: sign - -o - | submit - -o - | verify -', async (t) => {
+  // release.key and the log of the first test. The entry is binary: read it as bytes.
+  const artifact = 'piped release bytes\n';
+  const signed = vitrineSync(dir, ['sign', '--key', 'release.key', '--name', 'pkg:generic/pipe@1', '-o', '-', '-'], { input: artifact });
+  t.equal(signed.code, 0, `sign - -o - reads the artifact from stdin (${signed.stderr})`);
+  t.notOk(existsSync(join(dir, '-')) || existsSync(join(dir, '-.entry')), 'and writes no file named after "-"');
+  const L = ['--log', log.url, '--log-key', log.vkey];
+  const sub = await run(dir, ['submit', ...L, '--json', '-o', '-', '-'], { input: signed.stdout });
+  t.equal(sub.code, 0, `submit - -o - reads the entry from stdin (${sub.stderr})`);
+  t.match(sub.stdout, /^c2sp\.org\/tlog-proof@v1\n/, 'and writes the bundle alone to stdout');
+  const doc = JSON.parse(sub.stderr) as { index: number; out: string };
+  t.match(doc, { fresh: true, out: '-' }, 'its --json report goes to stderr');
+  writeFileSync(join(dir, 'pipe.tlog-proof'), sub.stdout);
+  const fromStdin = await run(dir, ['verify', '--log-key', log.vkey, '--json', '-', 'pipe.tlog-proof'], { input: artifact });
+  t.equal(fromStdin.code, 0, `verify - BUNDLE hashes the artifact from stdin (${fromStdin.stderr})`);
+  t.match(JSON.parse(fromStdin.stdout), { ok: true, name: 'pkg:generic/pipe@1', index: String(doc.index) }, 'and verifies it');
+  const tampered = await run(dir, ['verify', '--log-key', log.vkey, '-', 'pipe.tlog-proof'], { input: 'other bytes' });
+  t.equal(tampered.code, 1, 'other bytes on stdin fail at step 1');
+  t.match(tampered.stderr, /^vitrine: step 1: /, 'saying so');
+  writeFileSync(join(dir, 'pipe.bin'), artifact);
+  const bundleIn = await run(dir, ['verify', '--log-key', log.vkey, 'pipe.bin', '-'], { input: sub.stdout });
+  t.equal(bundleIn.code, 0, `verify ARTIFACT - reads the bundle from stdin (${bundleIn.stderr})`);
+  const signedFile = await run(dir, ['submit', ...L, '--key', 'release.key', '--name', 'pkg:generic/pipe@2', '-o', 'pipe2.tlog-proof', '-'], { input: 'second piped release\n' });
+  t.equal(signedFile.code, 0, `submit --key - signs the artifact from stdin (${signedFile.stderr})`);
+  t.match(signedFile.stdout, /^logged at index \d+ \(leaf [0-9a-f]{64}\); wrote pipe2\.tlog-proof\n$/, 'and writes the bundle to -o');
+  const info = await run(dir, ['key', 'info', '--json', '-'], { input: `${kgVkey}\n` });
+  t.equal(JSON.parse(info.stdout).vkey, kgVkey, 'key info - reads the key from stdin');
+
+  // Where a name must come from elsewhere, "-" without it is a usage error, and nothing is logged.
+  const size = await treeSize(log.url);
+  const usage: Array<[string[], RegExp]> = [
+    [['sign', '--key', 'release.key', '--name', 'n', '-'], /with the artifact on stdin \(-\), give -o FILE or -o -/],
+    [['verify', '--log-key', log.vkey, '-'], /with the artifact on stdin \(-\), give the bundle file as the second argument/],
+    [['submit', ...L, '-'], /with the entry on stdin \(-\), give -o FILE or -o -/],
+    [['submit', ...L, '--key', 'release.key', '--name', 'n', '-'], /with the artifact on stdin \(-\), give -o FILE or -o -/],
+    [['submit', ...L, '--signature', 'x.sig', '--name', 'n', '-o', 'x', '-'], /--signature needs the artifact as a file, not stdin/],
+  ];
+  for (const [args, message] of usage) {
+    const r = await run(dir, args, { input: 'bytes' });
+    t.equal(r.code, 2, `${args[0]} ... -: exit 2`);
+    t.match(r.stderr, message, `${args[0]}: ${r.stderr.trim()}`);
+  }
+  t.equal(await treeSize(log.url), size, 'nothing was logged');
 });
 
 t.test('submit retries pushback and refuses a tampered answer', async (t) => {
