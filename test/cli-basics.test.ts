@@ -18,19 +18,11 @@ import { hexEncode } from '../src/encoding.js';
 import { parseAndVerifyEntry } from '../src/entry/index.js';
 import { formatSigner, generateSigner } from '../src/note/index.js';
 import type { Command } from 'commander';
-import { vitrineSync } from './_cli.js';
+import { helpText, vitrineSync } from './_cli.js';
 
 function run(cwd: string, args: string[], env: Record<string, string> = {}): { status: number | null; stdout: Buffer; stderr: string } {
   const r = vitrineSync(cwd, args, { env });
   return { status: r.code, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** The full --help text of one command, as `vitrine CMD --help` prints it. */
-function helpOf(cmd: Command): string {
-  let out = '';
-  cmd.configureOutput({ writeOut: (s) => (out += s) });
-  cmd.outputHelp();
-  return out;
 }
 
 t.test('every command --help ends with its exit codes', async (t) => {
@@ -41,15 +33,19 @@ t.test('every command --help ends with its exit codes', async (t) => {
   const walk = (c: Command) => c.commands.forEach((s) => (all.push(s), walk(s)));
   walk(program);
   for (const cmd of all) {
-    const help = helpOf(cmd);
+    const help = helpText(cmd);
     const at = help.lastIndexOf('\nExit status: ');
     t.ok(at >= 0, `${cmd.name()} --help has an Exit status paragraph`);
     const codes = help.slice(at + 1).split('\n\n')[0]!;
     t.match(codes, /\b0 [\s\S]*\b1 [\s\S]*\b2 /, `${cmd.name()} --help lists exit codes 0, 1 and 2`);
     t.ok(codes.split('\n').every((l) => l.length <= 80), `${cmd.name()}: the exit-code lines are wrapped at 80 columns`);
   }
+  // Issue 14 §2: --json on every command (a parent such as `key` only groups its subcommands).
+  const leaves = all.filter((c) => c.commands.length === 0 || c.name() === 'monitor');
+  t.same(leaves.filter((c) => !c.options.some((o) => o.long === '--json')).map((c) => c.name()), [], 'every command takes --json');
+  t.ok(leaves.length >= COMMAND_NAMES.length, 'checked on every command');
   for (const name of ['serve', 'monitor']) {
-    const help = helpOf(program.commands.find((c) => c.name() === name)!);
+    const help = helpText(program.commands.find((c) => c.name() === name)!);
     const cont = help.split('\n').filter((l) => /^\s+vitrine /.test(l) && l.endsWith('\\'));
     t.ok(cont.length >= 1, `${name}: an example is continued with a trailing backslash`);
     for (const l of cont) {
@@ -57,7 +53,7 @@ t.test('every command --help ends with its exit codes', async (t) => {
       t.match(next, /^\s{4,}--/, `${name}: the continued example goes on on its own line`);
     }
   }
-  const serveHelp = helpOf(program.commands.find((c) => c.name() === 'serve')!);
+  const serveHelp = helpText(program.commands.find((c) => c.name() === 'serve')!);
   t.match(serveHelp, /--print-vkey/, 'serve documents --print-vkey');
 
   // The binary loads only the command it runs; its help is the same text.
