@@ -146,6 +146,12 @@ t.test('existing ssh, minisign and openssl signatures are logged, verified by na
     for (const e of entries) hashes.add(e.keyHash);
   }
   t.equal(hashes.size, 2, 'though their key hashes differ');
+  for (const [key, bundle] of [['ec.c.pem', 'app.ec.tlog-proof'], ['ec.pub.pem', 'app.ec-c.tlog-proof']]) {
+    const pinned = await vitrine(dir, 'verify', '--log-key', log.vkey, '--signer', key!, 'app.tar.gz', bundle!);
+    t.equal(pinned.code, 0, `verify --signer ${key} accepts ${bundle}, the other spelling's entry (${pinned.stderr})`);
+  }
+  const getC = await vitrine(dir, 'get', String(cIndex), ...L, '--signer', 'ec.pub.pem', '--json');
+  t.equal(getC.code, 0, `get --signer with the uncompressed key accepts the compressed entry (${getC.stderr})`);
   const paged = await vitrine(dir, 'search', ...L, '--key', 'ec.c.pem', '--limit', '1', '--json');
   t.same([JSON.parse(paged.stdout).entries.map((e: { index: number }) => e.index), JSON.parse(paged.stdout).next], [[2], 2], 'paging over both: the first page and its next');
   const page2 = await vitrine(dir, 'search', ...L, '--key', 'ec.c.pem', '--limit', '1', '--after', '2', '--json');
