@@ -52,6 +52,7 @@ t.test('existing ssh, minisign and openssl signatures are logged, verified by na
   const bySsh = await vitrine(dir, 'search', '--log', log.url, '--log-key', log.vkey, '--key', 'id_ed25519.pub', '--json');
   t.equal(bySsh.code, 0, `search --key with the OpenSSH public key (${bySsh.stderr})`);
   t.same(JSON.parse(bySsh.stdout).entries.map((e: { index: number; signers: string[] }) => [e.index, e.signers]), [[0, [sshFp]]], 'finds the entry, its signer named by the ssh-keygen fingerprint');
+  t.equal(JSON.parse(bySsh.stdout).entries[0].keyHash, JSON.parse((await vitrine(dir, 'key', 'info', '--json', 'id_ed25519.pub')).stdout).keyHashes.ssh, "key info's ssh key hash is the entry's keyHash");
   const byOtherSsh = await vitrine(dir, 'search', '--log', log.url, '--log-key', log.vkey, '--key', 'id_other.pub', '--json');
   t.same(JSON.parse(byOtherSsh.stdout).entries, [], 'another OpenSSH key finds nothing');
   const before = await treeSize(log.url);
@@ -146,6 +147,9 @@ t.test('existing ssh, minisign and openssl signatures are logged, verified by na
     for (const e of entries) hashes.add(e.keyHash);
   }
   t.equal(hashes.size, 2, 'though their key hashes differ');
+  const ecInfo = JSON.parse((await vitrine(dir, 'key', 'info', '--json', 'ec.c.pem')).stdout) as { fingerprint: string; keyHashes: Record<string, string> };
+  t.same(new Set([ecInfo.keyHashes['pem'], ecInfo.keyHashes['pemCompressed']]), hashes, 'key info gives both key hashes, so a message naming either is matched to the key');
+  t.equal(ecInfo.fingerprint, ecFp, 'and its one fingerprint');
   for (const [key, bundle] of [['ec.c.pem', 'app.ec.tlog-proof'], ['ec.pub.pem', 'app.ec-c.tlog-proof']]) {
     const pinned = await vitrine(dir, 'verify', '--log-key', log.vkey, '--signer', key!, 'app.tar.gz', bundle!);
     t.equal(pinned.code, 0, `verify --signer ${key} accepts ${bundle}, the other spelling's entry (${pinned.stderr})`);
