@@ -10,6 +10,7 @@
 import t from 'tap';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildProgram, COMMAND_NAMES } from '../cmd/program.js';
@@ -127,6 +128,20 @@ t.test('serve: refusing to start names the path and the fix', async (t) => {
   t.equal(dbDir.status, 1, 'log.db being a directory: exit 1');
   t.equal(dbDir.stderr, `vitrine: refusing to start: ${join('d2', 'log.db')} is a directory: the log's SQLite database must be a file; remove or rename the directory, or choose another path\n`, 'one sentence, not SQLite\'s "unable to open database file"');
   t.notOk(existsSync(join(dir, 'd2', 'log.key')), 'and no key was created');
+
+  // A port that is taken (held by this process): one sentence naming the address and the fix, not a raw EADDRINUSE.
+  const holder = createServer();
+  await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => holder.close(() => r())));
+  const taken = (holder.address() as AddressInfo).port;
+  const busy = run(dir, ['serve', '--data', 'd3', '--origin', 'x.example/log', '--listen', `127.0.0.1:${taken}`]);
+  t.equal(busy.status, 1, 'serve on a port in use: exit 1');
+  t.match(busy.stderr, new RegExp(`^vitrine: refusing to start: cannot listen on 127\\.0\\.0\\.1:${taken}: the address is already in use \\(another vitrine, or another program, listens there\\); stop it, or choose another --listen \\(EADDRINUSE\\)\n$`), 'one sentence with the address and the fix');
+  const logVkey = busy.stdout.toString().trim();
+  t.match(logVkey, /^x\.example\/log\+[0-9a-f]{8}\+/, 'the key it made is printed, as on any first start');
+  const monBusy = run(dir, ['monitor', '--state', 'mon', '--init', '--log', 'http://127.0.0.1:9', '--log-key', logVkey, '--listen', `127.0.0.1:${taken}`, '--once']);
+  t.equal(monBusy.status, 1, 'monitor --listen on a port in use: exit 1');
+  t.match(monBusy.stderr, new RegExp(`\nvitrine: refusing to start: cannot listen on 127\\.0\\.0\\.1:${taken}: the address is already in use .*\\(EADDRINUSE\\)\n$`), 'the same sentence');
 
   // EACCES and EROFS cannot be provoked here (the tests may run as root, on a
   // writable disk): check the sentence for errors shaped as Node makes them.

@@ -79,6 +79,7 @@ t.test('keygen', async (t) => {
       ['missing --out', ['keygen', '--name', 'ok.example/k'], /required option '--out <file>' not specified/],
       ['missing --name', ['keygen', '--out', 'bad4.key'], /required option '--name <name>' not specified/],
       ['unknown flag', ['keygen', '--name', 'ok.example/k', '--out', 'bad5.key', '--force'], /unknown option '--force'/],
+      ['--out - (stdout)', ['keygen', '--name', 'ok.example/k', '--out', '-'], /--out: a private key is written to a file \(mode 0600\), never to stdout/],
     ];
     for (const [label, args, message] of cases) {
       const r = run(dir, args);
@@ -87,7 +88,7 @@ t.test('keygen', async (t) => {
       t.notMatch(r.stderr, /\n\s+at /, `${label}: no stack trace`);
       t.equal(r.stdout, '', `${label}: nothing on stdout`);
     }
-    for (const f of ['bad1.key', 'bad2.key', 'bad3.key', 'bad4.key', 'bad5.key']) t.notOk(existsSync(join(dir, f)), `${f} not created`);
+    for (const f of ['bad1.key', 'bad2.key', 'bad3.key', 'bad4.key', 'bad5.key', '-']) t.notOk(existsSync(join(dir, f)), `${f} not created`);
   });
 
   t.test('--json, and serve --print-vkey --json for the same key', async (t) => {
