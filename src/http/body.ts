@@ -55,7 +55,12 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Uint8Arra
 /** Writes an Answer with its Content-Length; `close` ends the connection after it (for refused bodies). */
 export function writeAnswer(res: ServerResponse, a: Answer, close = false): void {
   const body = typeof a.body === 'string' ? Buffer.from(a.body) : a.body;
-  res.writeHead(a.status, { ...a.headers, 'Content-Length': String(body.length), ...(close ? { Connection: 'close' } : {}) });
+  // The flat [name, value, ...] form: node:http writes it without walking an object.
+  const headers: string[] = [];
+  for (const name in a.headers) headers.push(name, a.headers[name]!);
+  headers.push('Content-Length', String(body.length));
+  if (close) headers.push('Connection', 'close');
+  res.writeHead(a.status, headers);
   res.end(body);
 }
 

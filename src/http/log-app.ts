@@ -31,6 +31,7 @@ export interface LogAppDeps {
 }
 
 const IMMUTABLE = 'public, max-age=31536000, immutable';
+const JSON_HEADERS: Readonly<Record<string, string>> = { 'Content-Type': 'application/json; charset=utf-8' };
 
 export function createLogApp(deps: LogAppDeps): express.Express {
   const { service, metrics } = deps;
@@ -245,9 +246,9 @@ async function submit(deps: LogAppDeps, req: IncomingMessage, res: ServerRespons
     throw err;
   }
   try {
-    const answer = await service.submit(accepted, { forwarded: req.headers[FORWARDED_HEADER] === '1' });
+    const answer = await service.submitJson(accepted, { forwarded: req.headers[FORWARDED_HEADER] === '1' });
     metrics.submissions.inc({ outcome: answer.status === 201 ? 'new' : 'duplicate' });
-    send({ status: answer.status, headers: { 'Content-Type': 'application/json; charset=utf-8' }, body: JSON.stringify(answer.body) });
+    send({ status: answer.status, headers: JSON_HEADERS, body: answer.json });
   } catch (err) {
     const typed = err instanceof VitrineError ? err : new PushbackError('the log could not take this submission now; retry later', 1);
     reject(typed, typed instanceof PushbackError && typed.message.includes('pool') ? 'pool_full' : 'unavailable');

@@ -2,28 +2,29 @@
  * Server instructions per accepted entry, counted by valgrind's callgrind
  * (issue 11 §2): wall-clock figures on this shared 2-core machine move by
  * tens of percent from run to run with the other jobs' load; instruction
- * counts do not depend on that load. They still move by about 10 % between
- * runs here, because batch sizes (so fsyncs and checkpoint signatures per
- * entry), garbage collection and JIT tiering depend on timing; at 300
- * entries part of the JavaScript still runs in V8's baseline tier.
+ * counts do not depend on that load.
  *
  *   npm run bench -- callgrind
- *   BENCH_CALLGRIND_ENTRIES=4000 BENCH_CALLGRIND_CLIENTS=64 npm run bench -- callgrind
- *   BENCH_CALLGRIND_KEEP=DIR ...   keeps the callgrind files (callgrind_annotate DIR/serve-2n.out)
+ *   BENCH_CALLGRIND_ENTRIES=2000 BENCH_CALLGRIND_WARMUP=4000 npm run bench -- callgrind
+ *   BENCH_CALLGRIND_KEEP=DIR ...   keeps the callgrind files (callgrind_annotate DIR/serve.out.1)
  *
- * Under valgrind the server runs about 50 times slower: the default 300
- * entries take about 10 minutes on this machine.
- *
- * `vitrine serve` (SQLite, durability on) runs under callgrind twice, and a
- * client outside valgrind submits N, then 2N, pregenerated entries over
- * HTTP with 64 concurrent connections. The difference between the two runs'
- * totals, divided by N, is what one more entry costs the server: HTTP
- * parsing, decoding, signature check, sequencing, SQLite, signing the
- * checkpoints, building the answer. Start-up, JIT warm-up and shutdown
- * cancel out. The bound beside it is counted the same way: node:crypto
- * Ed25519 verifications (2N minus N of them) in a plain node process; the
- * issue's goal is at most 2 of them per entry. The server's CPU time per
- * entry without valgrind (from /proc) is printed too, as a noisy µs figure.
+ * `vitrine serve` (SQLite, durability on) runs under callgrind with
+ * instrumentation off. A client outside valgrind submits W warm-up entries
+ * (so that V8 has compiled the hot path: counting from start-up, the
+ * optimising compiler alone was about a third of the figure at 300
+ * entries), then instrumentation is switched on (`callgrind_control -i on`)
+ * and the client submits N entries, twice, with a dump after each
+ * (`callgrind_control -d`). Each dump's total divided by N is what one entry
+ * costs the server in steady state: HTTP parsing, decoding, signature
+ * check, sequencing, SQLite, signing the checkpoints, building the answer;
+ * the two rounds show how stable it is (batch sizes, garbage collection and
+ * late JIT tiering still depend on timing). All entries go over HTTP with
+ * 64 concurrent connections. The bound beside it is counted the same way
+ * as before: node:crypto Ed25519 verifications (2N minus N of them) in
+ * plain node processes; the issue's goal is at most 2 of them per entry.
+ * The server's CPU time per entry without valgrind (from /proc) is printed
+ * too, as a noisy µs figure. Under valgrind the measured entries run about
+ * 50 times slower than without it: the defaults take about 5 minutes.
  */
 import { spawn } from 'node:child_process';
 import { createHash, createPrivateKey, sign as nodeSign } from 'node:crypto';
@@ -36,10 +37,12 @@ import { encodeEntry, entrySignedMessage } from '../../src/entry/index.js';
 import { generateSigner } from '../../src/note/index.js';
 import { BIN, cpuSecondsOf, fmt, machine } from './_util.js';
 
-const N = Number(process.env['BENCH_CALLGRIND_ENTRIES'] ?? 300);
+const N = Number(process.env['BENCH_CALLGRIND_ENTRIES'] ?? 500);
+const WARMUP = Number(process.env['BENCH_CALLGRIND_WARMUP'] ?? 2000);
 const CLIENTS = Number(process.env['BENCH_CALLGRIND_CLIENTS'] ?? 64);
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 const VALGRIND = ['valgrind', '--tool=callgrind', '--smc-check=all-non-file', '--dump-instr=no'];
+const ROUNDS = 2;
 
 function entries(n: number): Buffer[] {
   const signer = generateSigner('bench-signer.example', nodeEd25519);
@@ -70,13 +73,37 @@ function post(agent: Agent, port: number, body: Buffer): Promise<number> {
   });
 }
 
-/** Runs serve (under callgrind when `outFile` is given), submits `batch`, stops it; returns its CPU seconds. */
-async function serveAndSubmit(batch: Buffer[], outFile?: string): Promise<{ cpu: number; seconds: number }> {
+async function submitAll(agent: Agent, port: number, batch: Buffer[]): Promise<void> {
+  let next = 0;
+  let bad = 0;
+  await Promise.all(Array.from({ length: CLIENTS }, async () => {
+    while (next < batch.length) {
+      const status = await post(agent, port, batch[next++]!);
+      if (status !== 201) bad++;
+    }
+  }));
+  if (bad > 0) throw new Error(`${bad} submissions were not answered 201`);
+}
+
+function callgrindControl(args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const c = spawn('callgrind_control', args, { stdio: 'ignore' });
+    c.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`callgrind_control ${args.join(' ')} exited ${code}`))));
+  });
+}
+
+/**
+ * Runs serve (under callgrind, instrumentation off, when `outFile` is
+ * given), submits `warmup`, then each of `rounds` (under callgrind: with
+ * instrumentation on and a dump after each, to `outFile`.1, .2, ...), and
+ * stops it. Returns the server's CPU seconds and wall seconds per round.
+ */
+async function serveAndSubmit(warmup: Buffer[], rounds: Buffer[][], outFile?: string): Promise<Array<{ cpu: number; seconds: number }>> {
   const dir = mkdtempSync(join(tmpdir(), 'vitrine-callgrind-'));
   const args = [BIN, 'serve', '--data', dir, '--origin', 'bench.example/log', '--listen', '127.0.0.1:0'];
   const child = outFile === undefined
     ? spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] })
-    : spawn(VALGRIND[0]!, [...VALGRIND.slice(1), `--callgrind-out-file=${outFile}`, process.execPath, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    : spawn(VALGRIND[0]!, [...VALGRIND.slice(1), '--instr-atstart=no', `--callgrind-out-file=${outFile}`, process.execPath, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   const port = await new Promise<number>((resolve, reject) => {
     child.stderr!.on('data', (d) => {
@@ -86,25 +113,22 @@ async function serveAndSubmit(batch: Buffer[], outFile?: string): Promise<{ cpu:
     });
     child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${err}`)));
   });
-  const cpu0 = cpuSecondsOf(child.pid!);
-  const t0 = performance.now();
   const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
-  let next = 0;
-  let bad = 0;
-  await Promise.all(Array.from({ length: CLIENTS }, async () => {
-    while (next < batch.length) {
-      const status = await post(agent, port, batch[next++]!);
-      if (status !== 201) bad++;
-    }
-  }));
-  const seconds = (performance.now() - t0) / 1000;
-  const cpu = cpuSecondsOf(child.pid!) - cpu0;
+  await submitAll(agent, port, warmup);
+  const out: Array<{ cpu: number; seconds: number }> = [];
+  if (outFile !== undefined) await callgrindControl(['-i', 'on', String(child.pid)]);
+  for (const round of rounds) {
+    const cpu0 = cpuSecondsOf(child.pid!);
+    const t0 = performance.now();
+    await submitAll(agent, port, round);
+    out.push({ cpu: cpuSecondsOf(child.pid!) - cpu0, seconds: (performance.now() - t0) / 1000 });
+    if (outFile !== undefined) await callgrindControl(['-d', String(child.pid)]);
+  }
   agent.destroy();
-  if (bad > 0) throw new Error(`${bad} submissions were not answered 201`);
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
   rmSync(dir, { recursive: true, force: true });
-  return { cpu, seconds };
+  return out;
 }
 
 /** Instructions of `count` node:crypto Ed25519 verifications in a fresh node process, under callgrind. */
@@ -125,13 +149,17 @@ async function verifyIr(count: number, outFile: string): Promise<number> {
 
 const keep = process.env['BENCH_CALLGRIND_KEEP'];
 const out = keep ?? mkdtempSync(join(tmpdir(), 'vitrine-callgrind-out-'));
-console.log(`machine: ${machine()}; ${CLIENTS} clients; SQLite, durability on; instructions counted by valgrind --tool=callgrind`);
-const all = entries(3 * N);
-const plain = await serveAndSubmit(all.slice(0, N));
-console.log(`  without valgrind: ${fmt(N)} entries, server CPU ${fmt((plain.cpu * 1e6) / N)} µs per entry (noisy: shared machine), ${fmt(N / plain.seconds)} entries/s`);
-await serveAndSubmit(all.slice(0, N), join(out, 'serve-n.out'));
-await serveAndSubmit(all.slice(N, 3 * N), join(out, 'serve-2n.out'));
-const perEntry = (totalIr(join(out, 'serve-2n.out')) - totalIr(join(out, 'serve-n.out'))) / N;
+console.log(`machine: ${machine()}; ${CLIENTS} clients; SQLite, durability on; ${fmt(WARMUP)} warm-up entries, then ${ROUNDS} rounds of ${fmt(N)}; instructions counted by valgrind --tool=callgrind`);
+const all = entries(2 * (WARMUP + ROUNDS * N));
+const split = (from: number) => ({ warmup: all.slice(from, from + WARMUP), rounds: Array.from({ length: ROUNDS }, (_, r) => all.slice(from + WARMUP + r * N, from + WARMUP + (r + 1) * N)) });
+const plainSet = split(0);
+const plain = await serveAndSubmit(plainSet.warmup, plainSet.rounds);
+console.log(`  without valgrind, after the warm-up: server CPU ${plain.map((p) => fmt((p.cpu * 1e6) / N)).join(' and ')} µs per entry (noisy: shared machine), ${plain.map((p) => fmt(N / p.seconds)).join(' and ')} entries/s`);
+const cgSet = split(WARMUP + ROUNDS * N);
+await serveAndSubmit(cgSet.warmup, cgSet.rounds, join(out, 'serve.out'));
+const perEntry = Array.from({ length: ROUNDS }, (_, r) => totalIr(join(out, `serve.out.${r + 1}`)) / N);
 const perVerify = ((await verifyIr(2 * N, join(out, 'verify-2n.out'))) - (await verifyIr(N, join(out, 'verify-n.out')))) / N;
-console.log(`  server instructions per accepted entry: ${fmt(perEntry)}   (bound: one node:crypto Ed25519 verify = ${fmt(perVerify)} instructions; ratio ${fmt(perEntry / perVerify, 2)}; goal ≤ 2)`);
+for (const [r, ir] of perEntry.entries()) {
+  console.log(`  round ${r + 1}: server instructions per accepted entry: ${fmt(ir)}   (bound: one node:crypto Ed25519 verify = ${fmt(perVerify)} instructions; ratio ${fmt(ir / perVerify, 2)}; goal ≤ 2)`);
+}
 if (keep === undefined) rmSync(out, { recursive: true, force: true });
