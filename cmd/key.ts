@@ -10,15 +10,21 @@ import { hexEncode } from '../src/encoding.js';
 import { VitrineError } from '../src/errors.js';
 import { keyForms, parseNativeKey, type NativeKey, type NativeKeyFormat } from '../src/sig/native-key.js';
 import { action, UsageError } from './common.js';
+import { readStdin } from './verify.js';
 
 const MAX_KEY_FILE = 16 * 1024;
 
 /** A public key given as text or as the path of a file holding it; mistakes are usage errors (exit 2). */
-export async function readNativeKey(value: string, flag: string, format?: NativeKeyFormat): Promise<NativeKey> {
+export async function readNativeKey(value: string, flag: string, format?: NativeKeyFormat, stdin = false): Promise<NativeKey> {
   let text = value;
+  if (stdin && value === '-') {
+    const bytes = await readStdin(MAX_KEY_FILE, false);
+    if (bytes.length > MAX_KEY_FILE) throw new UsageError(`${flag}: stdin holds more than ${MAX_KEY_FILE} bytes; not a public key`);
+    text = new TextDecoder().decode(bytes);
+  }
   try {
-    const info = await stat(value);
-    if (info.isFile()) {
+    const info = stdin && value === '-' ? undefined : await stat(value);
+    if (info?.isFile()) {
       if (info.size > MAX_KEY_FILE) throw new UsageError(`${flag}: file ${value} is larger than ${MAX_KEY_FILE} bytes; not a public key`);
       text = await readFile(value, 'utf8');
     }
@@ -41,7 +47,7 @@ export function register(program: Command): void {
   key
     .command('info')
     .description('print a public key in every form it can be written in, with its fingerprint')
-    .argument('<key>', 'an OpenSSH public key line, a minisign public key, a PEM "PUBLIC KEY" block or a vkey; a file or the text')
+    .argument('<key>', 'an OpenSSH public key line, a minisign public key, a PEM "PUBLIC KEY" block or a vkey; a file, the text, or - for stdin')
     .option('--json', 'print one JSON object')
     .addHelpText(
       'after',
@@ -58,7 +64,7 @@ name+keyID for vkeys.`,
     )
     .action(
       action(async (value: string, opts: { json?: boolean }) => {
-        const k = await readNativeKey(value, 'key');
+        const k = await readNativeKey(value, 'key', undefined, true);
         const forms = keyForms(k);
         const info = { format: k.format, algorithm: k.algorithm, fingerprint: k.fingerprint, keyHash: hexEncode(k.keyHash), ...forms };
         if (opts.json) {

@@ -19,6 +19,7 @@ import { proveEntry, searchEntries, verifiedCheckpoint, verifiedEntry, type Sear
 import { formatKeyId, TYPE_ED25519, verifyCosignatures, type Cosignature, type Verifier } from '../src/note/index.js';
 import { readVerifier } from './verify.js';
 import { action, CliError, collect, intOption, UsageError } from './common.js';
+import { readSignerPin, readSignerPins, signerNamer } from './signers.js';
 
 interface LogOptions {
   log: string;
@@ -50,16 +51,14 @@ function checkpointJson(cp: VerifiedCheckpoint): { origin: string; size: number;
   return { origin: cp.origin, size: Number(cp.size), rootHash: b64encode(cp.rootHash) };
 }
 
-/** One name per key: the vkey's name+keyID, or the native fingerprint (docs/signing.md). */
-function signerName(s: Signer): string {
-  return s.fingerprint;
-}
+/** One name per key (cmd/signers.ts): how this command names an entry's signers. */
+type Namer = (s: Signer) => string;
 
-function entryJson(e: VerifiedEntry): Record<string, unknown> {
+function entryJson(e: VerifiedEntry, signerName: Namer): Record<string, unknown> {
   return { ...e.view, signers: e.verified.signers.map(signerName) };
 }
 
-function entryText(e: VerifiedEntry): string {
+function entryText(e: VerifiedEntry, signerName: Namer): string {
   const v = e.view;
   const lines = [
     `index ${v.index}`,
@@ -72,6 +71,8 @@ function entryText(e: VerifiedEntry): string {
   if (ann && typeof ann === 'object') for (const [k, val] of Object.entries(ann)) lines.push(`annotation ${k}=${String(val)}`);
   return `${lines.join('\n')}\n`;
 }
+
+const SIGNER_HELP = 'accept only entries signed by this key, as in vitrine verify: a vkey (a version-1 signer is then named name+keyID), an OpenSSH, minisign or PEM public key; text or file (repeatable)';
 
 function print(json: boolean | undefined, doc: unknown, text: string): void {
   process.stdout.write(json ? `${JSON.stringify(doc)}\n` : text);
@@ -133,14 +134,17 @@ export function register(program: Command): void {
       .command('get')
       .description('get one entry, proved included in the checkpoint signed by --log-key')
       .argument('<index>', 'the entry index')
-      .addHelpText('after', '\nExample:\n  vitrine get 42 --log https://log.example.com/vitrine --log-key log.vkey'),
+      .option('--signer <key>', SIGNER_HELP, collect, [])
+      .addHelpText('after', '\nExamples:\n  vitrine get 42 --log https://log.example.com/vitrine --log-key log.vkey\n  vitrine get 42 --signer release.vkey --json     # fails unless release.vkey signed it; names it name+keyID'),
   ).action(
-    action(async (indexText: string, o: LogOptions) => {
+    action(async (indexText: string, o: LogOptions & { signer: string[] }) => {
       const index = intOption('INDEX', 0)(indexText);
+      const pins = await readSignerPins(o.signer);
       const { client, logKey, cp } = await open_(o);
       if (BigInt(index) >= cp.size) throw new CliError(`no entry ${index} in the checkpoint of size ${cp.size}`);
-      const e = await verifiedEntry(client, cp, logKey, index, nodeEd25519);
-      print(o.json, { checkpoint: checkpointJson(cp), entry: entryJson(e) }, entryText(e) + `verified in the checkpoint of size ${cp.size}\n`);
+      const e = await verifiedEntry(client, cp, logKey, index, nodeEd25519, pins);
+      const name = signerNamer(pins.signers);
+      print(o.json, { checkpoint: checkpointJson(cp), entry: entryJson(e, name) }, entryText(e, name) + `verified in the checkpoint of size ${cp.size}\n`);
     }),
   );
 
@@ -150,28 +154,39 @@ export function register(program: Command): void {
       .description('find entries by name, artifact digest or signer key; each is proved included before it is shown')
       .option('--name <name>', 'the exact artifact name')
       .option('--digest <hex>', "the artifact's SHA-256, 64 hex digits")
-      .option('--key <vkey|hash>', "the signer: a vkey (or a file holding one), or its key hash (64 hex digits, the API's keyHash)")
+      .option('--key <key|hash>', "the signer: a vkey, or an OpenSSH, minisign or PEM public key (text or file), or its key hash (64 hex digits, the API's keyHash)")
       .option('--after <index>', 'only entries after this index (the `next` of the previous page)', intOption('--after', 0))
       .option('--limit <n>', 'entries per page (1-1000)', intOption('--limit', 1, 1000), 100)
-      .addHelpText('after', '\nExamples:\n  vitrine search --name pkg:npm/my-lib@1.2.3\n  vitrine search --key release.vkey --limit 10 --after 41 --json'),
+      .option('--signer <key>', `${SIGNER_HELP}; an entry found that none of them signed fails the command`, collect, [])
+      .addHelpText('after', '\nExamples:\n  vitrine search --name pkg:npm/my-lib@1.2.3\n  vitrine search --key release.vkey --limit 10 --after 41 --json\n  vitrine search --name pkg:npm/my-lib@1.2.3 --signer release.vkey   # every release of it signed by that key'),
   ).action(
-    action(async (o: LogOptions & { name?: string; digest?: string; key?: string; after?: number; limit: number }) => {
+    action(async (o: LogOptions & { name?: string; digest?: string; key?: string; after?: number; limit: number; signer: string[] }) => {
       const given = (['name', 'digest', 'key'] as const).filter((f) => o[f] !== undefined);
       if (given.length !== 1) throw new UsageError('give exactly one of --name, --digest or --key');
       const field: SearchField = given[0]!;
       let value = o[field]!;
+      const pins = await readSignerPins(o.signer);
+      // The vkeys this command knows: a version-1 signer among them is named name+keyID.
+      const known = [...pins.signers];
       if (field === 'digest' && !/^[0-9a-f]{64}$/.test(value)) throw new UsageError('--digest: must be 64 lowercase hex digits (SHA-256)');
       if (field === 'key' && !/^[0-9a-f]{64}$/.test(value)) {
-        const v = await readVerifier(value, '--key');
-        if (v.type !== TYPE_ED25519 || v.publicKey.length !== 32) throw new UsageError('--key: must be an Ed25519 signer vkey, or a key hash');
-        value = keyHash(v.publicKey);
+        // Any signer key format: the log indexes each by its key hash (docs/formats.md §4.4).
+        const k = await readSignerPin(value, '--key');
+        if ('format' in k) {
+          value = hexEncode(k.keyHash);
+        } else {
+          if (k.type !== TYPE_ED25519 || k.publicKey.length !== 32) throw new UsageError('--key: must be a signer key (a vkey, or an OpenSSH, minisign or PEM public key), or a key hash');
+          value = keyHash(k.publicKey);
+          known.push(k);
+        }
       }
       const { client, logKey, cp } = await open_(o);
-      const page = await searchEntries(client, cp, logKey, { field, value, after: o.after, limit: o.limit }, nodeEd25519);
+      const page = await searchEntries(client, cp, logKey, { field, value, after: o.after, limit: o.limit }, nodeEd25519, pins);
+      const signerName = signerNamer(known);
       const text =
         page.entries.map((e) => `${e.view.index} ${String(e.view['name'])} ${hexEncode(entryDigest(decodeAnyEntry(e.bytes)))} ${e.verified.signers.map(signerName).join(',')}\n`).join('') +
         (page.next === null ? '' : `more: --after ${page.next}\n`);
-      print(o.json, { checkpoint: checkpointJson(cp), entries: page.entries.map(entryJson), next: page.next }, text);
+      print(o.json, { checkpoint: checkpointJson(cp), entries: page.entries.map((e) => entryJson(e, signerName)), next: page.next }, text);
     }),
   );
 

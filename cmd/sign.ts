@@ -12,7 +12,7 @@ import { Option, type Command } from 'commander';
 import { nodeEd25519 } from '../src/crypto/ed25519-node.js';
 import { b64encode, hexEncode } from '../src/encoding.js';
 import { VitrineError } from '../src/errors.js';
-import { digestFile } from '../src/entry/digest.js';
+import { digestFile, digestStream } from '../src/entry/digest.js';
 import { encodeEntry, entryLeafHash, entrySignedMessage, signEntry, type Annotations } from '../src/entry/index.js';
 import { parseSigner, type Signer } from '../src/note/index.js';
 import { action, CliError, collect, EXIT_FAIL, UsageError } from './common.js';
@@ -33,7 +33,7 @@ export function register(program: Command): void {
   program
     .command('sign')
     .description('Sign an artifact offline: write its log entry to ARTIFACT.entry (or -o) and print the leaf hash.')
-    .argument('<artifact>', 'the file to sign (streamed: any size)')
+    .argument('<artifact>', 'the file to sign (streamed: any size; - for stdin, with -o)')
     .addOption(new Option('--key <file>', 'the signer private key file (skey), as written by vitrine keygen; mode 0600').env('VITRINE_KEY').makeOptionMandatory())
     .requiredOption('--name <name>', 'the artifact name recorded in the log, e.g. pkg:npm/left-pad@1.3.0 (1-255 bytes, no control characters)')
     .option('--annotate <key=value>', 'add an annotation (repeatable, at most 16; key: ^[a-z0-9][a-z0-9._-]{0,63}$)', collect, [])
@@ -69,9 +69,11 @@ replaced unless --force is given.`,
 
 async function sign(artifact: string, opts: SignOptions): Promise<void> {
   const annotations = parseAnnotations(opts.annotate ?? []);
+  const stdin = artifact === '-';
+  if (stdin && opts.out === undefined) throw new UsageError('with the artifact on stdin (-), give -o FILE or -o - for the entry');
   const out = opts.out ?? `${artifact}.entry`;
   if (out.length === 0) throw new UsageError('--out: must not be empty');
-  if (out !== '-' && resolve(out) === resolve(artifact)) throw new UsageError('--out: must not be the artifact itself');
+  if (out !== '-' && !stdin && resolve(out) === resolve(artifact)) throw new UsageError('--out: must not be the artifact itself');
   const signer = await readSigner(opts.key);
 
   // Check the name and annotations before hashing what may be gigabytes.
@@ -83,12 +85,17 @@ async function sign(artifact: string, opts: SignOptions): Promise<void> {
     throw err;
   }
 
-  const info = await stat(artifact).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') throw new CliError(`artifact file ${artifact}: no such file`, EXIT_FAIL);
-    throw err;
-  });
-  if (info.isDirectory()) throw new CliError(`artifact ${artifact}: is a directory, not a file`, EXIT_FAIL);
-  const digest = await digestFile(artifact);
+  let digest: Uint8Array;
+  if (stdin) {
+    digest = await digestStream(process.stdin);
+  } else {
+    const info = await stat(artifact).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') throw new CliError(`artifact file ${artifact}: no such file`, EXIT_FAIL);
+      throw err;
+    });
+    if (info.isDirectory()) throw new CliError(`artifact ${artifact}: is a directory, not a file`, EXIT_FAIL);
+    digest = await digestFile(artifact);
+  }
   const entry = signEntry({ ...fields, digest }, signer.seed, nodeEd25519);
   const bytes = encodeEntry(entry);
 

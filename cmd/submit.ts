@@ -9,10 +9,10 @@ import { Option, type Command } from 'commander';
 import { nodeEd25519 } from '../src/crypto/ed25519-node.js';
 import { b64encode, hexEncode } from '../src/encoding.js';
 import { MAX_ENTRY_SIZE, decodeEntry, encodeEntry, entryLeafHash, signEntry } from '../src/entry/index.js';
-import { digestFile } from '../src/entry/digest.js';
+import { digestFile, digestStream } from '../src/entry/digest.js';
 import { submitEntry } from '../src/client/submit.js';
 import { TYPE_ED25519 } from '../src/note/index.js';
-import { readVerifier } from './verify.js';
+import { readStdin, readVerifier } from './verify.js';
 import { attestationSubmission } from './submit-attestation.js';
 import { parseAnnotations, readSigner } from './sign.js';
 import { nativeLeaf } from './submit-native.js';
@@ -60,7 +60,7 @@ export function register(program: Command): void {
   program
     .command('submit')
     .description('submit an entry to a log, verify the answer offline, and write the .tlog-proof bundle')
-    .argument('[file]', 'an entry file (from `vitrine sign`), or with --key or --signature, the artifact (none with --attestation)')
+    .argument('[file]', 'an entry file (from `vitrine sign`), or with --key or --signature, the artifact (none with --attestation); - for stdin (an entry, or with --key the artifact), with -o')
     .addOption(new Option('--log <url>', 'the log URL').env('VITRINE_LOG').makeOptionMandatory())
     .addOption(new Option('--log-key <vkey>', "the log's verifier key, or a file holding it").env('VITRINE_LOG_KEY').makeOptionMandatory())
     .option('--key <file>', 'sign FILE (an artifact) with this skey first (default with --name: $VITRINE_KEY)')
@@ -74,7 +74,7 @@ export function register(program: Command): void {
     .option('--subject <name|sha256>', 'with --attestation: the subject whose digest the entry carries (default: the first with a sha256)')
     .option('--witness <vkey>', 'require a cosignature from this witness; repeatable', collect, [])
     .option('--quorum <k>', 'how many of the witnesses must cosign', intOption('--quorum', 0, 64))
-    .option('-o, --out <file>', 'where to write the bundle (default: ARTIFACT.tlog-proof)')
+    .option('-o, --out <file>', 'where to write the bundle (default: ARTIFACT.tlog-proof; - for stdout, the report then on stderr)')
     .option('--force', 'replace an existing bundle file')
     .option('--json', 'print {index, fresh, leafHash, out} as one JSON object (docs/cli.md)')
     .option('--tries <n>', 'attempts when the log pushes back (503/429)', intOption('--tries', 1, 100), 5)
@@ -134,6 +134,7 @@ attestations: docs/signing.md, "Logging existing signatures" and
         } else if (file === undefined) {
           throw new UsageError('missing FILE (an entry file, or with --key or --signature the artifact), or --attestation ENVELOPE');
         } else if (opts.signature !== undefined) {
+          if (file === '-') throw new UsageError('--signature needs the artifact as a file, not stdin (-)');
           if (opts.key !== undefined) throw new UsageError('--signature and --key exclude each other (log an existing signature, or sign with a vitrine key)');
           if (opts.subject !== undefined) throw new UsageError('--subject goes with --attestation');
           if (opts.publicKey.length > 1) throw new UsageError('--signature takes one --public-key');
@@ -143,13 +144,16 @@ attestations: docs/signing.md, "Logging existing signatures" and
           throw new UsageError('--public-key goes with --signature or --attestation, --subject with --attestation');
         } else if (opts.key !== undefined) {
           if (opts.name === undefined) throw new UsageError('--name is required with --key');
+          if (file === '-' && opts.out === undefined) throw new UsageError('with the artifact on stdin (-), give -o FILE or -o - for the bundle');
           const signer = await readSigner(opts.key);
-          const digest = await digestFile(file);
+          const digest = file === '-' ? await digestStream(process.stdin) : await digestFile(file);
           entry = encodeEntry(signEntry({ name: opts.name, digest, annotations: parseAnnotations(opts.annotate) }, signer.seed, nodeEd25519));
           artifactPath = file;
         } else {
           if (opts.name !== undefined || opts.annotate.length > 0) throw new UsageError('--name and --annotate need --key (to sign an artifact)');
-          entry = await readSmallFile(file, MAX_ENTRY_SIZE, 'entry file');
+          if (file === '-' && opts.out === undefined) throw new UsageError('with the entry on stdin (-), give -o FILE or -o - for the bundle');
+          entry = file === '-' ? await readStdin(MAX_ENTRY_SIZE, false) : await readSmallFile(file, MAX_ENTRY_SIZE, 'entry file');
+          if (entry.length > MAX_ENTRY_SIZE) throw new CliError(`the entry on stdin is larger than ${MAX_ENTRY_SIZE} bytes`);
           decodeEntry(entry);
           artifactPath = file.endsWith('.entry') ? file.slice(0, -'.entry'.length) : file;
         }
@@ -163,13 +167,16 @@ attestations: docs/signing.md, "Logging existing signatures" and
             onRetry: (status, wait, attempt) => process.stderr.write(`vitrine: the log answered ${status}; retrying in ${wait}s (attempt ${attempt + 1} of ${opts.tries})\n`),
           },
         });
-        await writeNew(out, result.bundle, opts.force ?? false);
         const leaf = hexEncode(entryLeafHash(entry));
+        // With -o -, stdout carries the bundle alone; the report goes to stderr.
+        const report = out === '-' ? process.stderr : process.stdout;
+        if (out === '-') await new Promise<void>((res, rej) => process.stdout.write(result.bundle, (err) => (err ? rej(err) : res())));
+        else await writeNew(out, result.bundle, opts.force ?? false);
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ index: result.index, fresh: result.fresh, leafHash: b64encode(entryLeafHash(entry)), out })}\n`);
+          report.write(`${JSON.stringify({ index: result.index, fresh: result.fresh, leafHash: b64encode(entryLeafHash(entry)), out })}\n`);
           return;
         }
-        process.stdout.write(`${result.fresh ? 'logged' : 'already logged'} at index ${result.index} (leaf ${leaf}); wrote ${out}\n`);
+        report.write(`${result.fresh ? 'logged' : 'already logged'} at index ${result.index} (leaf ${leaf}); wrote ${out === '-' ? 'the bundle to stdout' : out}\n`);
       }),
     );
 }

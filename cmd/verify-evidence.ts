@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { nodeEd25519 } from '../src/crypto/ed25519-node.js';
 import { evidenceTypeOf, MAX_EVIDENCE_BYTES, ROLLBACK_TYPE, verifyEvidence, verifyRollbackEvidence } from '../src/proof/index.js';
 import { action, CliError, EXIT_FAIL, UsageError } from './common.js';
-import { ioFailure, printJson, readBounded, readVerifier } from './verify.js';
+import { ioFailure, printJson, readBounded, readStdin, readVerifier } from './verify.js';
 import { TYPE_ED25519, type Verifier } from '../src/note/index.js';
 
 interface VerifyEvidenceOptions {
@@ -90,27 +90,4 @@ function rollback(file: string, bytes: Uint8Array, logKey: Verifier, json: boole
       `and it signed a tree of size ${m} that it was observed serving as its newest afterwards (rollback` +
       `${seen === '' ? '' : `; observed: ${seen}`}). The order rests on the observation: check the log's /checkpoint, which must not be smaller than ${n}.\n`,
   );
-}
-
-async function readStdin(max: number, json: boolean): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of process.stdin) {
-      const c = chunk as Uint8Array;
-      chunks.push(c);
-      size += c.length;
-      // One byte over the limit is enough for the parser to refuse it by size.
-      if (size > max) break;
-    }
-  } catch (err) {
-    throw ioFailure(`stdin: ${err instanceof Error ? err.message : String(err)}`, '-', json);
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }

@@ -13,12 +13,11 @@ import type { Command } from 'commander';
 import { nodeEd25519 } from '../src/crypto/ed25519-node.js';
 import { b64encode, hexEncode } from '../src/encoding.js';
 import { VitrineError } from '../src/errors.js';
-import { digestFileAll } from '../src/entry/digest.js';
-import { decodeAnyEntry, entryArtifactHash, keyHash } from '../src/entry/index.js';
-import { formatKeyId, parseCosignerVerifier, parseVerifier, TYPE_ED25519, type Verifier } from '../src/note/index.js';
+import { digestFileAll, digestStreamAll } from '../src/entry/digest.js';
+import { decodeAnyEntry, entryArtifactHash } from '../src/entry/index.js';
+import { parseCosignerVerifier, parseVerifier, TYPE_ED25519, type Verifier } from '../src/note/index.js';
 import { MAX_BUNDLE_BYTES, parseBundle, verifyBundle, type BundleResult } from '../src/proof/index.js';
-import type { NativeKey } from '../src/sig/native-key.js';
-import { readNativeKey } from './key.js';
+import { readSignerPins, signerNamer } from './signers.js';
 import { action, CliError, collect, EXIT_FAIL, intOption, UsageError } from './common.js';
 
 interface VerifyOptions {
@@ -34,8 +33,8 @@ export function register(program: Command): void {
   program
     .command('verify')
     .description('Verify an artifact offline against its proof bundle (ARTIFACT.tlog-proof by default).')
-    .argument('<artifact>', 'the file to verify (streamed: any size)')
-    .argument('[bundle]', 'the proof bundle (default: ARTIFACT.tlog-proof)')
+    .argument('<artifact>', 'the file to verify (streamed: any size; - for stdin, with the bundle given)')
+    .argument('[bundle]', 'the proof bundle (default: ARTIFACT.tlog-proof; - for stdin)')
     .requiredOption('--log-key <vkey>', "the log's verifier key, or a file holding it")
     .option('--signer <key>', 'accept only entries signed by this key: a vkey, an OpenSSH public key, a minisign public key or a PEM key; text or file (repeatable; default: any signer)', collect, [])
     .option('--witness <vkey>', 'a witness verifier key, type 0x04 or 0x01, or a file holding it (repeatable)', collect, [])
@@ -73,25 +72,25 @@ file could not be read; 2 usage error (bad key, bad flag, missing argument).`,
 async function verify(artifact: string, bundleArg: string | undefined, opts: VerifyOptions): Promise<void> {
   const logKey = await readVerifier(opts.logKey, '--log-key');
   if (logKey.type !== TYPE_ED25519) throw new UsageError('--log-key: must be an Ed25519 (type 0x01) vkey, not a cosigner (type 0x04) key');
-  const pins = await Promise.all(opts.signer.map((s) => readSignerPin(s)));
-  const signers = pins.filter((p): p is Verifier => 'publicKey' in p && !('format' in p));
-  const signerKeys = pins.filter((p): p is NativeKey => 'format' in p);
+  const { signers, signerKeys } = await readSignerPins(opts.signer);
   const witnesses = await Promise.all(opts.witness.map((w) => readVerifier(w, '--witness', true)));
   const quorum = opts.quorum ?? witnesses.length;
   if (quorum > witnesses.length) {
     throw new UsageError(`--quorum: ${quorum} can never be met with ${witnesses.length} --witness key(s)`);
   }
+  const stdin = artifact === '-';
+  if (stdin && (bundleArg === undefined || bundleArg === '-')) throw new UsageError('with the artifact on stdin (-), give the bundle file as the second argument');
   const bundlePath = bundleArg ?? `${artifact}.tlog-proof`;
   const json = opts.json === true;
 
   // Fail fast on a missing bundle before streaming a large artifact.
-  await checkFile(artifact, 'artifact file', json);
-  const bundle = await readBounded(bundlePath, MAX_BUNDLE_BYTES, 'proof bundle file', json);
+  if (!stdin) await checkFile(artifact, 'artifact file', json);
+  const bundle = bundlePath === '-' ? await readStdin(MAX_BUNDLE_BYTES, json) : await readBounded(bundlePath, MAX_BUNDLE_BYTES, 'proof bundle file', json);
   let digest: Awaited<ReturnType<typeof digestFileAll>>;
   try {
-    digest = await digestFileAll(artifact, extraHashes(bundle));
+    digest = stdin ? await digestStreamAll(process.stdin, extraHashes(bundle)) : await digestFileAll(artifact, extraHashes(bundle));
   } catch (err) {
-    throw ioFailure(`artifact file ${artifact}: ${errorText(err)}`, artifact, json);
+    throw ioFailure(`${stdin ? 'stdin' : `artifact file ${artifact}`}: ${errorText(err)}`, artifact, json);
   }
 
   let result: BundleResult;
@@ -107,6 +106,8 @@ async function verify(artifact: string, bundleArg: string | undefined, opts: Ver
     if (json) printJson({ ok: false, step: result.step, code: result.code, message: result.message });
     throw new CliError(`step ${result.step}: ${result.message}`, EXIT_FAIL);
   }
+  // One name per key (cmd/signers.ts): a version-1 signer pinned with --signer VKEY is name+keyID, as in its vkey.
+  const signerNames = result.signers.map(signerNamer(signers));
   if (json) {
     const e = result.entry;
     printJson({
@@ -114,6 +115,7 @@ async function verify(artifact: string, bundleArg: string | undefined, opts: Ver
       name: e.name,
       digest: hexEncode(e.digest),
       keyHash: hexEncode(result.signers[0]!.keyHash),
+      signers: signerNames,
       ...(e.annotations === undefined ? {} : { annotations: e.annotations }),
       index: result.index.toString(),
       origin: result.origin,
@@ -128,11 +130,6 @@ async function verify(artifact: string, bundleArg: string | undefined, opts: Ver
     witnesses.length === 0
       ? 'witnesses: none required'
       : `witnesses: ${result.witnesses.join(', ') || 'none'} (${result.witnesses.length} of ${witnesses.length}, quorum ${quorum})`;
-  // One name per key: a Vitrine signer pinned with --signer VKEY is named name+keyID, as in its vkey; others by fingerprint.
-  const signerNames = result.signers.map((s) => {
-    const pinned = signers.find((v) => keyHash(v.publicKey) === hexEncode(s.keyHash));
-    return pinned === undefined ? s.fingerprint : `${pinned.name}+${formatKeyId(pinned.keyId)}`;
-  });
   process.stdout.write(`verified ${result.entry.name}: index ${result.index} in ${result.origin}, tree size ${result.treeSize}; signed by ${signerNames.join(', ')}; ${cosigned}\n`);
 }
 
@@ -143,20 +140,6 @@ function extraHashes(bundle: Uint8Array): Array<'sha512' | 'blake2b-512'> {
     return second === undefined ? [] : [second.algorithm];
   } catch {
     return [];
-  }
-}
-
-/** A --signer: a vkey (as before) or a public key in a native format (SSH, minisign, PEM). */
-async function readSignerPin(value: string): Promise<Verifier | NativeKey> {
-  try {
-    return await readVerifier(value, '--signer');
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    try {
-      return await readNativeKey(value, '--signer');
-    } catch {
-      throw new UsageError(`--signer: ${JSON.stringify(value.slice(0, 100))} is neither a valid vkey nor a public key (OpenSSH line, minisign, PEM), as text or in a file`);
-    }
   }
 }
 
@@ -249,4 +232,28 @@ export async function readBounded(path: string, max: number, label: string, json
   } finally {
     await handle?.close();
   }
+}
+
+/** Reads stdin, at most `max + 1` bytes (enough for a parser to refuse more by its size). */
+export async function readStdin(max: number, json: boolean): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of process.stdin) {
+      const c = chunk as Uint8Array;
+      chunks.push(c);
+      size += c.length;
+      // One byte over the limit is enough for the parser to refuse it by size.
+      if (size > max) break;
+    }
+  } catch (err) {
+    throw ioFailure(`stdin: ${err instanceof Error ? err.message : String(err)}`, '-', json);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }

@@ -1,9 +1,10 @@
 /**
  * The repository root, for tests that read vectors, sources or the built
  * command. `npm test` runs the tests compiled by tsc (dist/test/...), and
- * `npx tap test/x.test.ts` runs them from source, so a path relative to the
- * test file means a different folder in each; this walks up from this file
- * to the folder that holds package.json, which is the same in both.
+ * the vector generators run from source (`npx tsx test/entry/gen-vectors.ts`),
+ * so a path relative to the file means a different folder in each; this
+ * walks up from this file to the folder that holds package.json, which is the
+ * same in both.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';

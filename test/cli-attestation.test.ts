@@ -7,52 +7,14 @@
  * envelope and a missing key are refused before anything is sent.
  */
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BIN, startServe, treeSize as size, vitrine as cli } from './_cli.js';
 import { bytes, IN_TOTO, OpensslDir, statement } from './sig/_openssl.js';
 
-const BIN = join(process.cwd(), 'dist/cmd/vitrine.js');
-
-function vitrine(cwd: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITRINE_')));
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: clean, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((resolve) => child.on('close', (code) => {
-    clearTimeout(timer);
-    resolve({ code, stdout, stderr });
-  }));
-}
-
-async function serve(dir: string): Promise<{ url: string; vkey: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--data', dir, '--origin', 'dsse.example/log', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr.on('data', (d) => {
-      err += d;
-      const m = /"listen":"127\.0\.0\.1:(\d+)"/.exec(err);
-      if (m) resolve(`http://127.0.0.1:${m[1]}`);
-    });
-    child.on('exit', (c) => reject(new Error(`serve exited ${c}: ${err}`)));
-  });
-  return {
-    url,
-    vkey: out.trim(),
-    stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    },
-  };
-}
-
-const size = async (url: string): Promise<number> => Number((await (await fetch(`${url}/checkpoint`)).text()).split('\n')[1]);
+const vitrine = (cwd: string, ...args: string[]) => cli(cwd, args);
+const serve = (dir: string) => startServe(dir, 'dsse.example/log');
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 t.test('submit --attestation, then verify each subject offline', async (t) => {
@@ -86,6 +48,12 @@ t.test('submit --attestation, then verify each subject offline', async (t) => {
   t.match(sub.stderr, new RegExp(`attestation for "pkg:generic/app@1\\.0\\.0\\?ext=tgz" \\(sha256 ${sha('app release bytes')}\\)`));
   t.ok(existsSync(join(dir, 'build.intoto.json.tlog-proof')), 'the bundle is written');
 
+  const read = await vitrine(dir, 'search', '--log', log.url, '--log-key', log.vkey, '--digest', sha('app release bytes, zipped'), '--json');
+  t.equal(read.code, 0, `search --digest of the second subject finds the attestation (${read.stderr})`);
+  const found = JSON.parse(read.stdout).entries as Array<{ index: number; signers: string[] }>;
+  t.same(found.map((e) => e.index), [0], 'proved at index 0');
+  const fp = async (f: string) => JSON.parse((await vitrine(dir, 'key', 'info', '--json', f)).stdout).fingerprint as string;
+  t.same([...found[0]!.signers].sort(), [await fp('ec.pub'), await fp('ed.pub')].sort(), 'its two signers named by their fingerprints');
   for (const file of ['app.tgz', 'app.zip']) {
     const v = await vitrine(dir, 'verify', '--log-key', log.vkey, file, 'build.intoto.json.tlog-proof');
     t.equal(v.code, 0, `verify ${file}: ${v.stdout}${v.stderr}`);

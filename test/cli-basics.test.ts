@@ -8,7 +8,6 @@
  * built binary.
  */
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,14 +18,11 @@ import { hexEncode } from '../src/encoding.js';
 import { parseAndVerifyEntry } from '../src/entry/index.js';
 import { formatSigner, generateSigner } from '../src/note/index.js';
 import type { Command } from 'commander';
-import { rootPath } from './_root.js';
-
-const bin = rootPath('dist/cmd/vitrine.js');
+import { vitrineSync } from './_cli.js';
 
 function run(cwd: string, args: string[], env: Record<string, string> = {}): { status: number | null; stdout: Buffer; stderr: string } {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITRINE_')));
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd, env: { ...clean, ...env } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString('utf8') };
+  const r = vitrineSync(cwd, args, { env });
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** The full --help text of one command, as `vitrine CMD --help` prints it. */

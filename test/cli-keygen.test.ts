@@ -9,16 +9,15 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { formatVerifier, parseSigner, parseVerifier, verifierFromSigner, cosignerVerifier } from '../src/note/index.js';
-import { rootPath } from './_root.js';
+import { BIN as bin, cleanEnv } from './_cli.js';
 
-const bin = rootPath('dist/cmd/vitrine.js');
 const built = existsSync(join(dirname(bin), 'keygen.js'));
 
 function run(cwd: string, args: string[], umask?: string): { status: number | null; stdout: string; stderr: string } {
   const r =
     umask === undefined
-      ? spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8' })
-      : spawnSync('/bin/sh', ['-c', `umask ${umask}; exec "$0" "$@"`, process.execPath, bin, ...args], { cwd, encoding: 'utf8' });
+      ? spawnSync(process.execPath, [bin, ...args], { cwd, env: cleanEnv(), encoding: 'utf8' })
+      : spawnSync('/bin/sh', ['-c', `umask ${umask}; exec "$0" "$@"`, process.execPath, bin, ...args], { cwd, env: cleanEnv(), encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

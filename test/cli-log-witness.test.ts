@@ -7,25 +7,13 @@
  * the command is the built binary.
  */
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeEd25519 } from '../src/crypto/ed25519-node.js';
 import { cosign, cosignerVerifier, formatVerifier, generateSigner, verifierFromSigner } from '../src/note/index.js';
+import { vitrine } from './_cli.js';
 import { entry, FakeLog, signerA } from './monitor/fake-log.js';
-
-const BIN = join(process.cwd(), 'dist/cmd/vitrine.js');
-
-function vitrine(cwd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITRINE_')));
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: clean, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
 
 t.test('log --witness-key verifies cosignatures and names each witness', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vitrine-log-witness-'));

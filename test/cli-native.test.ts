@@ -8,42 +8,15 @@
  * and leave the tree unmoved.
  */
 import t from 'tap';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BIN, startServe, treeSize, vitrine as cli } from './_cli.js';
 
-const BIN = join(process.cwd(), 'dist/cmd/vitrine.js');
-
-function vitrine(cwd: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITRINE_')));
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: clean, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
-
-async function serve(dir: string): Promise<{ url: string; vkey: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--data', dir, '--origin', 'native.example/log', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr.on('data', (d) => {
-      err += d;
-      const m = /"listen":"127\.0\.0\.1:(\d+)"/.exec(err);
-      if (m) resolve(`http://127.0.0.1:${m[1]}`);
-    });
-    child.on('exit', (c) => reject(new Error(`serve exited ${c}: ${err}`)));
-  });
-  return { url, vkey: out.trim(), stop: async () => { child.kill('SIGTERM'); await new Promise((r) => child.once('exit', r)); } };
-}
-
-async function treeSize(url: string): Promise<number> {
-  return Number((await (await fetch(`${url}/checkpoint`)).text()).split('\n')[1]);
-}
+const vitrine = (cwd: string, ...args: string[]) => cli(cwd, args);
+const serve = (dir: string) => startServe(dir, 'native.example/log');
 
 const run = (cwd: string, cmd: string, args: string[]): string => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
 
@@ -76,6 +49,11 @@ t.test('existing ssh, minisign and openssl signatures are logged, verified by na
   t.equal(info.code, 0, info.stderr);
   t.match(info.stdout, `fingerprint: ${sshFp}`);
   t.match(info.stdout, /-----BEGIN PUBLIC KEY-----/, 'and its PEM form');
+  const bySsh = await vitrine(dir, 'search', '--log', log.url, '--log-key', log.vkey, '--key', 'id_ed25519.pub', '--json');
+  t.equal(bySsh.code, 0, `search --key with the OpenSSH public key (${bySsh.stderr})`);
+  t.same(JSON.parse(bySsh.stdout).entries.map((e: { index: number; signers: string[] }) => [e.index, e.signers]), [[0, [sshFp]]], 'finds the entry, its signer named by the ssh-keygen fingerprint');
+  const byOtherSsh = await vitrine(dir, 'search', '--log', log.url, '--log-key', log.vkey, '--key', 'id_other.pub', '--json');
+  t.same(JSON.parse(byOtherSsh.stdout).entries, [], 'another OpenSSH key finds nothing');
   const before = await treeSize(log.url);
   const wrongNs = await vitrine(dir, 'submit', ...L, '--signature', 'app.tar.gz.sig', '--namespace', 'git', '--name', 'n', '--out', 'x.proof', 'app.tar.gz');
   t.equal(wrongNs.code, 1);
@@ -111,6 +89,15 @@ t.test('existing ssh, minisign and openssl signatures are logged, verified by na
   t.equal(ec.code, 0, `ecdsa submit: ${ec.stderr}`);
   const ecVer = await vitrine(dir, 'verify', '--log-key', log.vkey, '--signer', 'ec.pub.pem', 'app.tar.gz', 'app.ec.tlog-proof');
   t.equal(ecVer.code, 0, ecVer.stderr);
+  // Every kind reads back from the log (get, search), proved and named by its native fingerprint.
+  const ecFp = JSON.parse((await vitrine(dir, 'key', 'info', '--json', 'ec.pub.pem')).stdout).fingerprint as string;
+  const digest = createHash('sha256').update(readFileSync(join(dir, 'app.tar.gz'))).digest('hex');
+  const byDigest = await vitrine(dir, 'search', ...L, '--digest', digest, '--json');
+  t.equal(byDigest.code, 0, `search --digest finds the ssh, minisign and ecdsa entries (${byDigest.stderr})`);
+  t.same(JSON.parse(byDigest.stdout).entries.map((e: { index: number; signers: string[] }) => [e.index, e.signers]), [[0, [sshFp]], [1, [keyId]], [2, [ecFp]]], 'each named by its one name');
+  const getMs = await vitrine(dir, 'get', '1', ...L, '--signer', 'minisign.pub');
+  t.equal(getMs.code, 0, `get of the minisign entry, pinned by its public key (${getMs.stderr})`);
+  t.match(getMs.stdout, `\nsigner ${keyId}\n`, 'names the signer by its key ID');
   const rsa = run(dir, 'openssl', ['genpkey', '-algorithm', 'RSA', '-pkeyopt', 'rsa_keygen_bits:2048']);
   writeFileSync(join(dir, 'rsa.pem'), rsa);
   run(dir, 'openssl', ['pkey', '-in', 'rsa.pem', '-pubout', '-out', 'rsa.pub.pem']);
@@ -118,4 +105,27 @@ t.test('existing ssh, minisign and openssl signatures are logged, verified by na
   t.equal(rsaSub.code, 1);
   t.match(rsaSub.stderr, /RSA keys are not supported/);
   t.equal(await treeSize(log.url), before + 2, 'only the two good submissions moved the tree');
+
+  // Truncated files, cut where a careless copy or an interrupted download cuts them: each
+  // is refused before anything is sent, in one sentence that says what is wrong with which file.
+  const cut = (from: string, to: string, keep: number) => writeFileSync(join(dir, to), readFileSync(join(dir, from)).subarray(0, keep));
+  cut('app.tar.gz.sig', 'cut.sig', 200);
+  cut('app.tar.gz.minisig', 'cut.minisig', 100);
+  cut('app.sig.der', 'cut.der', 30);
+  cut('ec.pub.pem', 'cut.pem', 60);
+  const truncated: Array<[string, string[], RegExp]> = [
+    ['an SSH signature', ['--signature', 'cut.sig', '--public-key', 'id_ed25519.pub'], /^vitrine: signature: the armor is truncated \(no "-----END SSH SIGNATURE-----" line\); nothing was submitted\n$/],
+    ['an SSH signature without --public-key', ['--signature', 'cut.sig'], /^vitrine: signature: the armor is truncated/],
+    ['a minisign signature', ['--signature', 'cut.minisig', '--public-key', 'minisign.pub'], /^vitrine: signature: truncated: 2 lines, a minisign signature has 4; nothing was submitted\n$/],
+    ['a DER ECDSA signature', ['--signature', 'cut.der', '--public-key', 'ec.pub.pem'], /^vitrine: \S*sig: not a DER ECDSA signature \(.*\); nothing was submitted\n$/],
+    ['a PEM public key', ['--signature', 'app.sig.der', '--public-key', 'cut.pem'], /^vitrine: public key: PEM is truncated \(no "-----END PUBLIC KEY-----" line\); nothing was submitted\n$/],
+  ];
+  for (const [what, args, message] of truncated) {
+    const r = await vitrine(dir, 'submit', ...L, ...args, '--name', 'pkg:generic/cut@1', '--out', 'cut.tlog-proof', 'app.tar.gz');
+    t.equal(r.code, 1, `truncated ${what}: exit 1`);
+    t.match(r.stderr, message, `truncated ${what}: ${r.stderr.trim()}`);
+    t.equal(r.stdout, '', `truncated ${what}: nothing on stdout`);
+  }
+  t.notOk(existsSync(join(dir, 'cut.tlog-proof')), 'no bundle was written for a truncated file');
+  t.equal(await treeSize(log.url), before + 2, 'and nothing was logged');
 });

@@ -3,7 +3,8 @@
  * tarball with the built command and no sources or tests; `npm install -g`
  * of that tarball into a temporary prefix gives a `vitrine` on PATH; and the
  * README's quick start runs with it from an empty folder: serve, keygen,
- * submit, verify, then reading the log back (log, get, search, proof).
+ * submit, verify, then reading the log back with VITRINE_LOG and
+ * VITRINE_LOG_KEY set (log, get, search, proof, each with --json).
  *
  * Two concessions to a test that must run offline and in minutes:
  * - npm installs from its cache (--offline), which `npm ci` filled;
@@ -55,8 +56,9 @@ t.test('npm pack, npm install -g, and the quick start from an empty folder', asy
   const home = join(tmp, 'work');
   mkdirSync(home);
   const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITRINE_'))), PATH: `${join(prefix, 'bin')}:${process.env['PATH']}` };
-  const vitrine = (...args: string[]) => {
-    const r = spawnSync('vitrine', args, { cwd: home, env, encoding: 'utf8' });
+  const vitrine = (...args: string[]) => vitrineWith({}, ...args);
+  const vitrineWith = (vars: Record<string, string>, ...args: string[]) => {
+    const r = spawnSync('vitrine', args, { cwd: home, env: { ...env, ...vars }, encoding: 'utf8' });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   };
 
@@ -85,5 +87,26 @@ t.test('npm pack, npm install -g, and the quick start from an empty folder', asy
   t.ok(existsSync(join(home, 'my-lib-1.2.3.tgz.tlog-proof')), 'submit wrote the .tlog-proof');
   const ver = vitrine('verify', '--log-key', logVkey, '--signer', signerVkey, 'my-lib-1.2.3.tgz');
   t.equal(ver.code, 0, `verify (${ver.stderr})`);
+
+  // Then, as the README goes on: the log and its key from the environment, every read with --json.
+  const read = (...args: string[]) => {
+    const r = vitrineWith({ VITRINE_LOG: url, VITRINE_LOG_KEY: logVkey }, ...args, '--json');
+    t.equal(r.code, 0, `vitrine ${args.join(' ')} --json exits 0 (${r.stderr})`);
+    return JSON.parse(r.stdout) as Record<string, unknown> & { entries: Array<Record<string, unknown>>; entry: Record<string, unknown>; checkpoint: unknown };
+  };
+  const verJson = vitrineWith({}, 'verify', '--log-key', logVkey, '--signer', signerVkey, '--json', 'my-lib-1.2.3.tgz');
+  t.match(JSON.parse(verJson.stdout), { ok: true, name: 'pkg:npm/my-lib@1.2.3', index: '0' }, 'verify --json');
+  const found = read('search', '--name', 'pkg:npm/my-lib@1.2.3');
+  t.same(found.entries.map((e) => [e['index'], e['name']]), [[0, 'pkg:npm/my-lib@1.2.3']], 'search --name --json finds the release');
+  const checkpoint = { origin: 'localhost/vitrine', size: 1 };
+  t.match(found.checkpoint, checkpoint, 'proved in the checkpoint of size 1');
+  t.match(read('log'), checkpoint, 'log --json shows that checkpoint');
+  t.match(read('get', '0').entry, { index: 0, name: 'pkg:npm/my-lib@1.2.3', leafHash: found.entries[0]!['leafHash'] }, 'get 0 --json shows the entry');
+  const bySigner = read('search', '--key', signerVkey);
+  t.same(bySigner.entries.map((e) => e['index']), [0], 'search --key with the signer vkey finds it too');
+  const proof = vitrineWith({ VITRINE_LOG: url, VITRINE_LOG_KEY: logVkey }, 'proof', '--json', '-o', '-', 'my-lib-1.2.3.tgz');
+  t.equal(proof.code, 0, `proof -o - --json exits 0 (${proof.stderr})`);
+  t.equal(proof.stdout, readFileSync(join(home, 'my-lib-1.2.3.tgz.tlog-proof'), 'utf8'), 'proof rebuilds the bundle submit wrote (no entry was added since)');
+  t.match(JSON.parse(proof.stderr), { index: 0, out: '-' }, 'and its JSON goes to stderr');
   t.same(readdirSync(home).sort(), ['data', 'my-lib-1.2.3.tgz', 'my-lib-1.2.3.tgz.tlog-proof', 'release.key'], 'the folder holds what the quick start made, nothing else');
 });

@@ -6,46 +6,27 @@
  * the very bundle `submit` wrote and never logs anything.
  */
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startServe, vitrine as run } from './_cli.js';
 
-const BIN = join(process.cwd(), 'dist/cmd/vitrine.js');
-
-function vitrine(cwd: string, args: string[], env: Record<string, string> = {}, input?: Buffer): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITRINE_')));
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...clean, ...env }, stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
-  if (input) child.stdin!.end(input);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d) => (stdout += d));
-  child.stderr!.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
+const vitrine = (cwd: string, args: string[], env: Record<string, string> = {}, input?: Buffer) => run(cwd, args, { env, input });
 
 t.test('log, get, search, proof', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vitrine-cli-read-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const server = spawn(process.execPath, [BIN, 'serve', '--data', join(dir, 'data'), '--origin', 'read.example/log', '--listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => new Promise<void>((r) => (server.exitCode !== null ? r() : (server.once('exit', () => r()), server.kill('SIGTERM')))));
-  let out = '';
-  let err = '';
-  server.stdout.on('data', (d) => (out += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    server.stderr.on('data', (d) => {
-      err += d;
-      const m = /"listen":"127\.0\.0\.1:(\d+)"/.exec(err);
-      if (m) resolve(`http://127.0.0.1:${m[1]}`);
-    });
-    server.on('exit', (c) => reject(new Error(`serve exited ${c}: ${err}`)));
-  });
-  writeFileSync(join(dir, 'log.vkey'), out);
+  const server = await startServe(join(dir, 'data'), 'read.example/log');
+  t.teardown(server.stop);
+  const url = server.url;
+  writeFileSync(join(dir, 'log.vkey'), `${server.vkey}\n`);
   const env = { VITRINE_LOG: url, VITRINE_LOG_KEY: 'log.vkey' };
   const kg = await vitrine(dir, ['keygen', '--name', 'release@example.com', '--out', 'release.key']);
   writeFileSync(join(dir, 'release.vkey'), kg.stdout);
+  const otherKey = (await vitrine(dir, ['keygen', '--name', 'read.example/log', '--out', 'other.key'])).stdout.trim();
+  writeFileSync(join(dir, 'other.vkey'), `${otherKey}\n`);
   writeFileSync(join(dir, 'a.bin'), 'artifact a');
   writeFileSync(join(dir, 'b.bin'), 'artifact b');
   const leaves: string[] = [];
@@ -73,11 +54,25 @@ t.test('log, get, search, proof', async (t) => {
   t.same(getDoc.checkpoint, { origin: 'read.example/log', size: 2, rootHash: served.split('\n')[2] }, 'and the checkpoint it is proved in');
   t.equal(getDoc.entry.name, 'pkg:generic/b@1', 'entry 1 is b');
   t.equal(getDoc.entry.leafHash, leaves[1], 'with the leaf hash submit --json gave, in the same encoding');
+  // One name per key: given the signer's vkey, a version-1 signer is named name+keyID, as its vkey writes it.
+  const releaseName = readFileSync(join(dir, 'release.vkey'), 'utf8').trim().split('+').slice(0, 2).join('+');
+  t.match(releaseName, /^release@example\.com\+[0-9a-f]{8}$/, 'the vkey names the key release@example.com+keyID');
+  const pinned = await vitrine(dir, ['get', '1', '--signer', 'release.vkey', '--json'], env);
+  t.equal(pinned.code, 0, `get --signer exits 0 (${pinned.stderr})`);
+  t.same(JSON.parse(pinned.stdout).entry, { ...api, signers: [releaseName] }, 'get --signer VKEY names the signer name+keyID');
+  const pinnedText = await vitrine(dir, ['get', '1', '--signer', 'release.vkey'], env);
+  t.match(pinnedText.stdout, `\nsigner ${releaseName}\n`, 'in the text output too');
+  const info = JSON.parse((await vitrine(dir, ['key', 'info', '--json', 'release.vkey'])).stdout);
+  t.same([info.fingerprint, info.keyHash], [releaseName, api.keyHash], 'key info gives both names of the key: name+keyID and the key hash');
+  const stranger = await vitrine(dir, ['get', '1', '--signer', 'other.vkey'], env);
+  t.equal(stranger.code, 1, 'get --signer with a key that did not sign the entry fails');
+  t.match(stranger.stderr, new RegExp(`^vitrine: entry 1: The entry was signed by key ${api.keyHash}, which is not one of the pinned signer keys\\.\n$`), 'saying which key did');
+  t.equal(stranger.stdout, '', 'and shows nothing');
   const beyond = await vitrine(dir, ['get', '2'], env);
   t.equal(beyond.code, 1, 'get past the checkpoint fails');
   t.match(beyond.stderr, /no entry 2 in the checkpoint of size 2/, 'and says why');
 
-  const otherKey = (await vitrine(dir, ['keygen', '--name', 'read.example/log', '--out', 'other.key'])).stdout.trim();
+
   const wrong = await vitrine(dir, ['get', '0', '--log-key', otherKey], env);
   t.equal(wrong.code, 1, 'a wrong --log-key fails (the flag overrides VITRINE_LOG_KEY)');
   t.match(wrong.stderr, /does not verify with the log key read\.example\/log\+[0-9a-f]{8}/, 'naming the key');
@@ -85,7 +80,13 @@ t.test('log, get, search, proof', async (t) => {
 
   const all = await vitrine(dir, ['search', '--key', 'release.vkey', '--json'], env);
   t.equal(all.code, 0, `search --key exits 0 (${all.stderr})`);
-  t.same(JSON.parse(all.stdout).entries.map((e: { index: number }) => e.index), [0, 1], 'finds both entries by the signer vkey');
+  t.same(JSON.parse(all.stdout).entries.map((e: { index: number; signers: string[] }) => [e.index, e.signers]), [[0, [releaseName]], [1, [releaseName]]], 'finds both entries by the signer vkey, and names the signer by it');
+  const allPinned = await vitrine(dir, ['search', '--name', 'pkg:generic/a@1', '--signer', 'release.vkey', '--signer', 'other.vkey'], env);
+  t.match(allPinned.stdout, new RegExp(`^0 pkg:generic/a@1 [0-9a-f]{64} ${releaseName.replace(/[.+]/g, '\\$&')}\n$`), 'search --signer: every entry found is signed by one of the keys, named by its vkey');
+  const notOurs = await vitrine(dir, ['search', '--name', 'pkg:generic/a@1', '--signer', 'other.vkey', '--json'], env);
+  t.equal(notOurs.code, 1, 'search --signer fails when an entry found is signed by another key');
+  t.match(notOurs.stderr, /^vitrine: entry 0: The entry was signed by key [0-9a-f]{64}, which is not one of the pinned signer keys\.\n$/, 'naming the entry');
+  t.equal(notOurs.stdout, '', 'and shows nothing');
   const p1 = JSON.parse((await vitrine(dir, ['search', '--key', api.keyHash, '--limit', '1', '--json'], env)).stdout);
   t.same([p1.entries.map((e: { index: number }) => e.index), p1.next], [[0], 0], 'pages: the first page and its next');
   const p2 = JSON.parse((await vitrine(dir, ['search', '--key', api.keyHash, '--limit', '1', '--after', '0', '--json'], env)).stdout);

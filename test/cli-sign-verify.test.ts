@@ -8,7 +8,6 @@
  * message, and each is asserted.
  */
 import t from 'tap';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,9 +16,8 @@ import { b64encode, hexEncode } from '../src/encoding.js';
 import { encodeEntry, entryLeafHash, parseAndVerifyEntry, signEntry } from '../src/entry/index.js';
 import { cosignerVerifier, formatVerifier, parseSigner, signerFromSeed, verifierFromSigner } from '../src/note/index.js';
 import { logOfEntries, proofVectors, noteVectors, seedOf } from './proof/_helpers.js';
-import { rootPath } from './_root.js';
+import { BIN as bin, vitrineSync } from './_cli.js';
 
-const bin = rootPath('dist/cmd/vitrine.js');
 const built = ['vitrine.js', 'sign.js', 'verify.js', 'verify-evidence.js'].every((f) => existsSync(join(dirname(bin), f)));
 
 interface Run {
@@ -29,8 +27,8 @@ interface Run {
 }
 
 function run(cwd: string, args: string[], input?: string): Run {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', input });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  const r = vitrineSync(cwd, args, { input });
+  return { status: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr };
 }
 
 const sha256hex = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
@@ -224,6 +222,7 @@ t.test('sign, verify, verify-evidence', async (t) => {
         name: 'pkg:generic/app@1.0',
         digest: sha256hex(artifact),
         keyHash: sha256hex(signer.publicKey),
+        signers: [sha256hex(signer.publicKey)],
         annotations: { version: '1.0', source: 'https://x.example/a=b' },
         index: '2',
         origin: 'log.example.com/cli',
@@ -234,6 +233,8 @@ t.test('sign, verify, verify-evidence', async (t) => {
       },
       'the full result, sizes as decimal strings',
     );
+    const pinned = run(dir, ['verify', '--json', '--log-key', 'log.vkey', '--signer', 'signer.vkey', 'app.bin']);
+    t.same(JSON.parse(pinned.stdout).signers, [readFileSync(path('signer.vkey'), 'utf8').trim().split('+').slice(0, 2).join('+')], 'with --signer VKEY, the signer is named name+keyID, as in the vkey');
     const bad = run(dir, ['verify', '--json', '--log-key', 'log.vkey', 'tampered.bin', 'app.bin.tlog-proof']);
     t.equal(bad.status, 1, 'invalid: exit 1');
     const b = JSON.parse(bad.stdout);

@@ -5,78 +5,35 @@
  * does not verify (nothing is written; the error gives the index it is
  * logged at), against a wrong log key (refused before anything is sent),
  * with the log and key from VITRINE_LOG/VITRINE_LOG_KEY, serve --print-vkey,
- * and against a log that pushes back
- * with 503 + Retry-After before accepting.
+ * against a log that pushes back with 503 + Retry-After before accepting,
+ * and an oversized POST written whole before reading (its 413 arrives).
+ * One `vitrine serve` serves every test of the file (test/_cli.ts).
  */
 import t from 'tap';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { BIN, startServe, treeSize, vitrine as run, vitrineSync } from './_cli.js';
 
-const BIN = join(process.cwd(), 'dist/cmd/vitrine.js');
+let kgVkey = '';
 
-/** Runs the CLI without blocking this process's event loop (a test server may live here). */
-function vitrine(cwd: string, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return vitrineEnv(cwd, {}, ...args);
-}
+const vitrine = (cwd: string, ...args: string[]) => run(cwd, args);
+const vitrineEnv = (cwd: string, env: Record<string, string>, ...args: string[]) => run(cwd, args, { env });
 
-/** The same, with these VITRINE_* variables (and no others) in the environment. */
-function vitrineEnv(cwd: string, env: Record<string, string>, ...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITRINE_')));
-  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...clean, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  return new Promise((resolve) => child.on('close', (code) => {
-    clearTimeout(timer);
-    resolve({ code, stdout, stderr });
-  }));
-}
-
-/** The size of the log's current checkpoint (second line of the note). */
-async function treeSize(url: string): Promise<number> {
-  const note = await (await fetch(`${url}/checkpoint`)).text();
-  return Number(note.split('\n')[1]);
-}
-
-async function serve(dir: string): Promise<{ url: string; vkey: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--data', dir, '--origin', 'cli.example/log', '--listen', '127.0.0.1:0', '--batch-interval', '10'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (d) => (out += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr.on('data', (d) => {
-      err += d;
-      const m = /"listen":"127\.0\.0\.1:(\d+)"/.exec(err);
-      if (m) resolve(`http://127.0.0.1:${m[1]}`);
-    });
-    child.on('exit', (c) => reject(new Error(`serve exited ${c}: ${err}`)));
-  });
-  return {
-    url,
-    vkey: out.trim(),
-    stop: async () => {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    },
-  };
-}
+const dir = mkdtempSync(join(tmpdir(), 'vitrine-cli-submit-'));
+t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const log = await startServe(join(dir, 'data'), 'cli.example/log', ['--batch-interval', '10']);
+t.teardown(log.stop);
 
 t.test('submit and verify against a real log', async (t) => {
   t.ok(existsSync(BIN), 'the CLI is built (npm test builds it first)');
-  const dir = mkdtempSync(join(tmpdir(), 'vitrine-cli-submit-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const log = await serve(join(dir, 'data'));
-  t.teardown(log.stop);
   t.match(log.vkey, /^cli\.example\/log\+[0-9a-f]{8}\+/, 'serve prints the log vkey on first start');
   const kg = await vitrine(dir, 'keygen', '--name', 'release@example.com', '--out', 'release.key');
   t.equal(kg.code, 0, 'keygen works');
   const signerVkey = kg.stdout.trim();
+  kgVkey = signerVkey;
   writeFileSync(join(dir, 'app.tar.gz'), 'release bytes v1');
 
   const sub = await vitrine(dir, 'submit', '--log', log.url, '--log-key', log.vkey, '--key', 'release.key', '--name', 'pkg:generic/app@1.0.0', '--annotate', 'version=1.0.0', 'app.tar.gz');
@@ -142,12 +99,54 @@ t.test('submit and verify against a real log', async (t) => {
   t.notMatch(unreachable.stderr, /\n\s+at /, 'without a stack trace');
 });
 
+t.test('- is stdin or stdout: sign - -o - | submit - -o - | verify -', async (t) => {
+  // release.key and the log of the first test. The entry is binary: read it as bytes.
+  const artifact = 'piped release bytes\n';
+  const signed = vitrineSync(dir, ['sign', '--key', 'release.key', '--name', 'pkg:generic/pipe@1', '-o', '-', '-'], { input: artifact });
+  t.equal(signed.code, 0, `sign - -o - reads the artifact from stdin (${signed.stderr})`);
+  t.notOk(existsSync(join(dir, '-')) || existsSync(join(dir, '-.entry')), 'and writes no file named after "-"');
+  const L = ['--log', log.url, '--log-key', log.vkey];
+  const sub = await run(dir, ['submit', ...L, '--json', '-o', '-', '-'], { input: signed.stdout });
+  t.equal(sub.code, 0, `submit - -o - reads the entry from stdin (${sub.stderr})`);
+  t.match(sub.stdout, /^c2sp\.org\/tlog-proof@v1\n/, 'and writes the bundle alone to stdout');
+  const doc = JSON.parse(sub.stderr) as { index: number; out: string };
+  t.match(doc, { fresh: true, out: '-' }, 'its --json report goes to stderr');
+  writeFileSync(join(dir, 'pipe.tlog-proof'), sub.stdout);
+  const fromStdin = await run(dir, ['verify', '--log-key', log.vkey, '--json', '-', 'pipe.tlog-proof'], { input: artifact });
+  t.equal(fromStdin.code, 0, `verify - BUNDLE hashes the artifact from stdin (${fromStdin.stderr})`);
+  t.match(JSON.parse(fromStdin.stdout), { ok: true, name: 'pkg:generic/pipe@1', index: String(doc.index) }, 'and verifies it');
+  const tampered = await run(dir, ['verify', '--log-key', log.vkey, '-', 'pipe.tlog-proof'], { input: 'other bytes' });
+  t.equal(tampered.code, 1, 'other bytes on stdin fail at step 1');
+  t.match(tampered.stderr, /^vitrine: step 1: /, 'saying so');
+  writeFileSync(join(dir, 'pipe.bin'), artifact);
+  const bundleIn = await run(dir, ['verify', '--log-key', log.vkey, 'pipe.bin', '-'], { input: sub.stdout });
+  t.equal(bundleIn.code, 0, `verify ARTIFACT - reads the bundle from stdin (${bundleIn.stderr})`);
+  const signedFile = await run(dir, ['submit', ...L, '--key', 'release.key', '--name', 'pkg:generic/pipe@2', '-o', 'pipe2.tlog-proof', '-'], { input: 'second piped release\n' });
+  t.equal(signedFile.code, 0, `submit --key - signs the artifact from stdin (${signedFile.stderr})`);
+  t.match(signedFile.stdout, /^logged at index \d+ \(leaf [0-9a-f]{64}\); wrote pipe2\.tlog-proof\n$/, 'and writes the bundle to -o');
+  const info = await run(dir, ['key', 'info', '--json', '-'], { input: `${kgVkey}\n` });
+  t.equal(JSON.parse(info.stdout).vkey, kgVkey, 'key info - reads the key from stdin');
+
+  // Where a name must come from elsewhere, "-" without it is a usage error, and nothing is logged.
+  const size = await treeSize(log.url);
+  const usage: Array<[string[], RegExp]> = [
+    [['sign', '--key', 'release.key', '--name', 'n', '-'], /with the artifact on stdin \(-\), give -o FILE or -o -/],
+    [['verify', '--log-key', log.vkey, '-'], /with the artifact on stdin \(-\), give the bundle file as the second argument/],
+    [['submit', ...L, '-'], /with the entry on stdin \(-\), give -o FILE or -o -/],
+    [['submit', ...L, '--key', 'release.key', '--name', 'n', '-'], /with the artifact on stdin \(-\), give -o FILE or -o -/],
+    [['submit', ...L, '--signature', 'x.sig', '--name', 'n', '-o', 'x', '-'], /--signature needs the artifact as a file, not stdin/],
+  ];
+  for (const [args, message] of usage) {
+    const r = await run(dir, args, { input: 'bytes' });
+    t.equal(r.code, 2, `${args[0]} ... -: exit 2`);
+    t.match(r.stderr, message, `${args[0]}: ${r.stderr.trim()}`);
+  }
+  t.equal(await treeSize(log.url), size, 'nothing was logged');
+});
+
 t.test('submit retries pushback and refuses a tampered answer', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'vitrine-cli-fake-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const real = await serve(join(dir, 'data'));
-  t.teardown(real.stop);
-  await vitrine(dir, 'keygen', '--name', 'release@example.com', '--out', 'release.key');
+  // The log of the first test, and its signer key release.key.
+  const real = log;
   // A proxy in front of the real log: 503 to the first two POSTs, then passes
   // through; with tamper on, the answer's bundle claims another index.
   let calls = 0;
@@ -177,6 +176,7 @@ t.test('submit retries pushback and refuses a tampered answer', async (t) => {
   t.teardown(() => proxy.close());
   const url = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
   writeFileSync(join(dir, 'a.bin'), 'a');
+  const before = await treeSize(real.url);
   const started = Date.now();
   const ok = await vitrine(dir, 'submit', '--log', url, '--log-key', real.vkey, '--key', 'release.key', '--name', 'pkg:generic/a@1', 'a.bin');
   t.equal(ok.code, 0, `submit succeeds after two 503s (${ok.stderr})`);
@@ -189,7 +189,40 @@ t.test('submit retries pushback and refuses a tampered answer', async (t) => {
   const bad = await vitrine(dir, 'submit', '--log', url, '--log-key', real.vkey, '--key', 'release.key', '--name', 'pkg:generic/b@1', 'b.bin');
   t.equal(bad.code, 1, 'a tampered answer is an error');
   t.match(bad.stderr, /does not verify/, 'that says the answer does not verify');
-  t.match(bad.stderr, /The entry IS logged \(the log added it at index 1\)/, 'and that the entry is logged, at which index');
+  t.match(bad.stderr, `The entry IS logged (the log added it at index ${before + 1})`, 'and that the entry is logged, at which index');
   t.notOk(existsSync(join(dir, 'b.bin.tlog-proof')), 'nothing is written');
-  t.equal(await treeSize(real.url), 2, 'the log does hold it');
+  t.equal(await treeSize(real.url), before + 2, 'the log does hold it');
+});
+
+t.test('an oversized POST to a real serve, written whole before reading, gets its 413 every time', async (t) => {
+  // Issue 14 §3: a Go net/http client sending 1 MiB sometimes read a reset
+  // instead of the 413. This client does what it does: it writes the whole
+  // body, then reads. Reading is paused until the last byte is written, so
+  // an answer that arrives early waits in the socket, as it would in Go's.
+  const port = Number(new URL(log.url).port);
+  const body = Buffer.alloc(1024 * 1024, 0x62);
+  const once = () =>
+    new Promise<string>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      const got: Buffer[] = [];
+      const failed = (err: Error) => resolve(`failed: ${(err as NodeJS.ErrnoException).code ?? err.message}`);
+      socket.on('error', failed);
+      socket.on('data', (c: Buffer) => got.push(c));
+      socket.on('end', () => {
+        resolve(Buffer.concat(got).toString('latin1'));
+        socket.end();
+      });
+      socket.pause();
+      socket.write(`POST /v1/entries HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/cbor\r\nContent-Length: ${body.length}\r\n\r\n`);
+      // One write of the whole body: its callback runs once the kernel took every byte.
+      socket.write(body, (err) => (err ? failed(err) : socket.resume()));
+    });
+  const before = await treeSize(log.url);
+  const rounds = 20;
+  const answers: string[] = [];
+  for (let i = 0; i < rounds; i++) answers.push(await once());
+  const bad = answers.filter((a) => !(a.startsWith('HTTP/1.1 413 ') && a.includes('"too-large"')));
+  t.same(bad.map((a) => a.slice(0, 80)), [], `all ${rounds} clients read a 413 too-large after writing 1 MiB`);
+  t.equal(await treeSize(log.url), before, 'nothing was logged');
+  t.equal((await fetch(`${log.url}/v1/log`)).status, 200, 'and the log still answers');
 });

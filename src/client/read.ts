@@ -14,9 +14,9 @@
 import type { Ed25519 } from '../crypto/ed25519.js';
 import { b64decode, hexEncode } from '../encoding.js';
 import { InvalidError, MalformedError } from '../errors.js';
-import { decodeAnyEntry, entryDigest, entryLeafHash, parseAnyEntryJson } from '../entry/index.js';
+import { decodeAnyEntry, entryArtifactHash, entryDigest, entryLeafHash, parseAnyEntryJson } from '../entry/index.js';
 import { formatKeyId, openCheckpoint, type OpenedCheckpoint, type Verifier } from '../note/index.js';
-import { formatBundle, verifyBundle, type BundleSuccess } from '../proof/index.js';
+import { formatBundle, verifyBundle, type BundlePolicy, type BundleSuccess } from '../proof/index.js';
 import type { LogClient } from './log-client.js';
 
 /** The log's answer is not what the pinned key signed, or an entry is not proved in it. */
@@ -25,6 +25,16 @@ export class UnverifiedError extends InvalidError {
     super(message, 'unverified');
   }
 }
+
+/** The entry is proved in the log, but not signed by any of the signer keys the caller pinned. */
+export class NotPinnedError extends InvalidError {
+  constructor(message: string) {
+    super(message, 'signer-not-pinned');
+  }
+}
+
+/** Signer keys an entry must be signed by (one of them), as `vitrine verify --signer` pins them; none: any signer. */
+export type SignerPins = Pick<BundlePolicy, 'signers' | 'signerKeys'>;
 
 /** A checkpoint opened with the pinned log key, and the note exactly as served (cosignatures included). */
 export type VerifiedCheckpoint = OpenedCheckpoint & { readonly served: string };
@@ -76,9 +86,9 @@ export function entryBytesOfView(view: unknown): Uint8Array {
 
 /**
  * Proves `bytes` (the entry at `index`, if known) included in the checkpoint
- * `cp`, and verifies the resulting bundle offline.
+ * `cp`, and verifies the resulting bundle offline, with the signer `pins`.
  */
-export async function proveEntry(client: LogClient, cp: VerifiedCheckpoint, logKey: Verifier, bytes: Uint8Array, ed: Ed25519, index?: number): Promise<{ bundle: string; verified: BundleSuccess }> {
+export async function proveEntry(client: LogClient, cp: VerifiedCheckpoint, logKey: Verifier, bytes: Uint8Array, ed: Ed25519, index?: number, pins: SignerPins = {}): Promise<{ bundle: string; verified: BundleSuccess }> {
   const leaf = hexEncode(entryLeafHash(bytes));
   if (index !== undefined && BigInt(index) >= cp.size) {
     throw new UnverifiedError(`entry ${index} is not yet in the newest checkpoint the log serves (size ${cp.size}); try again once it is`);
@@ -90,18 +100,23 @@ export async function proveEntry(client: LogClient, cp: VerifiedCheckpoint, logK
   if (index !== undefined && answer.index !== index) throw new UnverifiedError(`the log proves this entry at index ${answer.index}, but served it as index ${index}`);
   const proof = (answer.proof as string[]).map((h, i) => b64decode(h, `proof[${i}]`));
   const bundle = formatBundle({ entry: bytes, index: BigInt(answer.index), proof, checkpoint: cp.served });
-  // The entry itself is what is shown: its own digest stands in for the artifact's.
-  const verified = verifyBundle({ digest: entryDigest(decodeAnyEntry(bytes)) }, bundle, { logKey }, ed);
+  // The entry itself is what is shown: its own digests stand in for the artifact's
+  // (SSH and minisign entries also carry the SHA-512 or BLAKE2b-512 their signature covers).
+  const any = decodeAnyEntry(bytes);
+  const second = entryArtifactHash(any);
+  const digests = { digest: entryDigest(any), ...(second?.algorithm === 'sha512' ? { sha512: second.value } : {}), ...(second?.algorithm === 'blake2b-512' ? { blake2b512: second.value } : {}) };
+  const verified = verifyBundle(digests, bundle, { logKey, ...pins }, ed);
+  if (!verified.ok && verified.code === 'signer-not-pinned') throw new NotPinnedError(`entry ${answer.index}: ${verified.message}`);
   if (!verified.ok) throw new UnverifiedError(`entry ${answer.index} does not verify against the checkpoint of size ${cp.size}: step ${verified.step}: ${verified.message}`);
   return { bundle, verified };
 }
 
 /** Fetches the entry at `index` and proves it in `cp`. */
-export async function verifiedEntry(client: LogClient, cp: VerifiedCheckpoint, logKey: Verifier, index: number, ed: Ed25519): Promise<VerifiedEntry> {
+export async function verifiedEntry(client: LogClient, cp: VerifiedCheckpoint, logKey: Verifier, index: number, ed: Ed25519, pins: SignerPins = {}): Promise<VerifiedEntry> {
   const view = await client.getJson<EntryView>(`/v1/entries/${index}`);
   if (view.index !== index) throw new UnverifiedError(`asked for entry ${index}, the log answered entry ${String(view.index)}`);
   const bytes = entryBytesOfView(view);
-  const { bundle, verified } = await proveEntry(client, cp, logKey, bytes, ed, index);
+  const { bundle, verified } = await proveEntry(client, cp, logKey, bytes, ed, index, pins);
   return { view, bytes, bundle, verified };
 }
 
@@ -113,13 +128,14 @@ export interface SearchPage {
   next: number | null;
 }
 
-/** One page of a lookup (docs/api.md), every entry proved in `cp`; entries newer than `cp` are left out. */
+/** One page of a lookup (docs/api.md), every entry proved in `cp` and signed as `pins` require; entries newer than `cp` are left out. */
 export async function searchEntries(
   client: LogClient,
   cp: VerifiedCheckpoint,
   logKey: Verifier,
   q: { field: SearchField; value: string; after?: number; limit?: number },
   ed: Ed25519,
+  pins: SignerPins = {},
 ): Promise<SearchPage> {
   const params = new URLSearchParams({ [q.field]: q.value });
   if (q.after !== undefined) params.set('after', String(q.after));
@@ -130,7 +146,7 @@ export async function searchEntries(
   for (const view of page.entries as EntryView[]) {
     if (typeof view?.index !== 'number' || BigInt(view.index) >= cp.size) continue;
     const bytes = entryBytesOfView(view);
-    const { bundle, verified } = await proveEntry(client, cp, logKey, bytes, ed, view.index);
+    const { bundle, verified } = await proveEntry(client, cp, logKey, bytes, ed, view.index, pins);
     entries.push({ view, bytes, bundle, verified });
   }
   return { entries, next: page.next };

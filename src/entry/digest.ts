@@ -45,16 +45,22 @@ export async function digestFile(path: string): Promise<Uint8Array> {
 
 /** Digests of one file in one streamed pass: SHA-256 always, plus SHA-512 / BLAKE2b-512 on request (entries whose signature covers those). */
 export async function digestFileAll(path: string, extra: ReadonlyArray<'sha512' | 'blake2b-512'>): Promise<{ digest: Uint8Array; sha512?: Uint8Array; blake2b512?: Uint8Array }> {
-  const hashes = { digest: createHash('sha256'), sha512: extra.includes('sha512') ? createHash('sha512') : undefined, blake2b512: extra.includes('blake2b-512') ? createHash('blake2b512') : undefined };
   try {
-    for await (const chunk of createReadStream(path, { highWaterMark: CHUNK })) {
-      hashes.digest.update(chunk as Buffer);
-      hashes.sha512?.update(chunk as Buffer);
-      hashes.blake2b512?.update(chunk as Buffer);
-    }
+    return await digestStreamAll(createReadStream(path, { highWaterMark: CHUNK }), extra);
   } catch (err) {
     if ((err as NodeJS.ErrnoException | null)?.code === 'ENOENT') throw new NotFoundError(`artifact file ${JSON.stringify(path)}: no such file`);
     throw err;
+  }
+}
+
+/** The digests of digestFileAll, of everything a stream yields (for example `process.stdin`). */
+export async function digestStreamAll(source: AsyncIterable<Uint8Array | string>, extra: ReadonlyArray<'sha512' | 'blake2b-512'>): Promise<{ digest: Uint8Array; sha512?: Uint8Array; blake2b512?: Uint8Array }> {
+  const hashes = { digest: createHash('sha256'), sha512: extra.includes('sha512') ? createHash('sha512') : undefined, blake2b512: extra.includes('blake2b-512') ? createHash('blake2b512') : undefined };
+  for await (const chunk of source) {
+    if (typeof chunk === 'string') throw new TypeError('digestStreamAll: the stream must yield bytes, not strings (no setEncoding)');
+    hashes.digest.update(chunk);
+    hashes.sha512?.update(chunk);
+    hashes.blake2b512?.update(chunk);
   }
   return {
     digest: new Uint8Array(hashes.digest.digest()),

@@ -1,0 +1,101 @@
+/**
+ * The one fixture of the command-line tests: run the built `vitrine`
+ * (dist/cmd/vitrine.js, which `npm test` builds first) as a child process,
+ * and start a real `vitrine serve` on port 0. Every CLI test uses these
+ * instead of its own copy, so each file starts its log once and the way
+ * a child is spawned, cleaned of VITRINE_* variables and bounded in time
+ * is the same everywhere.
+ *
+ * The children never inherit VITRINE_* from the test's environment: a test
+ * that wants them passes them in `env`, so a developer's own VITRINE_LOG
+ * cannot change what a test checks.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { rootPath } from './_root.js';
+
+export const BIN = rootPath('dist/cmd/vitrine.js');
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface CliOptions {
+  /** VITRINE_* (or other) variables for this run; nothing VITRINE_* is inherited. */
+  env?: Record<string, string>;
+  /** Bytes for stdin; without it stdin is closed (/dev/null). */
+  input?: string | Buffer;
+}
+
+/** The test process's environment without any VITRINE_* variable, plus `env`. */
+export function cleanEnv(env: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('VITRINE_'))), ...env };
+}
+
+/** A safety net only: no CLI run in these tests takes more than seconds. */
+const KILL_AFTER_MS = 120_000;
+
+/**
+ * Runs `vitrine ARGS` in `cwd` without blocking the event loop (a test
+ * server may live in this process), and resolves when it has exited and
+ * its output is closed.
+ */
+export function vitrine(cwd: string, args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd, env: cleanEnv(opts.env), stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  if (opts.input !== undefined) child.stdin!.end(opts.input);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    }),
+  );
+}
+
+/** The same, synchronously, with stdout as bytes (for `sign -o -`). Only where no server lives in this process. */
+export function vitrineSync(cwd: string, args: string[], opts: CliOptions = {}): { code: number | null; stdout: Buffer; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, env: cleanEnv(opts.env), input: opts.input, timeout: KILL_AFTER_MS });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr.toString('utf8') };
+}
+
+export interface Serve {
+  /** http://127.0.0.1:PORT */
+  url: string;
+  /** The log's vkey, as the first start printed it. */
+  vkey: string;
+  /** Everything the server wrote to stderr so far (its JSON log lines). */
+  log: () => string;
+  /** SIGTERM, and wait for the exit. */
+  stop: () => Promise<void>;
+}
+
+/**
+ * Starts `vitrine serve --data DATA --origin ORIGIN --listen 127.0.0.1:0`
+ * (plus `extra` flags) and resolves once it logs the address it listens on.
+ * The caller registers `stop` as a teardown.
+ */
+export function startServe(data: string, origin: string, extra: string[] = []): Promise<Serve> {
+  const child = spawn(process.execPath, [BIN, 'serve', '--data', data, '--origin', origin, '--listen', '127.0.0.1:0', ...extra], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  const stop = () => new Promise<void>((r) => (child.exitCode !== null || child.signalCode !== null ? r() : (child.once('exit', () => r()), child.kill('SIGTERM'))));
+  return new Promise<Serve>((resolve, reject) => {
+    child.stderr.on('data', (d) => {
+      err += d;
+      const m = /"listen":"127\.0\.0\.1:(\d+)"/.exec(err);
+      if (m) resolve({ url: `http://127.0.0.1:${m[1]}`, vkey: out.trim(), log: () => err, stop });
+    });
+    child.on('exit', (c) => reject(new Error(`serve exited ${c}: ${err}`)));
+  });
+}
+
+/** The size of a log's current checkpoint (second line of the note). */
+export async function treeSize(url: string): Promise<number> {
+  return Number((await (await fetch(`${url}/checkpoint`)).text()).split('\n')[1]);
+}
