@@ -215,6 +215,9 @@ export class ClusterNode implements SequencerView {
   async #look(): Promise<void> {
     if (this.#closed) return;
     const { reader, store, witnessing } = this.#o;
+    // What this node served when the read began: a commit meanwhile (this node sequencing) makes the
+    // database's answer older than the head, which is no rollback.
+    const before = this.size;
     try {
       const [cp, lease, witnessed] = await Promise.all([
         reader.latestCheckpoint(),
@@ -222,7 +225,7 @@ export class ClusterNode implements SequencerView {
         witnessing && !this.#seq ? reader.latestWitnessed() : undefined,
       ]);
       this.#leader = lease?.live ? lease : undefined;
-      if (cp) this.#adopt(cp, 'database');
+      if (cp) this.#adopt(cp, 'database', before);
       if (witnessed && witnessing && witnessed.size <= this.size) witnessing.learn(witnessed);
       this.#failing.delete('follow-failed');
     } catch (err) {
@@ -243,12 +246,13 @@ export class ClusterNode implements SequencerView {
   /**
    * Serves `cp` from now on if it is newer than what this node serves. A
    * checkpoint from the database or another node is verified with the log
-   * key first; the database going back is reported, never followed.
+   * key first; the database going back (behind `servedBefore`, what this
+   * node served when it asked) is reported, never followed.
    */
-  #adopt(cp: CheckpointRecord, from: 'start' | 'database' | 'commit' | 'forward'): void {
+  #adopt(cp: CheckpointRecord, from: 'start' | 'database' | 'commit' | 'forward', servedBefore = this.size): void {
     const head = this.#head;
     if (head && cp.size <= head.size) {
-      if (from === 'database' && cp.size < head.size) {
+      if (from === 'database' && cp.size < servedBefore) {
         this.#o.log('store-behind', { size: cp.size, served: head.size, message: 'the database holds an older checkpoint than this node has served: it was rolled back' });
       } else if (cp.size === head.size && !bytesEqual(cp.rootHash, head.rootHash)) {
         this.#o.log('store-forked', { size: cp.size, message: 'the database holds another root for a size this node has served' });

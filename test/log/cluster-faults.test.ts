@@ -115,7 +115,7 @@ t.test('two nodes with --workers 2: metrics add up, PostgreSQL crash under load,
   };
   const before = await Promise.all(nodes.map(async (n) => ({ fresh: await counted.fresh(n), batched: await counted.batched(n) })));
   const direct = new Map<string, number>();
-  const metricsPhase = new Load({ logKey: key.vkey });
+  const metricsPhase = new Load(t, { logKey: key.vkey });
   for (const n of nodes) {
     for (let i = 0; i < 6; i++) {
       const e = makeEntry();
@@ -145,7 +145,7 @@ t.test('two nodes with --workers 2: metrics add up, PostgreSQL crash under load,
   }
 
   // PostgreSQL crashes under load, and comes back.
-  const load = new Load({ logKey: key.vkey });
+  const load = new Load(t, { logKey: key.vkey });
   for (const [index, e] of metricsPhase.acked) load.acked.set(index, e);
   for (const [size, note] of metricsPhase.notes) load.notes.set(size, note);
   load.start(6, (i, k) => {

@@ -240,8 +240,11 @@ export class Load {
 
   readonly #trust: BundlePolicy;
 
-  constructor(trust: BundlePolicy) {
+  /** Submitters checking answers against `trust`; stopped at the end of `t` whatever happens. */
+  constructor(t: Test, trust: BundlePolicy) {
     this.#trust = trust;
+    // A test that fails half-way must not leave its clients looping (the file would run to tap's timeout).
+    t.teardown(() => this.stop());
   }
 
   /** Starts `clients` submitters; client i sends its k-th entry to `pick(i, k)` (undefined: none live, wait). */

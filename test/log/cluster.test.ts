@@ -49,7 +49,7 @@ t.test('six nodes: submissions everywhere, reads everywhere, SIGKILL of the sequ
   t.equal(refused.status, 422, 'a follower checks submissions itself: a bad signature is 422 there');
 
   // Load: clients spread over every live node.
-  const load = new Load({ logKey: key.vkey });
+  const load = new Load(t, { logKey: key.vkey });
   load.acked.set(viaFollower.json.index as number, first);
   load.start(6, () => {
     const live = nodes.filter((n) => !n.dead);
