@@ -53,6 +53,8 @@ async function keygen(opts: KeygenOptions): Promise<void> {
     throw err;
   }
   if (opts.out.length === 0) throw new UsageError('--out: must not be empty');
+  // Elsewhere "-" is stdout; a private key never goes there (stdout is the vkey's, and often a log).
+  if (opts.out === '-') throw new UsageError('--out: a private key is written to a file (mode 0600), never to stdout; name a file');
 
   const signer = generateSigner(opts.name, nodeEd25519);
   let handle;

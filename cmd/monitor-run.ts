@@ -23,7 +23,7 @@ import { SqliteWitnessStore } from '../src/witness/sqlite-store.js';
 import { Witness } from '../src/witness/witness.js';
 import { jsonLogger, type Logger } from '../src/util/logger.js';
 import { CliError, EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError } from './common.js';
-import { parseListen } from './serve.js';
+import { listenRefusal, parseListen } from './serve.js';
 
 export interface MonitorFlags {
   state: string;
@@ -194,10 +194,15 @@ async function listen(value: string, monitor: Monitor, log: Logger, witness: Wit
     status: () => dashboard.status(),
   });
   const server = createHttpServer(app);
-  await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolveListen());
-  });
+  try {
+    await new Promise<void>((resolveListen, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolveListen());
+    });
+  } catch (err) {
+    const refusal = listenRefusal(err, host, port);
+    throw refusal === undefined ? err : new CliError(refusal);
+  }
   const address = server.address();
   log('listen', { listen: `${host}:${typeof address === 'object' && address ? address.port : port}` });
   return server;

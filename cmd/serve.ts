@@ -104,6 +104,21 @@ export function systemRefusal(err: unknown): string | undefined {
   return `refusing to start: ${e.path ?? 'a file'}: ${fix} (${e.code})`;
 }
 
+/** What to do when the listening socket cannot be had (--listen), by its error code. */
+const LISTEN_FIXES: Record<string, string> = {
+  EADDRINUSE: 'the address is already in use (another vitrine, or another program, listens there); stop it, or choose another --listen',
+  EACCES: 'permission denied (ports below 1024 need privileges); choose a port of 1024 or more, or give the process the right to bind it (CAP_NET_BIND_SERVICE)',
+  EADDRNOTAVAIL: 'no network interface of this machine has this address; choose one it has (127.0.0.1, 0.0.0.0, or an interface address)',
+};
+
+/** The "refusing to start" sentence for a failed listen on HOST:PORT, or undefined for other errors. */
+export function listenRefusal(err: unknown, host: string, port: number): string | undefined {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  const fix = typeof code === 'string' ? LISTEN_FIXES[code] : undefined;
+  if (fix === undefined) return undefined;
+  return `refusing to start: cannot listen on ${host.includes(':') ? `[${host}]` : host}:${port}: ${fix} (${code})`;
+}
+
 export function register(program: Command): void {
   program
     .command('serve')
@@ -262,18 +277,25 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
             throw new CliError(`refusing to start: ${(err as Error).message}`);
           }
         } else {
-          server = await listenLog(
-            createLogHandler({
-              service,
-              metrics,
-              log,
-              databaseUp,
-              maxEntryBytes: opts.maxEntryBytes,
-              rateLimiter: opts.rate ? new RateLimiter(opts.rate) : undefined,
-            }),
-            host,
-            port,
-          );
+          try {
+            server = await listenLog(
+              createLogHandler({
+                service,
+                metrics,
+                log,
+                databaseUp,
+                maxEntryBytes: opts.maxEntryBytes,
+                rateLimiter: opts.rate ? new RateLimiter(opts.rate) : undefined,
+              }),
+              host,
+              port,
+            );
+          } catch (err) {
+            const refusal = listenRefusal(err, host, port);
+            if (refusal === undefined) throw err;
+            await opened.close();
+            throw new CliError(refusal);
+          }
           const address = server.address();
           actualPort = typeof address === 'object' && address ? address.port : port;
         }

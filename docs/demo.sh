@@ -25,7 +25,17 @@ cleanup() {
 trap cleanup EXIT
 cd "$work"
 step() { printf '\n== %s\n' "$*"; }
-wait_http() { for _ in $(seq 1 100); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.1; done; echo "timed out waiting for $1" >&2; return 1; }
+# Waits until process $1 logs (in file $2) that it listens on port $3; if it exits first
+# (a port already taken, say), shows its log. Its own line, not an answer on the port:
+# another program already on that port would answer too.
+wait_listen() {
+  for _ in $(seq 1 200); do
+    grep -q "\"listen\":\"127.0.0.1:$3\"" "$2" 2>/dev/null && return 0
+    kill -0 "$1" 2>/dev/null || { echo "exited before listening on port $3:" >&2; cat "$2" >&2; return 1; }
+    sleep 0.1
+  done
+  echo "timed out waiting for port $3" >&2; return 1
+}
 
 step "keys: the log's, two witnesses' and a release signer's"
 LOG_VKEY=$(vitrine keygen --name "$ORIGIN" --out log.key 2>/dev/null)
@@ -46,16 +56,15 @@ for m in a b; do
     --witness-key "w$m.key" --listen "127.0.0.1:$port" --peer "http://127.0.0.1:$peer" --interval 1 \
     > "mon-$m.alerts" 2> "mon-$m.log" &
   pids+=($!)
+  wait_listen "$!" "mon-$m.log" "$port"
 done
-wait_http "http://127.0.0.1:$MON_A_PORT/healthz"
-wait_http "http://127.0.0.1:$MON_B_PORT/healthz"
 
 step "the log: every checkpoint needs both witnesses' cosignatures (quorum 2)"
 node "$bin" serve --data log-data --key log.key --origin "$ORIGIN" --listen "127.0.0.1:$LOG_PORT" --batch-interval 50 \
   --witness "http://127.0.0.1:$MON_A_PORT=$W_A" --witness "http://127.0.0.1:$MON_B_PORT=$W_B" --quorum 2 \
   > log.out 2> log.log &
 pids+=($!)
-wait_http "http://127.0.0.1:$LOG_PORT/healthz"
+wait_listen "$!" log.log "$LOG_PORT"
 
 step "the signer signs a release and submits it; the bundle is verified before it is written"
 echo "demo release $(date +%s%N)" > app-1.0.0.tar.gz

@@ -11,6 +11,7 @@
  * cannot change what a test checks.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import type { Command } from 'commander';
 import { rootPath } from './_root.js';
 
 export const BIN = rootPath('dist/cmd/vitrine.js');
@@ -98,4 +99,29 @@ export function startServe(data: string, origin: string, extra: string[] = []): 
 /** The size of a log's current checkpoint (second line of the note). */
 export async function treeSize(url: string): Promise<number> {
   return Number((await (await fetch(`${url}/checkpoint`)).text()).split('\n')[1]);
+}
+
+/**
+ * The full `--help` text of `vitrine PATH... --help`, read from the program
+ * itself (cmd/program.ts) without a process: the text is the same, and
+ * test/cli-basics.test.ts checks once that the binary prints it and exits 0.
+ * No PATH: the top-level help.
+ */
+export async function helpOf(...path: string[]): Promise<string> {
+  const { buildProgram } = await import('../cmd/program.js');
+  let cmd: Command = await buildProgram(path[0]);
+  for (const name of path) {
+    const sub = cmd.commands.find((c) => c.name() === name);
+    if (sub === undefined) throw new Error(`no command ${path.join(' ')}`);
+    cmd = sub;
+  }
+  return helpText(cmd);
+}
+
+/** The help text of one command, as `--help` prints it. */
+export function helpText(cmd: Command): string {
+  let out = '';
+  cmd.configureOutput({ writeOut: (s) => (out += s) });
+  cmd.outputHelp();
+  return out;
 }

@@ -10,6 +10,7 @@
 import t from 'tap';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildProgram, COMMAND_NAMES } from '../cmd/program.js';
@@ -18,19 +19,11 @@ import { hexEncode } from '../src/encoding.js';
 import { parseAndVerifyEntry } from '../src/entry/index.js';
 import { formatSigner, generateSigner } from '../src/note/index.js';
 import type { Command } from 'commander';
-import { vitrineSync } from './_cli.js';
+import { helpText, vitrineSync } from './_cli.js';
 
 function run(cwd: string, args: string[], env: Record<string, string> = {}): { status: number | null; stdout: Buffer; stderr: string } {
   const r = vitrineSync(cwd, args, { env });
   return { status: r.code, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** The full --help text of one command, as `vitrine CMD --help` prints it. */
-function helpOf(cmd: Command): string {
-  let out = '';
-  cmd.configureOutput({ writeOut: (s) => (out += s) });
-  cmd.outputHelp();
-  return out;
 }
 
 t.test('every command --help ends with its exit codes', async (t) => {
@@ -41,15 +34,19 @@ t.test('every command --help ends with its exit codes', async (t) => {
   const walk = (c: Command) => c.commands.forEach((s) => (all.push(s), walk(s)));
   walk(program);
   for (const cmd of all) {
-    const help = helpOf(cmd);
+    const help = helpText(cmd);
     const at = help.lastIndexOf('\nExit status: ');
     t.ok(at >= 0, `${cmd.name()} --help has an Exit status paragraph`);
     const codes = help.slice(at + 1).split('\n\n')[0]!;
     t.match(codes, /\b0 [\s\S]*\b1 [\s\S]*\b2 /, `${cmd.name()} --help lists exit codes 0, 1 and 2`);
     t.ok(codes.split('\n').every((l) => l.length <= 80), `${cmd.name()}: the exit-code lines are wrapped at 80 columns`);
   }
+  // Issue 14 §2: --json on every command (a parent such as `key` only groups its subcommands).
+  const leaves = all.filter((c) => c.commands.length === 0 || c.name() === 'monitor');
+  t.same(leaves.filter((c) => !c.options.some((o) => o.long === '--json')).map((c) => c.name()), [], 'every command takes --json');
+  t.ok(leaves.length >= COMMAND_NAMES.length, 'checked on every command');
   for (const name of ['serve', 'monitor']) {
-    const help = helpOf(program.commands.find((c) => c.name() === name)!);
+    const help = helpText(program.commands.find((c) => c.name() === name)!);
     const cont = help.split('\n').filter((l) => /^\s+vitrine /.test(l) && l.endsWith('\\'));
     t.ok(cont.length >= 1, `${name}: an example is continued with a trailing backslash`);
     for (const l of cont) {
@@ -57,7 +54,7 @@ t.test('every command --help ends with its exit codes', async (t) => {
       t.match(next, /^\s{4,}--/, `${name}: the continued example goes on on its own line`);
     }
   }
-  const serveHelp = helpOf(program.commands.find((c) => c.name() === 'serve')!);
+  const serveHelp = helpText(program.commands.find((c) => c.name() === 'serve')!);
   t.match(serveHelp, /--print-vkey/, 'serve documents --print-vkey');
 
   // The binary loads only the command it runs; its help is the same text.
@@ -131,6 +128,20 @@ t.test('serve: refusing to start names the path and the fix', async (t) => {
   t.equal(dbDir.status, 1, 'log.db being a directory: exit 1');
   t.equal(dbDir.stderr, `vitrine: refusing to start: ${join('d2', 'log.db')} is a directory: the log's SQLite database must be a file; remove or rename the directory, or choose another path\n`, 'one sentence, not SQLite\'s "unable to open database file"');
   t.notOk(existsSync(join(dir, 'd2', 'log.key')), 'and no key was created');
+
+  // A port that is taken (held by this process): one sentence naming the address and the fix, not a raw EADDRINUSE.
+  const holder = createServer();
+  await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
+  t.teardown(() => new Promise<void>((r) => holder.close(() => r())));
+  const taken = (holder.address() as AddressInfo).port;
+  const busy = run(dir, ['serve', '--data', 'd3', '--origin', 'x.example/log', '--listen', `127.0.0.1:${taken}`]);
+  t.equal(busy.status, 1, 'serve on a port in use: exit 1');
+  t.match(busy.stderr, new RegExp(`^vitrine: refusing to start: cannot listen on 127\\.0\\.0\\.1:${taken}: the address is already in use \\(another vitrine, or another program, listens there\\); stop it, or choose another --listen \\(EADDRINUSE\\)\n$`), 'one sentence with the address and the fix');
+  const logVkey = busy.stdout.toString().trim();
+  t.match(logVkey, /^x\.example\/log\+[0-9a-f]{8}\+/, 'the key it made is printed, as on any first start');
+  const monBusy = run(dir, ['monitor', '--state', 'mon', '--init', '--log', 'http://127.0.0.1:9', '--log-key', logVkey, '--listen', `127.0.0.1:${taken}`, '--once']);
+  t.equal(monBusy.status, 1, 'monitor --listen on a port in use: exit 1');
+  t.match(monBusy.stderr, new RegExp(`\nvitrine: refusing to start: cannot listen on 127\\.0\\.0\\.1:${taken}: the address is already in use .*\\(EADDRINUSE\\)\n$`), 'the same sentence');
 
   // EACCES and EROFS cannot be provoked here (the tests may run as root, on a
   // writable disk): check the sentence for errors shaped as Node makes them.

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { formatVerifier, parseSigner, parseVerifier, verifierFromSigner, cosignerVerifier } from '../src/note/index.js';
-import { BIN as bin, cleanEnv } from './_cli.js';
+import { BIN as bin, cleanEnv, helpOf } from './_cli.js';
 
 const built = existsSync(join(dirname(bin), 'keygen.js'));
 
@@ -79,6 +79,7 @@ t.test('keygen', async (t) => {
       ['missing --out', ['keygen', '--name', 'ok.example/k'], /required option '--out <file>' not specified/],
       ['missing --name', ['keygen', '--out', 'bad4.key'], /required option '--name <name>' not specified/],
       ['unknown flag', ['keygen', '--name', 'ok.example/k', '--out', 'bad5.key', '--force'], /unknown option '--force'/],
+      ['--out - (stdout)', ['keygen', '--name', 'ok.example/k', '--out', '-'], /--out: a private key is written to a file \(mode 0600\), never to stdout/],
     ];
     for (const [label, args, message] of cases) {
       const r = run(dir, args);
@@ -87,7 +88,7 @@ t.test('keygen', async (t) => {
       t.notMatch(r.stderr, /\n\s+at /, `${label}: no stack trace`);
       t.equal(r.stdout, '', `${label}: nothing on stdout`);
     }
-    for (const f of ['bad1.key', 'bad2.key', 'bad3.key', 'bad4.key', 'bad5.key']) t.notOk(existsSync(join(dir, f)), `${f} not created`);
+    for (const f of ['bad1.key', 'bad2.key', 'bad3.key', 'bad4.key', 'bad5.key', '-']) t.notOk(existsSync(join(dir, f)), `${f} not created`);
   });
 
   t.test('--json, and serve --print-vkey --json for the same key', async (t) => {
@@ -116,10 +117,9 @@ t.test('keygen', async (t) => {
   });
 
   t.test('--help has examples', async (t) => {
-    const r = run(dir, ['keygen', '--help']);
-    t.equal(r.status, 0, 'exit 0');
-    t.match(r.stdout, /Examples:/, 'examples section');
-    t.match(r.stdout, /vitrine keygen --name log\.example\.com\/vitrine --out log\.key/, 'log key example');
-    t.match(r.stdout, /--cosigner/, 'cosigner flag documented');
+    const help = await helpOf('keygen');
+    t.match(help, /Examples:/, 'examples section');
+    t.match(help, /vitrine keygen --name log\.example\.com\/vitrine --out log\.key/, 'log key example');
+    t.match(help, /--cosigner/, 'cosigner flag documented');
   });
 });

@@ -131,4 +131,22 @@ t.test('log, get, search, proof', async (t) => {
   t.equal(lied.code, 1, 'an entry that is not what the log proves fails');
   t.match(lied.stderr, /is not the hash of the entry it served/, 'and says why');
   t.notMatch(lied.stdout, /z@1/, 'without showing the lie');
+
+  // proof of an entry file, and of an artifact logged under two names.
+  const signed = await vitrine(dir, ['sign', '--key', 'release.key', '--name', 'pkg:generic/a@2', '-o', 'a2.entry', 'a.bin']);
+  t.equal(signed.code, 0, `sign a.bin again under another name (${signed.stderr})`);
+  const notYet = await vitrine(dir, ['proof', '-o', '-', 'a2.entry'], env);
+  t.equal(notYet.code, 1, 'proof of an entry file that is not logged fails');
+  t.equal(notYet.stdout, '', 'writing nothing');
+  const sub = await vitrine(dir, ['submit', '-o', 'a2.submitted.tlog-proof', 'a2.entry'], env);
+  t.equal(sub.code, 0, `submit it (${sub.stderr})`);
+  const ofEntry = await vitrine(dir, ['proof', '--json', 'a2.entry'], env);
+  t.equal(ofEntry.code, 0, `proof FILE.entry exits 0 (${ofEntry.stderr})`);
+  t.match(JSON.parse(ofEntry.stdout), { index: 2, out: 'a2.tlog-proof', checkpoint: { size: 3 } }, 'proves the entry at its index, next to the entry file');
+  t.equal(readFileSync(join(dir, 'a2.tlog-proof'), 'utf8'), readFileSync(join(dir, 'a2.submitted.tlog-proof'), 'utf8'), 'the same bundle submit wrote (same tree)');
+  const twoNames = await vitrine(dir, ['proof', '-o', '-', 'a.bin'], env);
+  t.equal(twoNames.code, 2, 'an artifact logged under two names needs --name');
+  t.match(twoNames.stderr, /the artifact is logged under several names \("pkg:generic\/a@1", "pkg:generic\/a@2"\): give --name/, 'and says which names');
+  const named = await vitrine(dir, ['proof', '-o', '-', '--name', 'pkg:generic/a@2', 'a.bin'], env);
+  t.match(named.stdout, /\nindex 2\n/, 'with --name, the entry of that name');
 });

@@ -248,8 +248,8 @@ export class Sequencer implements SequencerView {
         return this.receiptFor(item.leafHash, false);
       }
       const commits = this.#commits;
-      const existing = await this.#o.reader.entryByLeafHash(item.leafHash);
-      if (existing) return this.#receipt(existing.index, false);
+      const existing = await this.#o.reader.indexOfLeafHash(item.leafHash);
+      if (existing !== undefined) return this.#receipt(existing, false);
       if (this.#pool.pending(item.leafHash) === undefined && this.#commits === commits) break;
     }
     if (this.#closing) throw new PushbackError('the log is shutting down', 5);
@@ -262,9 +262,9 @@ export class Sequencer implements SequencerView {
 
   /** A receipt for an entry already committed: its index, the latest checkpoint and a proof against it. */
   async receiptFor(leafHash: Uint8Array, fresh: boolean): Promise<Receipt> {
-    const found = await this.#o.reader.entryByLeafHash(leafHash);
-    if (!found) throw new Error('entry vanished after commit');
-    return this.#receipt(found.index, fresh);
+    const found = await this.#o.reader.indexOfLeafHash(leafHash);
+    if (found === undefined) throw new Error('entry vanished after commit');
+    return this.#receipt(found, fresh);
   }
 
   async #receipt(index: number, fresh: boolean): Promise<Receipt> {

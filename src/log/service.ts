@@ -101,8 +101,8 @@ export class LogService {
   readonly #o: LogServiceOptions;
   /** Full tiles ("L/N"), full entry bundles ("e/N") and tile subtrees ("s/N"): immutable once complete. */
   readonly readCache: ByteLru<string>;
-  /** The note's JSON string body (without quotes), for the last checkpoint answered, and whether it is ASCII. */
-  #noteJson: { note: string; json: string; ascii: boolean } | undefined;
+  /** The note's JSON string body (without quotes) in UTF-8, for the last checkpoint answered. */
+  #noteJson: { note: string; utf8: Buffer } | undefined;
   /** Proof hashes already in base64: the nodes a batch's answers share are the same arrays (sequencer.ts). */
   readonly #b64 = new WeakMap<Uint8Array, string>();
 
@@ -219,7 +219,7 @@ export class LogService {
   #answerJson(item: Accepted, r: Receipt): Buffer {
     const note = r.checkpoint.note;
     let noteJson = this.#noteJson;
-    if (noteJson === undefined || noteJson.note !== note) this.#noteJson = noteJson = { note, json: JSON.stringify(note).slice(1, -1), ascii: /^[\x00-\x7f]*$/.test(note) };
+    if (noteJson === undefined || noteJson.note !== note) this.#noteJson = noteJson = { note, utf8: Buffer.from(JSON.stringify(note).slice(1, -1), 'utf8') };
     const entry = b64encode(item.data);
     let proofList = '';
     let proofLines = '';
@@ -229,11 +229,19 @@ export class LogService {
       proofList += proofList === '' ? `"${b}"` : `,"${b}"`;
       proofLines += `${b}\\n`;
     }
-    const json =
-      `{"index":${r.index},"leafHash":"${b64encode(item.leafHash)}","entry":"${entry}","checkpoint":"${noteJson.json}",` +
-      `"inclusionProof":[${proofList}],"bundle":"${BUNDLE_HEADER_JSON}\\nextra ${entry}\\nindex ${r.index}\\n${proofLines}\\n${noteJson.json}"}`;
-    // Base64, digits and an ASCII note: one byte per character, copied rather than UTF-8 encoded.
-    return Buffer.from(json, noteJson.ascii ? 'latin1' : 'utf8');
+    // Everything but the note is ASCII (base64, digits, names): copied one
+    // byte per character. The note (its signature lines start with an em
+    // dash) is in UTF-8 already, once per checkpoint.
+    const head = `{"index":${r.index},"leafHash":"${b64encode(item.leafHash)}","entry":"${entry}","checkpoint":"`;
+    const middle = `","inclusionProof":[${proofList}],"bundle":"${BUNDLE_HEADER_JSON}\\nextra ${entry}\\nindex ${r.index}\\n${proofLines}\\n`;
+    const n = noteJson.utf8;
+    const out = Buffer.allocUnsafe(head.length + middle.length + 2 * n.length + 2);
+    let at = out.write(head, 0, 'latin1');
+    at += n.copy(out, at);
+    at += out.write(middle, at, 'latin1');
+    at += n.copy(out, at);
+    out.write('"}', at, 'latin1');
+    return out;
   }
 
   /** The checkpoint to publish: the latest, or with witnesses, the newest that reached the quorum. */
@@ -319,13 +327,13 @@ export class LogService {
   }
 
   async inclusion(leafHash: Uint8Array, size: number): Promise<{ index: number; size: number; proof: string[] }> {
-    const found = await this.#o.reader.entryByLeafHash(leafHash);
-    if (!found) throw new NotFoundError('no entry with this leaf hash');
+    const index = await this.#o.reader.indexOfLeafHash(leafHash);
+    if (index === undefined) throw new NotFoundError('no entry with this leaf hash');
     if (this.size < size) await this.#catchUp();
     if (size > this.size) throw new MalformedError(`size ${size} is larger than the tree (${this.size})`);
-    if (found.index >= size) throw new MalformedError(`entry ${found.index} is not in the tree of size ${size}`);
-    const proof = await inclusionProofAsync(BigInt(found.index), BigInt(size), (ids) => this.#read(ids));
-    return { index: found.index, size, proof: proof.map(b64encode) };
+    if (index >= size) throw new MalformedError(`entry ${index} is not in the tree of size ${size}`);
+    const proof = await inclusionProofAsync(BigInt(index), BigInt(size), (ids) => this.#read(ids));
+    return { index, size, proof: proof.map(b64encode) };
   }
 
   /** Raw consistency proof hashes (for the witness client). */

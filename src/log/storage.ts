@@ -111,6 +111,12 @@ export interface LogReader {
   entryRange(start: number, count: number): Promise<Uint8Array[]>;
   entryAt(index: number): Promise<StoredEntry | undefined>;
   entryByLeafHash(leafHash: Uint8Array): Promise<StoredEntry | undefined>;
+  /**
+   * The index of the entry with this leaf hash, if stored: one probe of the
+   * leaf-hash index, no entry bytes read. The duplicate check of every
+   * submission and every inclusion proof by leaf hash ask only this.
+   */
+  indexOfLeafHash(leafHash: Uint8Array): Promise<number | undefined>;
   /** Entries matching one lookup field, in index order, with index > after. */
   lookup(field: LookupField, value: Uint8Array | string, after: number, limit: number): Promise<StoredEntry[]>;
 }

@@ -156,6 +156,8 @@ async function contract(t: Test, backend: Backend): Promise<void> {
     t.same(await store.reader.entryAt(123), { index: 123, data: e.data, leafHash: e.leafHash }, `${label}: entry by index`);
     t.same(await store.reader.entryByLeafHash(e.leafHash), { index: 123, data: e.data, leafHash: e.leafHash }, `${label}: entry by leaf hash`);
     t.equal(await store.reader.entryByLeafHash(new Uint8Array(32)), undefined, `${label}: an unknown leaf hash`);
+    t.equal(await store.reader.indexOfLeafHash(e.leafHash), 123, `${label}: index by leaf hash`);
+    t.equal(await store.reader.indexOfLeafHash(new Uint8Array(32)), undefined, `${label}: no index for an unknown leaf hash`);
     t.same((await store.reader.entryRange(250, 10)).map(hex), o.entries.slice(250, 260).map((x) => hex(x.data)), `${label}: an entry range`);
     await rejects(t, store.reader.entryRange(300, 10), NotFoundError, `${label}: a range past the end`);
     t.same((await store.reader.readNodes([{ level: 0, index: 7 }, { level: 8, index: 0 }, { level: 2, index: 70 }])).map(hex),

@@ -253,6 +253,10 @@ export class PostgresStorage implements LogStorage {
         const [row] = await this.#reads.unsafe<Row[]>('SELECT idx, data, leaf_hash FROM entries WHERE leaf_hash = $1', [Buffer.from(leafHash)], { prepare: true });
         return row && toEntry(row);
       },
+      indexOfLeafHash: async (leafHash) => {
+        const [row] = await this.#reads.unsafe<Array<{ idx: number }>>('SELECT idx FROM entries WHERE leaf_hash = $1', [Buffer.from(leafHash)], { prepare: true });
+        return row?.idx;
+      },
       lookup: async (field: LookupField, value, after, limit) => {
         if (field !== 'name' && typeof value === 'string') throw new TypeError(`lookup by ${field} takes bytes`);
         const column = field === 'name' ? 'name' : field === 'digest' ? 'digest' : 'key_hash';

@@ -174,6 +174,8 @@ export class SqliteStorage implements LogStorage {
       range: db.prepare<[number, number], { data: Buffer }>('SELECT data FROM entries WHERE idx >= ? AND idx < ? ORDER BY idx'),
       at: db.prepare<[number], Row>('SELECT idx, data, leaf_hash FROM entries WHERE idx = ?'),
       byLeaf: db.prepare<[Uint8Array], Row>('SELECT idx, data, leaf_hash FROM entries WHERE leaf_hash = ?'),
+      // Answered from the unique index on leaf_hash alone (it holds the rowid, idx): no table lookup.
+      indexByLeaf: db.prepare<[Uint8Array], number>('SELECT idx FROM entries WHERE leaf_hash = ?').pluck(),
       byDigest: db.prepare<[Uint8Array, number, Uint8Array, number, number], Row>(
         'SELECT idx, data, leaf_hash FROM entries WHERE idx IN (SELECT idx FROM entries WHERE digest = ? AND idx > ? ' +
           'UNION SELECT idx FROM entry_subjects WHERE digest = ? AND idx > ?) ORDER BY idx LIMIT ?',
@@ -218,6 +220,7 @@ export class SqliteStorage implements LogStorage {
       entryRange: (start, count) => settle(() => this.entryRange(start, count)),
       entryAt: (index) => settle(() => this.entryAt(index)),
       entryByLeafHash: (leafHash) => settle(() => this.entryByLeafHash(leafHash)),
+      indexOfLeafHash: (leafHash) => settle(() => this.#stmt.indexByLeaf.get(leafHash)),
       lookup: (field, value, after, limit) => settle(() => this.lookup(field, value, after, limit)),
     };
     this.writer = {
