@@ -9,6 +9,8 @@ import type { Command } from 'commander';
 import { hexEncode } from '../src/encoding.js';
 import { VitrineError } from '../src/errors.js';
 import { keyForms, parseNativeKey, type NativeKey, type NativeKeyFormat } from '../src/sig/native-key.js';
+import { p256SpkiForms } from '../src/sig/spki.js';
+import { sha256 } from '../merkle/hash.js';
 import { action, UsageError } from './common.js';
 import { readStdin } from './verify.js';
 
@@ -42,6 +44,28 @@ export async function readNativeKey(value: string, flag: string, format?: Native
   }
 }
 
+/**
+ * The key hash an entry carrying this key has, for each format an entry can
+ * carry it in (docs/formats.md §4.4): the API's `keyHash`, lookups and
+ * alerts name a signer by it, so any of them can be matched to the key.
+ * `vitrine` is a version-1 entry's (the raw Ed25519 key); a P-256 PEM key
+ * has two, one per DER spelling (§14).
+ */
+export function keyHashes(k: NativeKey, forms: ReturnType<typeof keyForms>): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (k.algorithm === 'ed25519') out['vitrine'] = hexEncode(sha256(k.key));
+  if (forms.ssh !== undefined) out['ssh'] = hexEncode(parseNativeKey(forms.ssh, 'key').keyHash);
+  if (k.format === 'minisign') out['minisign'] = hexEncode(k.keyHash);
+  if (k.algorithm === 'ecdsa-p256') {
+    const both = p256SpkiForms(k.key);
+    out['pem'] = hexEncode(sha256(both.uncompressed));
+    out['pemCompressed'] = hexEncode(sha256(both.compressed));
+  } else {
+    out['pem'] = hexEncode(parseNativeKey(forms.pem, 'key').keyHash);
+  }
+  return out;
+}
+
 export function register(program: Command): void {
   const key = program.command('key').description('inspect public keys: every form of a key and its fingerprint');
   key
@@ -66,7 +90,8 @@ name+keyID for vkeys.`,
       action(async (value: string, opts: { json?: boolean }) => {
         const k = await readNativeKey(value, 'key', undefined, true);
         const forms = keyForms(k);
-        const info = { format: k.format, algorithm: k.algorithm, fingerprint: k.fingerprint, keyHash: hexEncode(k.keyHash), ...forms };
+        const hashes = keyHashes(k, forms);
+        const info = { format: k.format, algorithm: k.algorithm, fingerprint: k.fingerprint, keyHash: hexEncode(k.keyHash), keyHashes: hashes, ...forms };
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(info)}\n`);
           return;
@@ -76,6 +101,7 @@ name+keyID for vkeys.`,
           `algorithm:   ${k.algorithm}`,
           `fingerprint: ${k.fingerprint}`,
           `key hash:    ${info.keyHash}`,
+          ...Object.entries(hashes).map(([form, h]) => `key hash as ${form}: ${h}`),
         ];
         if (forms.vkey) lines.push(`vkey:        ${forms.vkey}`);
         if (forms.minisign) lines.push(`minisign:    ${forms.minisign}`);

@@ -15,7 +15,9 @@ import { b64encode, hexEncode } from '../src/encoding.js';
 import { decodeAnyEntry, entryDigest, entryLeafHash, keyHash, type Signer } from '../src/entry/index.js';
 import { digestFile, digestStream } from '../src/entry/digest.js';
 import { LogClient } from '../src/client/log-client.js';
-import { proveEntry, searchEntries, verifiedCheckpoint, verifiedEntry, type SearchField, type VerifiedCheckpoint, type VerifiedEntry } from '../src/client/read.js';
+import { proveEntry, searchEntries, verifiedCheckpoint, verifiedEntry, type SearchField, type SearchPage, type VerifiedCheckpoint, type VerifiedEntry } from '../src/client/read.js';
+import { p256SpkiForms } from '../src/sig/spki.js';
+import { sha256 } from '../merkle/hash.js';
 import { formatKeyId, TYPE_ED25519, verifyCosignatures, type Cosignature, type Verifier } from '../src/note/index.js';
 import { readVerifier } from './verify.js';
 import { action, CliError, collect, intOption, UsageError } from './common.js';
@@ -70,6 +72,22 @@ function entryText(e: VerifiedEntry, signerName: Namer): string {
   const ann = v['annotations'];
   if (ann && typeof ann === 'object') for (const [k, val] of Object.entries(ann)) lines.push(`annotation ${k}=${String(val)}`);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * One page of the union of several lookups, in index order: each lookup
+ * returns its first `limit` entries after the same index, so the first
+ * `limit` of their union are the union's first `limit`.
+ */
+async function searchAll(lookups: Array<() => Promise<SearchPage>>, limit: number): Promise<SearchPage> {
+  const pages = await Promise.all(lookups.map((l) => l()));
+  if (pages.length === 1) return pages[0]!;
+  const byIndex = new Map(pages.flatMap((p) => p.entries).map((e) => [e.view.index, e]));
+  const all = [...byIndex.values()].sort((a, b) => a.view.index - b.view.index);
+  const entries = all.slice(0, limit);
+  const nexts = pages.map((p) => p.next).filter((n): n is number => n !== null);
+  const more = all.length > limit || nexts.length > 0;
+  return { entries, next: !more ? null : entries.length > 0 ? entries[entries.length - 1]!.view.index : Math.min(...nexts) };
 }
 
 const SIGNER_HELP = 'accept only entries signed by this key, as in vitrine verify: a vkey (a version-1 signer is then named name+keyID), an OpenSSH, minisign or PEM public key; text or file (repeatable)';
@@ -169,19 +187,27 @@ export function register(program: Command): void {
       // The vkeys this command knows: a version-1 signer among them is named name+keyID.
       const known = [...pins.signers];
       if (field === 'digest' && !/^[0-9a-f]{64}$/.test(value)) throw new UsageError('--digest: must be 64 lowercase hex digits (SHA-256)');
+      // Usually one key hash; a P-256 PEM key has two (compressed and uncompressed DER), both looked up.
+      let values = [value];
       if (field === 'key' && !/^[0-9a-f]{64}$/.test(value)) {
         // Any signer key format: the log indexes each by its key hash (docs/formats.md §4.4).
         const k = await readSignerPin(value, '--key');
         if ('format' in k) {
           value = hexEncode(k.keyHash);
+          values = [value];
+          if (k.format === 'pem' && k.algorithm === 'ecdsa-p256') {
+            const forms = p256SpkiForms(k.key);
+            values = [forms.uncompressed, forms.compressed].map((der) => hexEncode(sha256(der)));
+          }
         } else {
           if (k.type !== TYPE_ED25519 || k.publicKey.length !== 32) throw new UsageError('--key: must be a signer key (a vkey, or an OpenSSH, minisign or PEM public key), or a key hash');
           value = keyHash(k.publicKey);
+          values = [value];
           known.push(k);
         }
       }
       const { client, logKey, cp } = await open_(o);
-      const page = await searchEntries(client, cp, logKey, { field, value, after: o.after, limit: o.limit }, nodeEd25519, pins);
+      const page = await searchAll(values.map((v) => () => searchEntries(client, cp, logKey, { field, value: v, after: o.after, limit: o.limit }, nodeEd25519, pins)), o.limit);
       const signerName = signerNamer(known);
       const text =
         page.entries.map((e) => `${e.view.index} ${String(e.view['name'])} ${hexEncode(entryDigest(decodeAnyEntry(e.bytes)))} ${e.verified.signers.map(signerName).join(',')}\n`).join('') +

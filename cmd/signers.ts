@@ -15,6 +15,8 @@ import { hexEncode } from '../src/encoding.js';
 import { keyHash, type Signer } from '../src/entry/index.js';
 import { formatKeyId, type Verifier } from '../src/note/index.js';
 import type { NativeKey } from '../src/sig/native-key.js';
+import { p256SpkiForms } from '../src/sig/spki.js';
+import { sha256 } from '../merkle/hash.js';
 import { readNativeKey } from './key.js';
 import { UsageError } from './common.js';
 import { readVerifier } from './verify.js';
@@ -44,8 +46,19 @@ export async function readSignerPins(values: readonly string[], flag = '--signer
   const pins = await Promise.all(values.map((v) => readSignerPin(v, flag)));
   return {
     signers: pins.filter((p): p is Verifier => !('format' in p)),
-    signerKeys: pins.filter((p): p is NativeKey => 'format' in p),
+    signerKeys: pins.filter((p): p is NativeKey => 'format' in p).flatMap(bothSpellings),
   };
+}
+
+/**
+ * Entries are pinned by key hash, SHA-256 of the key's DER as submitted; a
+ * P-256 PEM key has two DER spellings (docs/formats.md §14), and an entry
+ * may carry either, so the pin holds both.
+ */
+function bothSpellings(k: NativeKey): NativeKey[] {
+  if (k.format !== 'pem' || k.algorithm !== 'ecdsa-p256') return [k];
+  const forms = p256SpkiForms(k.key);
+  return [forms.uncompressed, forms.compressed].map((der) => ({ ...k, keyHash: sha256(der) }));
 }
 
 /**

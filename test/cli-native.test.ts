@@ -52,6 +52,7 @@ t.test('existing ssh, minisign and openssl signatures are logged, verified by na
   const bySsh = await vitrine(dir, 'search', '--log', log.url, '--log-key', log.vkey, '--key', 'id_ed25519.pub', '--json');
   t.equal(bySsh.code, 0, `search --key with the OpenSSH public key (${bySsh.stderr})`);
   t.same(JSON.parse(bySsh.stdout).entries.map((e: { index: number; signers: string[] }) => [e.index, e.signers]), [[0, [sshFp]]], 'finds the entry, its signer named by the ssh-keygen fingerprint');
+  t.equal(JSON.parse(bySsh.stdout).entries[0].keyHash, JSON.parse((await vitrine(dir, 'key', 'info', '--json', 'id_ed25519.pub')).stdout).keyHashes.ssh, "key info's ssh key hash is the entry's keyHash");
   const byOtherSsh = await vitrine(dir, 'search', '--log', log.url, '--log-key', log.vkey, '--key', 'id_other.pub', '--json');
   t.same(JSON.parse(byOtherSsh.stdout).entries, [], 'another OpenSSH key finds nothing');
   const before = await treeSize(log.url);
@@ -128,4 +129,35 @@ t.test('existing ssh, minisign and openssl signatures are logged, verified by na
   }
   t.notOk(existsSync(join(dir, 'cut.tlog-proof')), 'no bundle was written for a truncated file');
   t.equal(await treeSize(log.url), before + 2, 'and nothing was logged');
+
+  // One P-256 key, two PEM spellings: the same signature logged with the compressed key is
+  // another entry with another key hash (SHA-256 of the DER as given, formats.md §14), yet
+  // one fingerprint; search --key with either spelling finds both entries.
+  run(dir, 'openssl', ['ec', '-pubin', '-in', 'ec.pub.pem', '-conv_form', 'compressed', '-pubout', '-out', 'ec.c.pem']);
+  t.not(readFileSync(join(dir, 'ec.c.pem'), 'utf8'), readFileSync(join(dir, 'ec.pub.pem'), 'utf8'), 'openssl wrote the compressed spelling');
+  const ecC = await vitrine(dir, 'submit', ...L, '--signature', 'app.sig.der', '--public-key', 'ec.c.pem', '--name', 'pkg:generic/app@1.0.0', '--json', '--out', 'app.ec-c.tlog-proof', 'app.tar.gz');
+  t.equal(ecC.code, 0, `ecdsa submit with the compressed key (${ecC.stderr})`);
+  const cIndex = (JSON.parse(ecC.stdout) as { index: number }).index;
+  const hashes = new Set<string>();
+  for (const key of ['ec.pub.pem', 'ec.c.pem']) {
+    const found = await vitrine(dir, 'search', ...L, '--key', key, '--json');
+    t.equal(found.code, 0, `search --key ${key} (${found.stderr})`);
+    const entries = JSON.parse(found.stdout).entries as Array<{ index: number; signers: string[]; keyHash: string }>;
+    t.same(entries.map((e) => [e.index, e.signers]), [[2, [ecFp]], [cIndex, [ecFp]]], `search --key ${key} finds the entries of both spellings, under one name`);
+    for (const e of entries) hashes.add(e.keyHash);
+  }
+  t.equal(hashes.size, 2, 'though their key hashes differ');
+  const ecInfo = JSON.parse((await vitrine(dir, 'key', 'info', '--json', 'ec.c.pem')).stdout) as { fingerprint: string; keyHashes: Record<string, string> };
+  t.same(new Set([ecInfo.keyHashes['pem'], ecInfo.keyHashes['pemCompressed']]), hashes, 'key info gives both key hashes, so a message naming either is matched to the key');
+  t.equal(ecInfo.fingerprint, ecFp, 'and its one fingerprint');
+  for (const [key, bundle] of [['ec.c.pem', 'app.ec.tlog-proof'], ['ec.pub.pem', 'app.ec-c.tlog-proof']]) {
+    const pinned = await vitrine(dir, 'verify', '--log-key', log.vkey, '--signer', key!, 'app.tar.gz', bundle!);
+    t.equal(pinned.code, 0, `verify --signer ${key} accepts ${bundle}, the other spelling's entry (${pinned.stderr})`);
+  }
+  const getC = await vitrine(dir, 'get', String(cIndex), ...L, '--signer', 'ec.pub.pem', '--json');
+  t.equal(getC.code, 0, `get --signer with the uncompressed key accepts the compressed entry (${getC.stderr})`);
+  const paged = await vitrine(dir, 'search', ...L, '--key', 'ec.c.pem', '--limit', '1', '--json');
+  t.same([JSON.parse(paged.stdout).entries.map((e: { index: number }) => e.index), JSON.parse(paged.stdout).next], [[2], 2], 'paging over both: the first page and its next');
+  const page2 = await vitrine(dir, 'search', ...L, '--key', 'ec.c.pem', '--limit', '1', '--after', '2', '--json');
+  t.same([JSON.parse(page2.stdout).entries.map((e: { index: number }) => e.index), JSON.parse(page2.stdout).next], [[cIndex], null], 'and the last page');
 });

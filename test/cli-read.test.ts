@@ -63,7 +63,7 @@ t.test('log, get, search, proof', async (t) => {
   const pinnedText = await vitrine(dir, ['get', '1', '--signer', 'release.vkey'], env);
   t.match(pinnedText.stdout, `\nsigner ${releaseName}\n`, 'in the text output too');
   const info = JSON.parse((await vitrine(dir, ['key', 'info', '--json', 'release.vkey'])).stdout);
-  t.same([info.fingerprint, info.keyHash], [releaseName, api.keyHash], 'key info gives both names of the key: name+keyID and the key hash');
+  t.same([info.fingerprint, info.keyHash, info.keyHashes.vitrine], [releaseName, api.keyHash, api.keyHash], 'key info gives both names of the key: name+keyID and the key hash');
   const stranger = await vitrine(dir, ['get', '1', '--signer', 'other.vkey'], env);
   t.equal(stranger.code, 1, 'get --signer with a key that did not sign the entry fails');
   t.match(stranger.stderr, new RegExp(`^vitrine: entry 1: The entry was signed by key ${api.keyHash}, which is not one of the pinned signer keys\\.\n$`), 'saying which key did');

@@ -79,6 +79,8 @@ export interface SubmitAnswer {
 /** Where each level 0..7 starts in a tile's subtree, in hashes: 0, 256, 384, ..., 510. */
 const SUBTREE_OFFSET = Array.from({ length: TILE_HEIGHT + 1 }, (_, level) => 2 * TILE_WIDTH - (2 * TILE_WIDTH) / 2 ** level);
 const SUBTREE_NODES = SUBTREE_OFFSET[TILE_HEIGHT]!;
+/** At most this many nodes of partial tiles are kept (#partial): 32 bytes each, 128 KiB. */
+const PARTIAL_NODES = 4096;
 
 const BUNDLE_HEADER_JSON = JSON.stringify(BUNDLE_HEADER).slice(1, -1);
 
@@ -105,6 +107,12 @@ export class LogService {
   #noteJson: { note: string; utf8: Buffer } | undefined;
   /** Proof hashes already in base64: the nodes a batch's answers share are the same arrays (sequencer.ts). */
   readonly #b64 = new WeakMap<Uint8Array, string>();
+  /**
+   * Stored nodes below level 8 outside the complete tiles (the right edge's
+   * small subtrees, which nearly every proof at the newest size needs), by
+   * level·2^47 + index, first in first out. A stored node never changes.
+   */
+  readonly #partial = new Map<number, Uint8Array>();
 
   constructor(o: LogServiceOptions) {
     this.#o = o;
@@ -353,7 +361,9 @@ export class LogService {
   /**
    * Reads proof nodes. A node below level 8 inside a complete 256-leaf tile
    * comes from that tile's subtree (#subtree), kept in the read cache, so a
-   * proof at a hot tile costs no node reads below level 8; the rest come
+   * proof at a hot tile costs no node reads below level 8. One below level
+   * 8 outside the complete tiles (the small subtrees at the tree's right
+   * edge) is read from storage once and then kept (#partial); the rest come
    * from storage (which caches the high levels).
    */
   async #read(ids: ReadonlyArray<{ level: number; index: bigint }>): Promise<Uint8Array[]> {
@@ -362,10 +372,11 @@ export class LogService {
     const restAt: number[] = [];
     const fullTiles = Math.floor(this.size / TILE_WIDTH);
     const subtrees = new Map<number, Uint8Array>();
+    const cached = this.readCache.maxBytes > 0;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
       const index = Number(id.index);
-      if (id.level < TILE_HEIGHT && this.readCache.maxBytes > 0) {
+      if (id.level < TILE_HEIGHT && cached) {
         const k = Math.floor(index / (TILE_WIDTH >>> id.level));
         if (k < fullTiles) {
           let sub = subtrees.get(k);
@@ -374,11 +385,25 @@ export class LogService {
           out[i] = sub.subarray(at * 32, at * 32 + 32);
           continue;
         }
+        const hit = this.#partial.get(id.level * 2 ** 47 + index);
+        if (hit !== undefined) {
+          out[i] = hit;
+          continue;
+        }
       }
       rest.push({ level: id.level, index });
       restAt.push(i);
     }
-    if (rest.length > 0) (await this.#o.reader.readNodes(rest)).forEach((h, j) => (out[restAt[j]!] = h));
+    if (rest.length > 0) {
+      (await this.#o.reader.readNodes(rest)).forEach((h, j) => {
+        out[restAt[j]!] = h;
+        const id = rest[j]!;
+        if (id.level < TILE_HEIGHT && cached) {
+          if (this.#partial.size >= PARTIAL_NODES) this.#partial.delete(this.#partial.keys().next().value!);
+          this.#partial.set(id.level * 2 ** 47 + id.index, h);
+        }
+      });
+    }
     return out;
   }
 

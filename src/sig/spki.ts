@@ -81,6 +81,16 @@ export function parseSpki(der: Uint8Array, field = 'public key'): SpkiKey {
   throw new InvalidError(`${field}: unsupported or malformed SubjectPublicKeyInfo (Ed25519 and ECDSA P-256 are supported)`);
 }
 
+/**
+ * Both SubjectPublicKeyInfo spellings of one P-256 point (33 or 65 bytes):
+ * the key hash of an entry is SHA-256 of the DER as submitted (docs/formats.md
+ * §14), so a lookup by key must try both to find every entry of the key.
+ */
+export function p256SpkiForms(point: Uint8Array): { uncompressed: Uint8Array; compressed: Uint8Array } {
+  const p = p256.Point.fromBytes(point);
+  return { uncompressed: concat(P256_UNCOMPRESSED_PREFIX, p.toBytes(false)), compressed: concat(P256_COMPRESSED_PREFIX, p.toBytes(true)) };
+}
+
 /** The PEM text of a key, 64 characters a line. */
 export function formatPem(key: SpkiKey): string {
   const b64 = b64encode(key.spki);

@@ -5,28 +5,32 @@
  * counts do not depend on that load.
  *
  *   npm run bench -- callgrind
- *   BENCH_CALLGRIND_ENTRIES=2000 BENCH_CALLGRIND_WARMUP=4000 npm run bench -- callgrind
+ *   BENCH_CALLGRIND_ENTRIES=1000 BENCH_CALLGRIND_WARMUP=8000 BENCH_CALLGRIND_ROUNDS=2 npm run bench -- callgrind
  *   BENCH_CALLGRIND_KEEP=DIR ...   keeps the callgrind files (callgrind_annotate DIR/serve.out.1)
  *
  * `vitrine serve` (SQLite, durability on) runs under callgrind with
  * instrumentation off. A client outside valgrind submits W warm-up entries
- * (so that V8 has compiled the hot path: counting from start-up, the
- * optimising compiler alone was about a third of the figure at 300
- * entries), then instrumentation is switched on (`callgrind_control -i on`)
- * and the client submits N entries, twice, with a dump after each
- * (`callgrind_control -d`). Each dump's total divided by N is what one entry
- * costs the server in steady state: HTTP parsing, decoding, signature
- * check, sequencing, SQLite, signing the checkpoints, building the answer;
- * the two rounds show how stable it is (batch sizes, garbage collection and
- * late JIT tiering still depend on timing). All entries go over HTTP with
- * 64 concurrent connections. The bound beside it is counted the same way
- * as before: node:crypto Ed25519 verifications (2N minus N of them) in
- * plain node processes; the issue's goal is at most 2 of them per entry.
- * The server's CPU time per entry without valgrind (from /proc) is printed
- * too, as a noisy µs figure. Under valgrind the measured entries run about
- * 50 times slower than without it: the defaults take about 5 minutes.
+ * (default 4,000, so that V8 has compiled the hot path: counting from
+ * start-up, the optimising compiler alone was about a third of the figure
+ * at 300 entries), then instrumentation is switched on
+ * (`callgrind_control -i on`) and the client submits N entries (default
+ * 500) in each of R rounds (default 3), with a dump after each
+ * (`callgrind_control -d`). Each dump's total divided by N is what one
+ * entry costs the server in steady state: HTTP parsing, decoding,
+ * signature check, sequencing, SQLite, signing the checkpoints, building
+ * the answer. The rounds show how stable it is: batch sizes, garbage
+ * collection and late JIT tiering still depend on timing. Each round also
+ * prints how much of it was V8's optimising compiler, the part that moves
+ * most (16,000 to 343,000 instructions per entry between rounds of the
+ * same code), and the figure without it, which compares code changes
+ * best. Every entry goes over HTTP, 64 connections at a time. The bound
+ * beside it is counted as before: node:crypto Ed25519 verifications (2N
+ * minus N of them) in plain node processes; the issue's goal is at most 2
+ * of them per entry. The server's CPU time per entry without valgrind
+ * (from /proc) is printed too, as a noisy µs figure. The defaults take
+ * about 6 minutes on this machine.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash, createPrivateKey, sign as nodeSign } from 'node:crypto';
 import { readFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -38,11 +42,11 @@ import { generateSigner } from '../../src/note/index.js';
 import { BIN, cpuSecondsOf, fmt, machine } from './_util.js';
 
 const N = Number(process.env['BENCH_CALLGRIND_ENTRIES'] ?? 500);
-const WARMUP = Number(process.env['BENCH_CALLGRIND_WARMUP'] ?? 2000);
+const WARMUP = Number(process.env['BENCH_CALLGRIND_WARMUP'] ?? 4000);
 const CLIENTS = Number(process.env['BENCH_CALLGRIND_CLIENTS'] ?? 64);
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 const VALGRIND = ['valgrind', '--tool=callgrind', '--smc-check=all-non-file', '--dump-instr=no'];
-const ROUNDS = 2;
+const ROUNDS = Number(process.env['BENCH_CALLGRIND_ROUNDS'] ?? 3);
 
 function entries(n: number): Buffer[] {
   const signer = generateSigner('bench-signer.example', nodeEd25519);
@@ -60,6 +64,24 @@ function totalIr(file: string): number {
   const m = /^(?:summary|totals): (\d+)/m.exec(readFileSync(file, 'utf8'));
   if (!m) throw new Error(`no totals in ${file}`);
   return Number(m[1]);
+}
+
+/**
+ * The instructions of a callgrind output file spent in V8's optimising
+ * compiler (TurboFan, on the main thread or its background threads), from
+ * callgrind_annotate's per-function totals. How much of it lands in a
+ * measured round depends on when V8 decides to (re)compile a function, so
+ * it moves between rounds more than anything else.
+ */
+function compilerIr(file: string): number {
+  const r = spawnSync('callgrind_annotate', ['--threshold=100', '--show-percs=no', file], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`callgrind_annotate ${file} exited ${r.status}: ${r.stderr}`);
+  let sum = 0;
+  for (const line of r.stdout.split('\n')) {
+    const m = /^\s*([\d,]+)\s+\S*v8::internal::compiler::/.exec(line);
+    if (m) sum += Number(m[1]!.replace(/,/g, ''));
+  }
+  return sum;
 }
 
 function post(agent: Agent, port: number, body: Buffer): Promise<number> {
@@ -160,6 +182,8 @@ await serveAndSubmit(cgSet.warmup, cgSet.rounds, join(out, 'serve.out'));
 const perEntry = Array.from({ length: ROUNDS }, (_, r) => totalIr(join(out, `serve.out.${r + 1}`)) / N);
 const perVerify = ((await verifyIr(2 * N, join(out, 'verify-2n.out'))) - (await verifyIr(N, join(out, 'verify-n.out')))) / N;
 for (const [r, ir] of perEntry.entries()) {
+  const compiler = compilerIr(join(out, `serve.out.${r + 1}`)) / N;
   console.log(`  round ${r + 1}: server instructions per accepted entry: ${fmt(ir)}   (bound: one node:crypto Ed25519 verify = ${fmt(perVerify)} instructions; ratio ${fmt(ir / perVerify, 2)}; goal ≤ 2)`);
+  console.log(`    of which V8's optimising compiler ${fmt(compiler)} (when V8 recompiles varies between rounds); without it ${fmt(ir - compiler)}, ratio ${fmt((ir - compiler) / perVerify, 2)}`);
 }
 if (keep === undefined) rmSync(out, { recursive: true, force: true });
