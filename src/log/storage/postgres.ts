@@ -171,6 +171,37 @@ function survivesLostTransactions(sql: Sql): Sql {
   return sql;
 }
 
+/**
+ * Runs `fn` in a transaction on `sql`, as `sql.begin(fn)` does, except when
+ * the connection closes under it.
+ *
+ * postgres.js 3.4 (porsager/postgres#1154, #1208; fixed only by the 4.x
+ * rewrite) answers any failure of `fn` with a ROLLBACK on the transaction's
+ * connection. When the failure is that the connection closed, that
+ * connection has no socket any more: the driver writes to null from a
+ * setImmediate, which no caller can catch, and the process dies. Worse, if
+ * the exception is swallowed, the connection keeps a half-written buffer
+ * and never connects again. So a query that failed because the connection
+ * closed leaves `fn` pending: `begin()` then skips the ROLLBACK and rejects
+ * through its own close handler, which the driver calls right after it
+ * failed the query. PostgreSQL rolls back a transaction whose connection
+ * is gone. Any other error rolls back as usual.
+ * test/log/pg-connection-loss.test.ts injects the fault with a TCP proxy.
+ */
+async function transaction<T>(sql: Sql, fn: (tx: postgres.TransactionSql<Record<string, never>>) => Promise<T>): Promise<T> {
+  return (await sql.begin((tx) => fn(tx).catch((err: unknown) => {
+    if (connectionClosed(err)) return new Promise<never>(() => {});
+    throw err;
+  }))) as T;
+}
+
+/** The driver failed a query because its connection closed (a clean close, or a socket error). */
+function connectionClosed(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const e = err as Error & { code?: unknown; syscall?: unknown };
+  return e.code === 'CONNECTION_CLOSED' || (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code) && typeof e.syscall === 'string');
+}
+
 function bytes(b: Buffer): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
@@ -208,7 +239,7 @@ export async function openPostgres(url: string, opts: PostgresOptions = {}): Pro
 }
 
 async function migrate(sql: Sql): Promise<void> {
-  await sql.begin(async (tx) => {
+  await transaction(sql, async (tx) => {
     await tx.unsafe('SELECT pg_advisory_xact_lock($1::int, $2::int)', [LOCK_SPACE, MIGRATE_LOCK]);
     const [meta] = await tx.unsafe<Array<{ t: string | null }>>("SELECT to_regclass('meta')::text AS t");
     let version = 0;
@@ -327,7 +358,7 @@ export class PostgresStorage implements LogStorage {
   }
 
   async setIdentity(id: LogIdentity): Promise<void> {
-    await this.#writes.begin(async (tx) => {
+    await transaction(this.#writes, async (tx) => {
       await tx.unsafe("INSERT INTO meta (key, value) VALUES ('origin', $1) ON CONFLICT (key) DO NOTHING", [id.origin]);
       if (id.verifierKey !== undefined) await tx.unsafe("INSERT INTO meta (key, value) VALUES ('vkey', $1) ON CONFLICT (key) DO NOTHING", [id.verifierKey]);
     });
@@ -342,7 +373,7 @@ export class PostgresStorage implements LogStorage {
    */
   async importLog(src: LogExport, verify: (size: number, edge: Uint8Array[]) => void, chunk = 2000): Promise<number> {
     let copied = 0;
-    await this.#writes.begin(async (tx) => {
+    await transaction(this.#writes, async (tx) => {
       const [used] = await tx.unsafe<Array<{ n: number }>>("SELECT (SELECT count(*) FROM checkpoints) + (SELECT count(*) FROM meta WHERE key <> 'schema') AS n");
       if ((used?.n ?? 0) > 0) throw new StartupError('the target database already holds a log: migrate only into a new, empty database');
       const flush = async <T>(rows: T[], insert: (rows: T[]) => Promise<unknown>) => {
@@ -389,7 +420,7 @@ export class PostgresStorage implements LogStorage {
   async acquireLease(holder: string, url: string, ms: number): Promise<number | undefined> {
     // Locking the row first waits for a commit in flight under the old epoch
     // (it holds FOR KEY SHARE, see #commit), so none lands after the new epoch began.
-    const [row] = await this.#leases.begin(async (tx) => {
+    const [row] = await transaction(this.#leases, async (tx) => {
       await tx.unsafe('SELECT 1 FROM lease WHERE id = 1 FOR UPDATE');
       return tx.unsafe<Array<{ epoch: number }>>(
       `INSERT INTO lease (id, epoch, holder, url, expires) VALUES (1, 1, $1, $2, clock_timestamp() + $3 * interval '1 millisecond')
@@ -499,7 +530,7 @@ export class PostgresStorage implements LogStorage {
     const shared = this.#opts.shared === true;
     const epoch = this.#epoch;
     if (shared && epoch === undefined) throw new ConflictError('this node does not hold the sequencer lease', BigInt(batch.fromSize));
-    await sql.begin(async (tx) => {
+    await transaction(sql, async (tx) => {
       if (shared) {
         // Fencing (issue 10 §3): the lease row must still carry our epoch and
         // be live by the database's clock. FOR KEY SHARE makes a node taking
