@@ -128,7 +128,7 @@ export interface LeaseRow {
 }
 
 function connect(url: string, max: number): Sql {
-  const sql = postgres(url, {
+  return postgres(url, {
     max,
     onnotice: () => {},
     // int8 values are sizes and indexes: numbers (every entry point checks they stay below 2^53).
@@ -137,38 +137,6 @@ function connect(url: string, max: number): Sql {
     connection: { synchronous_commit: 'on', application_name: 'vitrine' },
     connect_timeout: 10,
   }) as unknown as Sql;
-  return survivesLostTransactions(sql);
-}
-
-/** The error of a query whose connection is gone (the client's own codes, or the socket's), not one the server reported. */
-const LOST_CONNECTION = /^(CONNECTION_[A-Z]+|CONNECT_TIMEOUT|E[A-Z]+)$/;
-
-/**
- * Works around a crash in the `postgres` client (3.4.x; porsager/postgres
- * issues 1066, 1154 and 1208): when the connection of a transaction closes
- * under it (the server crashed or was stopped with `-m immediate`), the
- * client answers the body's rejection by writing ROLLBACK to the closed
- * connection, from a setImmediate that throws outside any promise and
- * kills the process. So a transaction body that meets a lost connection
- * does not reject: it stays pending, no ROLLBACK is written, and begin()
- * rejects all the same with CONNECTION_CLOSED (it also watches its
- * connection's close). The server already rolled the transaction back:
- * its session is gone. Should begin() not reject within a minute, the body
- * rejects after all. Reproduced and tested in test/log/cluster-faults.test.ts
- * (PostgreSQL crash under load).
- */
-function survivesLostTransactions(sql: Sql): Sql {
-  const begin = sql.begin.bind(sql) as (fn: (tx: postgres.TransactionSql<Record<string, never>>) => Promise<unknown>) => Promise<unknown>;
-  const guarded = (fn: (tx: postgres.TransactionSql<Record<string, never>>) => Promise<unknown>) =>
-    begin((tx) =>
-      fn(tx).catch((err: unknown) => {
-        const code = (err as { code?: unknown }).code;
-        if (typeof code !== 'string' || !LOST_CONNECTION.test(code)) throw err;
-        return new Promise((_, reject) => setTimeout(() => reject(err), 60_000).unref());
-      }),
-    );
-  (sql as unknown as { begin: unknown }).begin = guarded;
-  return sql;
 }
 
 /**
