@@ -105,8 +105,10 @@ export class ClusterNode implements SequencerView {
   #mayLead = true;
   /** The last write of the rollback record, queued or done (writes never overlap). */
   #recording: Promise<void> = Promise.resolve();
-  /** The size of the newest checkpoint this process recorded (or queued); a follower's writes only go forward. */
+  /** The size of the newest checkpoint this process recorded; a follower's writes only go forward. */
   #recorded = -1;
+  /** The newest checkpoint taken up while following that waits for its write, if any. */
+  #pendingRecord: CheckpointRecord | undefined;
   /** The last failure logged per event, to keep an outage from flooding the log. */
   readonly #failing = new Map<string, { message: string; at: number }>();
   #closed = false;
@@ -278,17 +280,32 @@ export class ClusterNode implements SequencerView {
 
   /**
    * Queues a write of the rollback record. The sequencer's own writes
-   * (`signed`) always happen, and their failure is the batch's; a
-   * follower's is skipped unless it is newer than anything this process
-   * recorded, so the record never goes back.
+   * (`signed`) always happen, one per batch, and their failure is the
+   * batch's. A follower's coalesce: at most one waits in the queue, and
+   * when its turn comes it writes the newest checkpoint taken up by then,
+   * if that is newer than anything this process recorded. So a follower
+   * that takes up checkpoints faster than it can fsync writes fewer of
+   * them, and its record never goes back.
    */
   #queueRecord(cp: CheckpointRecord, signed: boolean): Promise<void> {
     const write = this.#o.record;
     if (!write) return Promise.resolve();
+    if (!signed) {
+      const waiting = this.#pendingRecord;
+      if (waiting && waiting.size >= cp.size) return Promise.resolve();
+      this.#pendingRecord = cp;
+      // The write already queued takes this newer checkpoint.
+      if (waiting) return Promise.resolve();
+    }
     const run = this.#recording.then(async () => {
-      if (!signed && cp.size <= this.#recorded) return;
-      await write(cp);
-      this.#recorded = Math.max(this.#recorded, cp.size);
+      let target = cp;
+      if (!signed) {
+        target = this.#pendingRecord ?? cp;
+        this.#pendingRecord = undefined;
+        if (target.size <= this.#recorded) return;
+      }
+      await write(target);
+      this.#recorded = Math.max(this.#recorded, target.size);
     });
     this.#recording = run.catch(() => {});
     return run;
