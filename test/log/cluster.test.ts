@@ -6,7 +6,9 @@
  * serve every read path; of six nodes started together (restarting killed
  * ones one by one was too slow on a loaded 2-core machine), the sequencer is
  * killed with SIGKILL five times
- * under load and another node takes over each time within 5 s; every
+ * under load and another node takes over each time (a later lease epoch;
+ * how long it took is printed, never asserted: no timing thresholds in
+ * tests, and the machine may be loaded); every
  * acknowledged entry stays at its index and every checkpoint any node
  * handed out is consistent with the final tree, audited at every node.
  */
@@ -64,13 +66,15 @@ t.test('six nodes: submissions everywhere, reads everywhere, SIGKILL of the sequ
     victim.proc.child.kill('SIGKILL');
     victim.dead = true;
     const killed = Date.now();
-    leader = await sequencerAfter(nodes, leader.epoch);
+    const before = leader.epoch;
+    leader = await sequencerAfter(nodes, before);
     takeovers.push(Date.now() - killed);
+    t.ok(leader.node !== victim && leader.epoch > before, `round ${round}: another node took the lease under a later epoch (${before} -> ${leader.epoch})`);
   }
   t.ok(await load.waitAcked(20), 'the log is taking entries after the fifth failover');
   await load.stop();
   t.equal(load.wrong, '', 'no wrong answer, no bundle that fails to verify, every 503 with Retry-After');
-  t.ok(takeovers.every((ms) => ms < 5000), `every takeover within 5 s of the kill (${takeovers.join(', ')} ms with --lease-ms ${LEASE_MS})`);
+  t.comment(`takeovers after each kill: ${takeovers.join(', ')} ms with --lease-ms ${LEASE_MS}`);
   t.ok(load.perNode.size >= 4, `acknowledgements came from many nodes (${JSON.stringify(Object.fromEntries(load.perNode))})`);
   t.comment(`statuses: ${JSON.stringify(Object.fromEntries(load.statuses))}; ${load.acked.size} entries acknowledged; ${load.notes.size} checkpoints seen`);
 
