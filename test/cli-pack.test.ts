@@ -77,6 +77,10 @@ t.test('npm pack, npm install -g, and the quick start from an empty folder', asy
   });
   const logVkey = out.trim();
   t.match(logVkey, /^localhost\/vitrine\+[0-9a-f]{8}\+/, 'serve prints the log vkey on first start');
+  // The README's second terminal reads it back with --print-vkey while the log runs.
+  const printed = vitrine('serve', '--data', './data', '--origin', 'localhost/vitrine', '--print-vkey');
+  t.equal(printed.code, 0, `serve --print-vkey (${printed.stderr})`);
+  t.equal(printed.stdout.trim(), logVkey, 'serve --print-vkey prints the same vkey next to the running log');
 
   const kg = vitrine('keygen', '--name', 'release@example.com', '--out', 'release.key');
   t.equal(kg.code, 0, `keygen (${kg.stderr})`);

@@ -19,7 +19,14 @@
  *
  * The rollback record (signed-record.ts) is per node: a node that becomes
  * the sequencer accepts a database ahead of its own record (other nodes
- * signed meanwhile) and refuses, for good, one behind it.
+ * signed meanwhile) and refuses, for good, one behind it. A following node
+ * records too: every checkpoint it takes up (from the database or from a
+ * forwarded answer, verified with the log key first), so that its record
+ * holds the newest checkpoint it has seen signed by any node, and a node
+ * that was down refuses a database restored behind what it saw, without
+ * the operator copying records between nodes. All writes of the record,
+ * the sequencer's and the follower's, go through one queue: one at a time,
+ * and a follower's never goes back.
  */
 import { planInclusion, type NodeId } from '../../merkle/index.js';
 import type { Ed25519 } from '../crypto/ed25519.js';
@@ -53,8 +60,17 @@ export interface ClusterOptions {
    * record: then this node never sequences, and says so.
    */
   checkRecord(): Promise<void>;
-  /** Opens and starts a Sequencer on the database's newest state, signing only while `canSign()`. */
-  openSequencer(canSign: () => boolean, onCommit: (cp: CheckpointRecord) => void): Promise<Sequencer>;
+  /**
+   * Opens and starts a Sequencer on the database's newest state, signing
+   * only while `canSign()`, and recording what it signs with `record` (the
+   * node's queue of record writes, when it keeps a record).
+   */
+  openSequencer(canSign: () => boolean, onCommit: (cp: CheckpointRecord) => void, record: ((cp: CheckpointRecord) => Promise<void>) | undefined): Promise<Sequencer>;
+  /**
+   * Durably replaces this node's rollback record (--state-file) with a
+   * checkpoint; undefined when the node keeps no record.
+   */
+  record?: (cp: CheckpointRecord) => Promise<void>;
   /** Lease length (`--lease-ms`): failover takes about this long plus a sixth. */
   leaseMs: number;
   /** How often a node reads the newest checkpoint and the lease row (default leaseMs / 12, at least 50 ms). */
@@ -87,6 +103,12 @@ export class ClusterNode implements SequencerView {
   #following: Promise<void> | undefined;
   /** False once this node found the database behind its record: it only follows from then on. */
   #mayLead = true;
+  /** The last write of the rollback record, queued or done (writes never overlap). */
+  #recording: Promise<void> = Promise.resolve();
+  /** The size of the newest checkpoint this process recorded; a follower's writes only go forward. */
+  #recorded = -1;
+  /** The newest checkpoint taken up while following that waits for its write, if any. */
+  #pendingRecord: CheckpointRecord | undefined;
   /** The last failure logged per event, to keep an outage from flooding the log. */
   readonly #failing = new Map<string, { message: string; at: number }>();
   #closed = false;
@@ -154,9 +176,11 @@ export class ClusterNode implements SequencerView {
       this.#o.log('refusing-to-sequence', { epoch, message: (err as Error).message });
       throw err;
     }
+    const record = this.#o.record;
     const seq = await this.#o.openSequencer(
       () => this.#leadership?.canSign() === true,
       (cp) => this.#adopt(cp, 'commit'),
+      record && ((cp) => this.#queueRecord(cp, true)),
     );
     if (this.#closed) {
       await seq.close();
@@ -193,6 +217,9 @@ export class ClusterNode implements SequencerView {
   async #look(): Promise<void> {
     if (this.#closed) return;
     const { reader, store, witnessing } = this.#o;
+    // What this node served when the read began: a commit meanwhile (this node sequencing) makes the
+    // database's answer older than the head, which is no rollback.
+    const before = this.size;
     try {
       const [cp, lease, witnessed] = await Promise.all([
         reader.latestCheckpoint(),
@@ -200,7 +227,7 @@ export class ClusterNode implements SequencerView {
         witnessing && !this.#seq ? reader.latestWitnessed() : undefined,
       ]);
       this.#leader = lease?.live ? lease : undefined;
-      if (cp) this.#adopt(cp, 'database');
+      if (cp) this.#adopt(cp, 'database', before);
       if (witnessed && witnessing && witnessed.size <= this.size) witnessing.learn(witnessed);
       this.#failing.delete('follow-failed');
     } catch (err) {
@@ -221,12 +248,13 @@ export class ClusterNode implements SequencerView {
   /**
    * Serves `cp` from now on if it is newer than what this node serves. A
    * checkpoint from the database or another node is verified with the log
-   * key first; the database going back is reported, never followed.
+   * key first; the database going back (behind `servedBefore`, what this
+   * node served when it asked) is reported, never followed.
    */
-  #adopt(cp: CheckpointRecord, from: 'start' | 'database' | 'commit' | 'forward'): void {
+  #adopt(cp: CheckpointRecord, from: 'start' | 'database' | 'commit' | 'forward', servedBefore = this.size): void {
     const head = this.#head;
     if (head && cp.size <= head.size) {
-      if (from === 'database' && cp.size < head.size) {
+      if (from === 'database' && cp.size < servedBefore) {
         this.#o.log('store-behind', { size: cp.size, served: head.size, message: 'the database holds an older checkpoint than this node has served: it was rolled back' });
       } else if (cp.size === head.size && !bytesEqual(cp.rootHash, head.rootHash)) {
         this.#o.log('store-forked', { size: cp.size, message: 'the database holds another root for a size this node has served' });
@@ -243,7 +271,44 @@ export class ClusterNode implements SequencerView {
       }
     }
     this.#head = cp;
+    if (from === 'database' || from === 'forward') {
+      // Taken up from another node: recorded in the background (the signer recorded it before handing it out).
+      this.#queueRecord(cp, false).catch((err: unknown) => this.#quiet('record-failed', `cannot record the checkpoint of size ${cp.size} in the rollback record: ${(err as Error).message}`));
+    }
     if (from !== 'start') this.#o.onAdvance?.();
+  }
+
+  /**
+   * Queues a write of the rollback record. The sequencer's own writes
+   * (`signed`) always happen, one per batch, and their failure is the
+   * batch's. A follower's coalesce: at most one waits in the queue, and
+   * when its turn comes it writes the newest checkpoint taken up by then,
+   * if that is newer than anything this process recorded. So a follower
+   * that takes up checkpoints faster than it can fsync writes fewer of
+   * them, and its record never goes back.
+   */
+  #queueRecord(cp: CheckpointRecord, signed: boolean): Promise<void> {
+    const write = this.#o.record;
+    if (!write) return Promise.resolve();
+    if (!signed) {
+      const waiting = this.#pendingRecord;
+      if (waiting && waiting.size >= cp.size) return Promise.resolve();
+      this.#pendingRecord = cp;
+      // The write already queued takes this newer checkpoint.
+      if (waiting) return Promise.resolve();
+    }
+    const run = this.#recording.then(async () => {
+      let target = cp;
+      if (!signed) {
+        target = this.#pendingRecord ?? cp;
+        this.#pendingRecord = undefined;
+        if (target.size <= this.#recorded) return;
+      }
+      await write(target);
+      this.#recorded = Math.max(this.#recorded, target.size);
+    });
+    this.#recording = run.catch(() => {});
+    return run;
   }
 
   /**
@@ -306,5 +371,7 @@ export class ClusterNode implements SequencerView {
     await this.#following;
     await this.#leadership?.stop();
     await this.#seq?.close();
+    // What this node took up is recorded before it exits.
+    await this.#recording;
   }
 }

@@ -274,9 +274,10 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
           const record = readSignedRecord(stateFile, o.origin, verifier, nodeEd25519);
           if (record !== undefined) checkAgainstRecord(stateFile, record, await db.writer.latestCheckpoint());
         },
-        openSequencer: async (canSign, onCommit) => {
+        openSequencer: async (canSign, onCommit, record) => {
           const seq = await Sequencer.open({
             ...sequencerOptions,
+            record,
             canSign,
             onCommit: (cp) => {
               onCommit(cp);
@@ -288,6 +289,8 @@ export async function openLog(o: OpenLogOptions): Promise<OpenedLog> {
           seq.start();
           return seq;
         },
+        // Followers record what they take up too (cluster.ts), through the node's one queue of writes.
+        record: sequencerOptions.record,
         leaseMs: c.leaseMs,
         followMs: c.followMs,
         forwardTimeoutMs: c.forwardTimeoutMs,

@@ -14,52 +14,23 @@
 import t from 'tap';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
 import { decodeEntry } from '../../src/entry/index.js';
-import { formatSigner, formatVerifier, generateSigner, verifierFromSigner } from '../../src/note/index.js';
 import { verifyBundle } from '../../src/proof/index.js';
 import { audit } from './audit.js';
+import { logKey, ORIGIN, startNodes, submitRetrying, waitServed, type Node } from './cluster-fixture.js';
 import { runGoTlogCheck } from './go-tlog.js';
-import { makeEntry, ORIGIN, post, tempDir } from './harness.js';
+import { makeEntry, tempDir } from './harness.js';
 import { freshDatabase, pgServer } from './pg.js';
-import { portOf, startProc, type Proc } from '../monitor/procs.js';
-
-interface Node {
-  name: string;
-  proc: Proc;
-  base: string;
-}
-
-async function startNode(url: string, key: string, name: string, dir: string): Promise<Node> {
-  const proc = startProc([
-    'serve', '--storage', url, '--key', key, '--state-file', join(dir, `${name}.state`), '--origin', ORIGIN,
-    '--listen', '127.0.0.1:0', '--node-name', name, '--lease-ms', '2000',
-  ]);
-  const start = await proc.waitEvent('start', 90_000);
-  return { name, proc, base: `http://127.0.0.1:${portOf(start)}` };
-}
-
-/** The size of the checkpoint `base` serves. */
-async function servedSize(base: string): Promise<number> {
-  const res = await fetch(`${base}/checkpoint`);
-  return res.status === 200 ? Number((await res.text()).split('\n')[1]) : -1;
-}
 
 t.test('three nodes on one database: the Go tlog/note checks pass at every node', async (t) => {
   const server = pgServer(t);
   if (!server) return;
   const url = await freshDatabase(t, server);
   const dir = tempDir();
-  const signer = generateSigner(ORIGIN, nodeEd25519);
-  const keyPath = join(dir, 'log.key');
-  writeFileSync(keyPath, `${formatSigner(signer)}\n`, { mode: 0o600 });
-  const vkey = formatVerifier(verifierFromSigner(signer));
-  const nodes: Node[] = [];
-  t.teardown(() => Promise.all(nodes.map((n) => n.proc.stop('SIGKILL'))));
+  const { path: keyPath, vkey } = logKey(dir);
   const began = Date.now();
-  nodes.push(...(await Promise.all(['g1', 'g2', 'g3'].map((name) => startNode(url, keyPath, name, dir)))));
+  const nodes = await startNodes(t, url, keyPath, ['g1', 'g2', 'g3'], dir);
   t.comment(`three nodes started in ${Date.now() - began} ms`);
 
   // 300 entries (a full level-0 tile, a partial one, and a level-1 tile),
@@ -69,22 +40,18 @@ t.test('three nodes on one database: the Go tlog/note checks pass at every node'
   let bad = '';
   const submitAt = async (node: Node): Promise<void> => {
     const e = makeEntry();
-    for (let attempt = 0; attempt < 100; attempt++) {
-      const r = await post(node.base, e);
-      if (r.status === 503) {
-        await new Promise((res) => setTimeout(res, 100));
-        continue;
-      }
-      if (r.status !== 201) {
-        bad ||= `${node.name} answered ${r.status}: ${JSON.stringify(r.json)}`;
-        return;
-      }
-      if (!verifyBundle({ digest: decodeEntry(e).digest }, r.json.bundle, { logKey: vkey }, nodeEd25519).ok) bad ||= `the bundle ${node.name} gave for index ${r.json.index} does not verify`;
-      notes.push(r.json.checkpoint);
-      perNode.set(node.name, (perNode.get(node.name) ?? 0) + 1);
+    const r = await submitRetrying(node, e, 100);
+    if (!r) {
+      bad ||= `${node.name} kept answering 503`;
       return;
     }
-    bad ||= `${node.name} kept answering 503`;
+    if (r.status !== 201) {
+      bad ||= `${node.name} answered ${r.status}: ${JSON.stringify(r.json)}`;
+      return;
+    }
+    if (!verifyBundle({ digest: decodeEntry(e).digest }, r.json.bundle, { logKey: vkey }, nodeEd25519).ok) bad ||= `the bundle ${node.name} gave for index ${r.json.index} does not verify`;
+    notes.push(r.json.checkpoint);
+    perNode.set(node.name, (perNode.get(node.name) ?? 0) + 1);
   };
   for (let k = 0; k < 300; k += 30) await Promise.all(Array.from({ length: 30 }, (_, i) => submitAt(nodes[(k + i) % 3]!)));
   t.comment(`300 submissions answered ${Date.now() - began} ms after the start`);
@@ -92,14 +59,7 @@ t.test('three nodes on one database: the Go tlog/note checks pass at every node'
   t.same([...perNode.keys()].sort(), ['g1', 'g2', 'g3'], `each node answered its share (${JSON.stringify(Object.fromEntries(perNode))})`);
 
   // Followers poll the database: wait until every node serves the whole tree.
-  for (const n of nodes) {
-    let size = -1;
-    for (let i = 0; i < 400 && size < 300; i++) {
-      size = await servedSize(n.base);
-      if (size < 300) await new Promise((r) => setTimeout(r, 25));
-    }
-    t.equal(size, 300, `${n.name} serves the tree of 300`);
-  }
+  for (const n of nodes) t.equal(await waitServed(n, 300), 300, `${n.name} serves the tree of 300`);
 
   // A few earlier checkpoints, of different sizes, handed out by any node.
   const bySize = new Map(notes.map((n) => [Number(n.split('\n')[1]), n]));

@@ -21,90 +21,43 @@
  *   every entry ever answered 201/200 is in the final tree at its index.
  */
 import t from 'tap';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
 import { b64encode } from '../../src/encoding.js';
 import { decodeEntry } from '../../src/entry/index.js';
-import { formatSigner, formatVerifier, generateSigner, parseVerifier, verifierFromSigner, verifyCosignatures } from '../../src/note/index.js';
+import { parseVerifier, verifyCosignatures } from '../../src/note/index.js';
 import { verifyBundle } from '../../src/proof/index.js';
 import { audit } from './audit.js';
-import { makeEntry, ORIGIN, post, tempDir } from './harness.js';
+import { killNode, logKey, sequencerAfter, sleep, startNodes, type Answer, type Node } from './cluster-fixture.js';
+import { makeEntry, post, tempDir } from './harness.js';
 import { freshDatabase, pgServer } from './pg.js';
 import { cli } from '../monitor/helpers.js';
-import { portOf, startProc, type Proc } from '../monitor/procs.js';
-
-interface Node {
-  name: string;
-  proc: Proc;
-  base: string;
-}
-
-function events(node: Node, event: string): Array<Record<string, unknown>> {
-  return node.proc.stderr().split('\n').flatMap((line) => {
-    if (!line.startsWith('{')) return [];
-    try {
-      const e = JSON.parse(line) as Record<string, unknown>;
-      return e['event'] === event ? [e] : [];
-    } catch {
-      return [];
-    }
-  });
-}
-
-async function sequencerAfter(nodes: Node[], after: number, timeoutMs = 30_000): Promise<{ node: Node; epoch: number }> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    let best: { node: Node; epoch: number } | undefined;
-    for (const node of nodes) {
-      for (const e of events(node, 'sequencing')) {
-        const epoch = Number(e['epoch']);
-        if (epoch > after && (!best || epoch > best.epoch)) best = { node, epoch };
-      }
-    }
-    if (best) return best;
-    if (Date.now() > deadline) throw new Error(`no node took the lease after epoch ${after}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-type Answer = Awaited<ReturnType<typeof post>>;
+import { portOf, startProc } from '../monitor/procs.js';
 
 t.test('in flight at a follower when the sequencer is killed: 503 or a durable answer, never a 201 for what is lost', async (t) => {
   const server = pgServer(t);
   if (!server) return;
   const url = await freshDatabase(t, server);
   const dir = tempDir();
-  const signer = generateSigner(ORIGIN, nodeEd25519);
-  const keyPath = join(dir, 'log.key');
-  writeFileSync(keyPath, `${formatSigner(signer)}\n`, { mode: 0o600 });
-  const vkey = formatVerifier(verifierFromSigner(signer));
+  const { path: keyPath, vkey } = logKey(dir);
   const kg = await cli(['keygen', '--name', 'w1.example', '--out', join(dir, 'w1.key'), '--cosigner']);
   t.equal(kg.status, 0, 'the witness keygen succeeds');
   const wvkey = kg.stdout.trim();
   const trust = { logKey: vkey, witnesses: [wvkey], quorum: 1 };
 
-  const procs: Proc[] = [];
-  t.teardown(() => Promise.all(procs.map((p) => {
-    p.child.kill('SIGCONT');
-    return p.stop('SIGKILL');
-  })));
   // The witness follows nothing useful (--log points nowhere): it only cosigns.
   const witness = startProc([
     'monitor', '--state', join(dir, 'mon'), '--init', '--log', 'http://127.0.0.1:9', '--log-key', vkey,
     '--listen', '127.0.0.1:0', '--witness-key', join(dir, 'w1.key'), '--interval', '60', '--workers', '0',
   ]);
-  procs.push(witness);
+  t.teardown(() => {
+    witness.child.kill('SIGCONT');
+    return witness.stop('SIGKILL');
+  });
   const witnessUrl = `http://127.0.0.1:${portOf(await witness.waitEvent('listen', 60_000))}`;
-  const nodes: Node[] = await Promise.all(['f1', 'f2'].map(async (name) => {
-    const proc = startProc([
-      'serve', '--storage', url, '--key', keyPath, '--state-file', join(dir, `${name}.state`), '--origin', ORIGIN,
-      '--listen', '127.0.0.1:0', '--node-name', name, '--lease-ms', '2000',
-      '--witness', `${witnessUrl}=${wvkey}`, '--quorum', '1', '--witness-timeout', '600000',
-    ]);
-    procs.push(proc);
-    return { name, proc, base: `http://127.0.0.1:${portOf(await proc.waitEvent('start', 90_000))}` };
-  }));
+  const nodes = await startNodes(t, url, keyPath, ['f1', 'f2'], dir, {
+    extra: ['--witness', `${witnessUrl}=${wvkey}`, '--quorum', '1', '--witness-timeout', '600000'],
+  });
 
   const first = await sequencerAfter(nodes, 0);
   const seq = first.node;
@@ -133,7 +86,7 @@ t.test('in flight at a follower when the sequencer is killed: 503 or a durable a
   let seen = 0;
   for (let i = 0; i < 1200 && seen < 6; i++) {
     seen = await logSize(follower);
-    if (seen < 6) await new Promise((r) => setTimeout(r, 25));
+    if (seen < 6) await sleep(25);
   }
   t.equal(seen, 6, 'the follower sees the three forwarded entries committed (sequenced size 6), still unanswered');
 
@@ -141,8 +94,7 @@ t.test('in flight at a follower when the sequencer is killed: 503 or a durable a
   seq.proc.child.kill('SIGSTOP');
   const stuck = Array.from({ length: 3 }, () => makeEntry());
   const stuckAnswers = stuck.map((e) => post(follower.base, e).catch((err: Error) => ({ status: 0, json: err.message, headers: new Headers() }) as Answer));
-  seq.proc.child.kill('SIGKILL');
-  await seq.proc.exited;
+  await killNode(seq);
 
   const inFlight = await Promise.all([...committedAnswers, ...stuckAnswers]);
   const entries = [...committed, ...stuck];
@@ -168,7 +120,7 @@ t.test('in flight at a follower when the sequencer is killed: 503 or a durable a
     for (let k = 0; k < 300; k++) {
       r = await post(follower.base, e);
       if (r.status !== 503) break;
-      await new Promise((res) => setTimeout(res, 100));
+      await sleep(100);
     }
     const prior = answered.get(b64encode(e));
     if (i < 3) {

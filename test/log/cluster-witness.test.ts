@@ -15,73 +15,31 @@ import t from 'tap';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
 import { decodeEntry } from '../../src/entry/index.js';
-import { formatSigner, formatVerifier, generateSigner, parseVerifier, verifierFromSigner, verifyCosignatures } from '../../src/note/index.js';
+import { parseVerifier, verifyCosignatures } from '../../src/note/index.js';
 import { verifyBundle } from '../../src/proof/index.js';
 import { audit } from './audit.js';
+import { killNode, logKey, ORIGIN, sequencerAfter, sleep, startNodes, submitRetrying, type Node } from './cluster-fixture.js';
 import { runGoTlogCheck } from './go-tlog.js';
-import { makeEntry, ORIGIN, post, tempDir } from './harness.js';
+import { makeEntry, tempDir } from './harness.js';
 import { freshDatabase, pgServer } from './pg.js';
 import { cli } from '../monitor/helpers.js';
-import { portOf, startProc, type Proc } from '../monitor/procs.js';
-
-interface Node {
-  name: string;
-  proc: Proc;
-  base: string;
-  dead: boolean;
-}
-
-function events(node: Node, event: string): Array<Record<string, unknown>> {
-  return node.proc.stderr().split('\n').flatMap((line) => {
-    if (!line.startsWith('{')) return [];
-    try {
-      const e = JSON.parse(line) as Record<string, unknown>;
-      return e['event'] === event ? [e] : [];
-    } catch {
-      return [];
-    }
-  });
-}
-
-/** The live node that took the lease with the highest epoch above `after`, once one did. */
-async function sequencerAfter(nodes: Node[], after: number, timeoutMs = 30_000): Promise<{ node: Node; epoch: number }> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    let best: { node: Node; epoch: number } | undefined;
-    for (const node of nodes) {
-      if (node.dead) continue;
-      for (const e of events(node, 'sequencing')) {
-        const epoch = Number(e['epoch']);
-        if (epoch > after && (!best || epoch > best.epoch)) best = { node, epoch };
-      }
-    }
-    if (best) return best;
-    if (Date.now() > deadline) throw new Error(`no node took the lease after epoch ${after}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+import { portOf, startProc } from '../monitor/procs.js';
 
 t.test('three nodes, one witness process: cosigned at every node, through two failovers', async (t) => {
   const server = pgServer(t);
   if (!server) return;
   const url = await freshDatabase(t, server);
   const dir = tempDir();
-  const signer = generateSigner(ORIGIN, nodeEd25519);
-  const keyPath = join(dir, 'log.key');
-  writeFileSync(keyPath, `${formatSigner(signer)}\n`, { mode: 0o600 });
-  const vkey = formatVerifier(verifierFromSigner(signer));
+  const { path: keyPath, vkey } = logKey(dir);
   const kg = await cli(['keygen', '--name', 'w1.example', '--out', join(dir, 'w1.key'), '--cosigner']);
   t.equal(kg.status, 0, 'the witness keygen succeeds');
   const wvkey = kg.stdout.trim();
   const witnessVerifier = parseVerifier(wvkey);
 
   const nodes: Node[] = [];
-  const procs: Proc[] = [];
-  t.teardown(() => Promise.all(procs.map((p) => p.stop('SIGKILL'))));
   // The monitor follows the log through one address: this front, which goes to a live node.
   const front = createServer((req, res) => {
     void (async () => {
@@ -107,42 +65,30 @@ t.test('three nodes, one witness process: cosigned at every node, through two fa
     'monitor', '--state', join(dir, 'mon'), '--init', '--log', frontUrl, '--log-key', vkey,
     '--listen', '127.0.0.1:0', '--witness-key', join(dir, 'w1.key'), '--interval', '1', '--workers', '0',
   ]);
-  procs.push(monitor);
+  t.teardown(() => monitor.stop('SIGKILL'));
   const witnessUrl = `http://127.0.0.1:${portOf(await monitor.waitEvent('listen', 60_000))}`;
 
-  const started = await Promise.all(['w1', 'w2', 'w3'].map(async (name) => {
-    const proc = startProc([
-      'serve', '--storage', url, '--key', keyPath, '--state-file', join(dir, `${name}.state`), '--origin', ORIGIN,
-      '--listen', '127.0.0.1:0', '--node-name', name, '--lease-ms', '2000',
-      '--witness', `${witnessUrl}=${wvkey}`, '--quorum', '1', '--witness-timeout', '30000',
-    ]);
-    procs.push(proc);
-    const start = await proc.waitEvent('start', 90_000);
-    return { name, proc, base: `http://127.0.0.1:${portOf(start)}`, dead: false };
-  }));
-  nodes.push(...started);
+  nodes.push(...(await startNodes(t, url, keyPath, ['w1', 'w2', 'w3'], dir, {
+    extra: ['--witness', `${witnessUrl}=${wvkey}`, '--quorum', '1', '--witness-timeout', '30000'],
+  })));
 
   const notes: string[] = [];
   let bad = '';
   /** Submits a new entry at `node`, retrying 503 (a failover, a witness not yet reached) as a client does. */
   const submitAt = async (node: Node): Promise<void> => {
     const e = makeEntry();
-    for (let attempt = 0; attempt < 200; attempt++) {
-      const r = await post(node.base, e).catch(() => undefined);
-      if (!r || r.status === 503) {
-        await new Promise((res) => setTimeout(res, 100));
-        continue;
-      }
-      if (r.status !== 201 && r.status !== 200) {
-        bad ||= `${node.name} answered ${r.status}: ${JSON.stringify(r.json)}`;
-        return;
-      }
-      const v = verifyBundle({ digest: decodeEntry(e).digest }, r.json.bundle, { logKey: vkey, witnesses: [wvkey], quorum: 1 }, nodeEd25519);
-      if (!v.ok) bad ||= `the bundle ${node.name} gave for index ${r.json.index} does not verify with the witness: ${v.message}`;
-      notes.push(r.json.checkpoint);
+    const r = await submitRetrying(node, e);
+    if (!r) {
+      bad ||= `${node.name} kept answering 503`;
       return;
     }
-    bad ||= `${node.name} kept answering 503`;
+    if (r.status !== 201 && r.status !== 200) {
+      bad ||= `${node.name} answered ${r.status}: ${JSON.stringify(r.json)}`;
+      return;
+    }
+    const v = verifyBundle({ digest: decodeEntry(e).digest }, r.json.bundle, { logKey: vkey, witnesses: [wvkey], quorum: 1 }, nodeEd25519);
+    if (!v.ok) bad ||= `the bundle ${node.name} gave for index ${r.json.index} does not verify with the witness: ${v.message}`;
+    notes.push(r.json.checkpoint);
   };
   /** Waits until every live node serves a checkpoint of `size` cosigned by the witness, then runs the Go check there. */
   const checkEveryNode = async (size: number, phase: string) => {
@@ -151,7 +97,7 @@ t.test('three nodes, one witness process: cosigned at every node, through two fa
       for (let i = 0; i < 600; i++) {
         served = await (await fetch(`${n.base}/checkpoint`)).text();
         if (served.split('\n')[1] === String(size) && verifyCosignatures(served, [witnessVerifier], nodeEd25519).length === 1) break;
-        await new Promise((r) => setTimeout(r, 25));
+        await sleep(25);
       }
       t.equal(served.split('\n')[1], String(size), `${phase}: ${n.name} serves the checkpoint of ${size}`);
       t.equal(verifyCosignatures(served, [witnessVerifier], nodeEd25519).length, 1, `${phase}: ${n.name} serves it cosigned by the witness`);
@@ -171,9 +117,7 @@ t.test('three nodes, one witness process: cosigned at every node, through two fa
   let size = 30;
   for (const round of [1, 2]) {
     const victim = leader.node;
-    victim.proc.child.kill('SIGKILL');
-    victim.dead = true;
-    await victim.proc.exited;
+    await killNode(victim);
     leader = await sequencerAfter(nodes, leader.epoch);
     t.pass(`failover ${round}: ${leader.node.name} took over from ${victim.name} (epoch ${leader.epoch})`);
     const live = nodes.filter((n) => !n.dead);

@@ -6,10 +6,14 @@
  * one: what a point-in-time restore does to the log's tables) and a
  * database deleted and made again empty are both refused at start-up,
  * naming both sizes; the refused start stores nothing (not even the
- * identity row). With several nodes, each record holds only what its own
- * node signed: the restore is caught once the newest record is copied over
- * every node's --state-file, as docs/operations.md tells. Real `vitrine
- * serve` processes and the real pg_dump / pg_restore of PostgreSQL 15.
+ * identity row). With several nodes, a node's record holds what it signed
+ * and what it took up while following (cluster.ts): a node that followed
+ * another's signing, then was down, refuses a database restored behind
+ * what it saw, with its own record. A node that was down while another
+ * signed has not seen that: the restore is caught once the newest record
+ * is copied over every node's --state-file, as docs/operations.md tells.
+ * Real `vitrine serve` processes and the real pg_dump / pg_restore of
+ * PostgreSQL 15.
  */
 import t, { type Test } from 'tap';
 import { execFileSync } from 'node:child_process';
@@ -42,14 +46,34 @@ function newNode(t: Test): Node {
 
 const serveArgs = (url: string, n: Node) => ['serve', '--storage', url, '--key', n.key, '--state-file', n.state, '--origin', ORIGIN, '--listen', '127.0.0.1:0'];
 
-async function serve(url: string, n: Node): Promise<{ proc: Proc; base: string }> {
-  const proc = startProc(serveArgs(url, n));
+/**
+ * Starts a node; with a `name`, as one of several, on a lease of 10 s so that
+ * a slow machine does not move it: which node signs is part of the test.
+ */
+async function serve(url: string, n: Node, name?: string): Promise<{ proc: Proc; base: string }> {
+  const proc = startProc([...serveArgs(url, n), ...(name === undefined ? [] : ['--node-name', name, '--lease-ms', '10000'])]);
   const start = await proc.waitEvent('start', 60_000);
   return { proc, base: `http://127.0.0.1:${portOf(start)}` };
 }
 
 function recordedSize(n: Node): number {
   return Number(openCheckpoint(readFileSync(n.state, 'utf8'), parseVerifier(n.vkey), nodeEd25519).size);
+}
+
+/** The size of the checkpoint `base` serves. */
+async function servedSize(base: string): Promise<number> {
+  const res = await fetch(`${base}/checkpoint`);
+  return res.status === 200 ? Number((await res.text()).split('\n')[1]) : -1;
+}
+
+/** Polls `get` until it returns `want` (at most `timeoutMs`, a bound on a failure only); its last value. */
+async function until<T>(get: () => T | Promise<T>, want: T, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await get();
+    if (v === want || Date.now() > deadline) return v;
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
 
 /** Submits `count` entries one by one; the size of the last checkpoint handed out. */
@@ -182,4 +206,47 @@ t.test('several nodes: each record holds what its own node signed; after a resto
   const rb = await cli(serveArgs(url, b), { timeout: 60_000 });
   t.equal(rb.status, 1, 'and so does b');
   t.match(rb.stderr, refusal(snapshot, signed, b.state), 'with the same message');
+});
+
+t.test('several nodes: a follower records what it takes up, so after being down it refuses a restore behind what it saw', async (t) => {
+  const server = pgServer(t);
+  if (!server) return;
+  const url = await freshDatabase(t, server);
+  const a = newNode(t);
+  // Node b: the same log key, its own record; it only ever follows.
+  const b: Node = { ...a, state: join(tempDir(), 'signed-checkpoint') };
+  const dump = join(tempDir(), 'earlier.dump');
+
+  const sa = await serve(url, a, 'a');
+  await sa.proc.waitEvent('sequencing', 60_000);
+  const snapshot = await submit(t, sa.base, 2);
+  execFileSync(join(PG_BIN, 'pg_dump'), ['--format=custom', '--file', dump, '--dbname', url]);
+  const sb = await serve(url, b, 'b');
+  // b follows: what it forwards comes back with a's checkpoint; the rest it reads from the database.
+  const forwarded = await submit(t, sb.base, 2);
+  const seen = await submit(t, sa.base, 2);
+  t.ok(seen > forwarded && forwarded > snapshot, `sizes ${snapshot}, ${forwarded}, ${seen}`);
+  t.equal(await until(() => servedSize(sb.base), seen), seen, `b takes up the checkpoint of ${seen} by polling`);
+  t.equal(await until(() => recordedSize(b), seen), seen, `b's record holds the checkpoint of ${seen} that a signed`);
+  t.equal(await sb.proc.stop('SIGTERM'), 0, 'b stops cleanly');
+  t.notMatch(sb.proc.stderr(), /"event":"sequencing"/, 'b never sequenced: everything in its record, a signed');
+  // b is down; a goes on.
+  const signed = await submit(t, sa.base, 2);
+  t.equal(await sa.proc.stop('SIGTERM'), 0, 'a stops cleanly');
+  t.equal(recordedSize(a), signed, `a's record holds ${signed}`);
+  t.equal(recordedSize(b), seen, `b's record still holds ${seen}, the newest it saw`);
+
+  await recreate(server, url);
+  execFileSync(join(PG_BIN, 'pg_restore'), ['--dbname', url, dump]);
+  const restored = await contents(url);
+  t.equal(restored.maxSize, snapshot, `the restored database is back at size ${snapshot}`);
+
+  // Without copying any record: b refuses with its own.
+  const rb = await cli([...serveArgs(url, b), '--node-name', 'b'], { timeout: 60_000 });
+  t.equal(rb.status, 1, 'b, with its own record, refuses to start');
+  t.match(rb.stderr, refusal(snapshot, seen, b.state), `naming the restored size ${snapshot} and the ${seen} it saw signed`);
+  const ra = await cli([...serveArgs(url, a), '--node-name', 'a'], { timeout: 60_000 });
+  t.equal(ra.status, 1, 'and so does a');
+  t.match(ra.stderr, refusal(snapshot, signed, a.state), 'naming what it signed');
+  t.same(await contents(url), restored, 'the refused starts changed nothing in the database');
 });
