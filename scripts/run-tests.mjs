@@ -55,7 +55,7 @@ function runOne(file) {
   const name = relative(root, file);
   const t0 = Date.now();
   return new Promise((done) => {
-    const child = spawn(process.execPath, ['--enable-source-maps', '--import=./dist/test/_tap-setup.js', file], {
+    const child = spawn(process.execPath, ['--enable-source-maps', file], {
       cwd: root,
       env: { ...process.env, TAP_TIMEOUT: String(TIMEOUT) },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -7,7 +7,8 @@
  * (`disable-coverage` in .taprc). Measured on `node dist/cmd/vitrine.js
  * --help`, those hooks tripled the CPU a spawned command needs (0.35 s to
  * 1.1 s). This takes them out of children only; the test process itself is
- * unchanged.
+ * unchanged. `npm test` (scripts/run-tests.mjs) does not load tap's tracker
+ * at all, so it does not load this either; this is for `npx tap`.
  */
 export {};
 
