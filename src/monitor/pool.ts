@@ -34,16 +34,24 @@ interface Slot {
 }
 
 class WorkerPool implements AuditPool {
-  readonly #slots: Slot[] = [];
+  readonly #count: number;
+  /** Started on the first job: a monitor run with nothing new to audit never pays for the threads. */
+  #slots: Slot[] | undefined;
   #nextId = 0;
   #version = 0;
+  #policy: PolicySpec = EMPTY_POLICY;
   #failed: Error | undefined;
   #closing = false;
 
   constructor(count: number) {
+    this.#count = count;
+  }
+
+  #start(): Slot[] {
     // Running from TypeScript sources (tests, tsx), the worker is the .ts file and inherits the loader.
     const url = new URL(import.meta.url.endsWith('.ts') ? './audit-worker.ts' : './audit-worker.js', import.meta.url);
-    for (let i = 0; i < count; i++) {
+    const slots: Slot[] = [];
+    for (let i = 0; i < this.#count; i++) {
       const slot: Slot = { worker: new Worker(url), pending: new Map() };
       slot.worker.on('message', (m: { id: number; result?: BundleResult; crash?: string }) => {
         const p = slot.pending.get(m.id);
@@ -60,20 +68,24 @@ class WorkerPool implements AuditPool {
       };
       slot.worker.on('error', (err) => broken(new Error(`audit worker crashed: ${err.message}`)));
       slot.worker.on('exit', (code) => broken(new Error(`audit worker exited with code ${code}`)));
-      this.#slots.push(slot);
+      slot.worker.postMessage({ type: 'policy', version: this.#version, spec: this.#policy });
+      slots.push(slot);
     }
-    this.setPolicy(EMPTY_POLICY);
+    return slots;
   }
 
   setPolicy(spec: PolicySpec): void {
     this.#version++;
-    for (const s of this.#slots) s.worker.postMessage({ type: 'policy', version: this.#version, spec });
+    this.#policy = spec;
+    for (const s of this.#slots ?? []) s.worker.postMessage({ type: 'policy', version: this.#version, spec });
   }
 
   run(job: BundleJob): Promise<BundleResult> {
     if (this.#failed) return Promise.reject(this.#failed);
-    let slot = this.#slots[0]!;
-    for (const s of this.#slots) if (s.pending.size < slot.pending.size) slot = s;
+    if (this.#closing && this.#slots === undefined) return Promise.reject(new Error('the audit pool is closed'));
+    const slots = (this.#slots ??= this.#start());
+    let slot = slots[0]!;
+    for (const s of slots) if (s.pending.size < slot.pending.size) slot = s;
     const id = this.#nextId++;
     // Hand the bytes over without a copy when the view owns its whole buffer.
     const d = job.data;
@@ -89,7 +101,7 @@ class WorkerPool implements AuditPool {
 
   async close(): Promise<void> {
     this.#closing = true;
-    await Promise.all(this.#slots.map((s) => s.worker.terminate()));
+    await Promise.all((this.#slots ?? []).map((s) => s.worker.terminate()));
   }
 }
 

@@ -167,6 +167,30 @@ t.test('the worker pool gives what the in-thread path gives', async (t) => {
   t.equal(hex(b.subtree!), hex(treeHash(entries.map((e) => leafHash(e)))), 'the subtree hash of a full bundle');
 });
 
+t.test('the worker pool starts its threads on its first job, so a monitor run with nothing to audit pays for none', async (t) => {
+  // Linux: the threads of this process. Worker threads start synchronously in new Worker().
+  const threads = () => Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
+  const spec = { rules: [], keys: [], revoked: [], names: {} };
+  const before = threads();
+  const idle = createPool(2);
+  idle.setPolicy(spec);
+  t.equal(threads(), before, 'creating a pool and setting its policy starts no thread');
+  await idle.close();
+  t.rejects(idle.run({ data: new Uint8Array(0), width: 256, firstIndex: 0, skip: 0, audit: true }), /closed/, 'a closed pool that never started refuses jobs instead of starting threads');
+  t.equal(threads(), before, 'and starts none');
+  const pool = createPool(2);
+  t.teardown(() => pool.close());
+  pool.setPolicy(spec);
+  const e = entry(signerA, 'lazy');
+  const data = new Uint8Array(2 + e.length);
+  data[0] = e.length >> 8;
+  data[1] = e.length & 0xff;
+  data.set(e, 2);
+  const r = await pool.run({ data, width: 1, firstIndex: 0, skip: 0, audit: true });
+  t.ok(r.ok, 'the first job runs');
+  t.ok(threads() >= before + 2, `the first job started the 2 workers (${before} threads before, ${threads()} after)`);
+});
+
 t.test('the split compact range is the compact range', async (t) => {
   await fc.assert(
     fc.property(fc.integer({ min: 0, max: 1500 }), fc.integer({ min: 0, max: 1500 }), (a, b) => {
