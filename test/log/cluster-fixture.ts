@@ -196,16 +196,8 @@ export function fresh(url: string, method = 'GET', body?: Uint8Array): Promise<{
 }
 
 /** POST /v1/entries, given up after `ms` (a TimeoutError). */
-export async function postWithin(base: string, body: Uint8Array, ms: number): Promise<Answer> {
-  const res = await fetch(`${base}/v1/entries`, { method: 'POST', headers: { 'Content-Type': 'application/cbor' }, body, signal: AbortSignal.timeout(ms) });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: res.status, json, headers: res.headers };
+export function postWithin(base: string, body: Uint8Array, ms: number): Promise<Answer> {
+  return post(base, body, 'application/cbor', ms);
 }
 
 /**

@@ -91,8 +91,9 @@ export function makeEntry(signer: Signer = defaultSigner, name?: string, annotat
   return encodeEntry(signEntry({ name: n, digest, annotations }, signer.seed, nodeEd25519));
 }
 
-export async function post(url: string, body: Uint8Array | string, contentType = 'application/cbor'): Promise<{ status: number; json: any; headers: Headers }> {
-  const res = await fetch(`${url}/v1/entries`, { method: 'POST', headers: { 'Content-Type': contentType }, body });
+export async function post(url: string, body: Uint8Array | string, contentType = 'application/cbor', timeoutMs?: number): Promise<{ status: number; json: any; headers: Headers }> {
+  const signal = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
+  const res = await fetch(`${url}/v1/entries`, { method: 'POST', headers: { 'Content-Type': contentType }, body, signal });
   const text = await res.text();
   let json: unknown;
   try {
