@@ -167,13 +167,13 @@ attestations: docs/signing.md, "Logging existing signatures" and
             onRetry: (status, wait, attempt) => process.stderr.write(`vitrine: the log answered ${status}; retrying in ${wait}s (attempt ${attempt + 1} of ${opts.tries})\n`),
           },
         });
-        const leaf = hexEncode(entryLeafHash(entry));
+        const leaf = b64encode(entryLeafHash(entry));
         // With -o -, stdout carries the bundle alone; the report goes to stderr.
         const report = out === '-' ? process.stderr : process.stdout;
         if (out === '-') await new Promise<void>((res, rej) => process.stdout.write(result.bundle, (err) => (err ? rej(err) : res())));
         else await writeNew(out, result.bundle, opts.force ?? false);
         if (opts.json) {
-          report.write(`${JSON.stringify({ index: result.index, fresh: result.fresh, leafHash: b64encode(entryLeafHash(entry)), out })}\n`);
+          report.write(`${JSON.stringify({ index: result.index, fresh: result.fresh, leafHash: leaf, out })}\n`);
           return;
         }
         report.write(`${result.fresh ? 'logged' : 'already logged'} at index ${result.index} (leaf ${leaf}); wrote ${out === '-' ? 'the bundle to stdout' : out}\n`);
