@@ -3,8 +3,8 @@
  * (docs/formats.md §4) that `vitrine submit` later sends to a log. The artifact
  * is hashed as a stream, so its size does not matter; nothing touches the
  * network, so this runs on an air-gapped signing machine. Prints the entry's
- * leaf hash (RFC 9162 §2.1.1, hex): the value a log and a monitor will show
- * for it.
+ * leaf hash (RFC 9162 §2.1.1) in base64, as the log's API answers it and
+ * `vitrine get` shows it.
  */
 import { open, readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -51,7 +51,7 @@ Examples:
   # on the signing machine, no network needed
   $ vitrine sign --key release.key --name pkg:npm/left-pad@1.3.0 \\
       --annotate version=1.3.0 --annotate commit=9f1c2e7 left-pad-1.3.0.tgz
-  3f0a…  (the leaf hash; the entry is in left-pad-1.3.0.tgz.entry)
+  PwrQ…=  (the leaf hash, base64; the entry is in left-pad-1.3.0.tgz.entry)
 
   # then, on a connected machine, log it (writes left-pad-1.3.0.tgz.tlog-proof)
   $ vitrine submit --log https://log.example.com/vitrine --log-key "$(cat log.vkey)" left-pad-1.3.0.tgz.entry
@@ -100,11 +100,11 @@ async function sign(artifact: string, opts: SignOptions, io: Io): Promise<void> 
   const entry = signEntry({ ...fields, digest }, signer.seed, nodeEd25519);
   const bytes = encodeEntry(entry);
 
-  const leaf = hexEncode(entryLeafHash(bytes));
+  const leaf = b64encode(entryLeafHash(bytes));
   if (out === '-') {
     // The entry is binary: stdout carries it alone; the leaf hash goes to stderr.
     await writeAll(io.stdout, bytes);
-    if (opts.json) io.stderr.write(`${JSON.stringify({ name: opts.name, digest: hexEncode(digest), leafHash: b64encode(entryLeafHash(bytes)), out })}\n`);
+    if (opts.json) io.stderr.write(`${JSON.stringify({ name: opts.name, digest: hexEncode(digest), leafHash: leaf, out })}\n`);
     else io.stderr.write(`vitrine: signed ${opts.name} (sha256 ${hexEncode(digest)}, leaf ${leaf}); wrote the entry to stdout\n`);
     return;
   }
@@ -125,7 +125,7 @@ async function sign(artifact: string, opts: SignOptions, io: Io): Promise<void> 
     await handle.close();
   }
   if (opts.json) {
-    io.stdout.write(`${JSON.stringify({ name: opts.name, digest: hexEncode(digest), leafHash: b64encode(entryLeafHash(bytes)), out })}\n`);
+    io.stdout.write(`${JSON.stringify({ name: opts.name, digest: hexEncode(digest), leafHash: leaf, out })}\n`);
     return;
   }
   io.stdout.write(`${leaf}\n`);

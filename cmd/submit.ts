@@ -168,13 +168,13 @@ attestations: docs/signing.md, "Logging existing signatures" and
             onRetry: (status, wait, attempt) => io.stderr.write(`vitrine: the log answered ${status}; retrying in ${wait}s (attempt ${attempt + 1} of ${opts.tries})\n`),
           },
         });
-        const leaf = hexEncode(entryLeafHash(entry));
+        const leaf = b64encode(entryLeafHash(entry));
         // With -o -, stdout carries the bundle alone; the report goes to stderr.
         const report = out === '-' ? io.stderr : io.stdout;
         if (out === '-') await writeAll(io.stdout, result.bundle);
         else await writeNew(out, result.bundle, opts.force ?? false);
         if (opts.json) {
-          report.write(`${JSON.stringify({ index: result.index, fresh: result.fresh, leafHash: b64encode(entryLeafHash(entry)), out })}\n`);
+          report.write(`${JSON.stringify({ index: result.index, fresh: result.fresh, leafHash: leaf, out })}\n`);
           return;
         }
         report.write(`${result.fresh ? 'logged' : 'already logged'} at index ${result.index} (leaf ${leaf}); wrote ${out === '-' ? 'the bundle to stdout' : out}\n`);

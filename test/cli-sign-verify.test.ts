@@ -66,7 +66,7 @@ t.test('sign, verify, verify-evidence', async (t) => {
     t.equal(hexEncode(entry.digest), sha256hex(artifact), "the entry's digest is the artifact's SHA-256");
     t.equal(hexEncode(entry.key), hexEncode(signer.publicKey), "the entry's key is the signer's");
     t.same(entry.annotations, { version: '1.0', source: 'https://x.example/a=b' }, 'annotations, split at the first "="');
-    t.equal(r.stdout, `${hexEncode(entryLeafHash(entryBytes))}\n`, 'stdout is exactly the leaf hash in hex');
+    t.equal(r.stdout, `${Buffer.from(entryLeafHash(entryBytes)).toString('base64')}\n`, 'stdout is exactly the leaf hash in base64, as the API answers it');
     t.equal(hexEncode(entryBytes), hexEncode(encodeEntry(signEntry({ name: entry.name, digest: entry.digest, annotations: entry.annotations! }, signer.seed))), 'the bytes are the canonical entry');
     t.match(r.stderr, /wrote the entry to app\.bin\.entry/, 'stderr says where the entry went');
     t.notOk(r.stdout.includes(readFileSync(path('signer.key'), 'utf8').trim().split('+')[4]!), 'the secret is not printed');
