@@ -14,7 +14,8 @@ import { keyHash } from '../src/entry/index.js';
 import { parseCosignerVerifier, parseVerifier } from '../src/note/index.js';
 import type { LogStorage } from '../src/log/storage.js';
 import type { WitnessTarget } from '../src/log/witnesses.js';
-import { action, CliError, collect, intOption, UsageError } from './common.js';
+import { CliError, collect, intOption, UsageError } from './common.js';
+import type { Io } from './io.js';
 
 export function parseListen(value: string): { host: string; port: number } {
   const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):([0-9]{1,5})$/.exec(value);
@@ -119,7 +120,7 @@ export function listenRefusal(err: unknown, host: string, port: number): string 
   return `refusing to start: cannot listen on ${host.includes(':') ? `[${host}]` : host}:${port}: ${fix} (${code})`;
 }
 
-export function register(program: Command): void {
+export function register(program: Command, io: Io): void {
   program
     .command('serve')
     .description('run a transparency log (SQLite storage, tlog-tiles read API, batched sequencer)')
@@ -164,7 +165,7 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
 --print-vkey prints it again at any time.`,
     )
     .action(
-      action(async (opts: {
+      async (opts: {
         data?: string; storage?: string; origin: string; listen: string; batchInterval: number; batchSize: number; poolSize: number;
         maxEntryBytes: number; rate?: number; allowSigners?: string; key?: string; stateFile?: string; publishDir?: string;
         witness: string[]; quorum: number; witnessTimeout: number; verifyWorkers: number; readCacheMb: number; nodeName?: string;
@@ -174,7 +175,7 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
         if (opts.printVkey) {
           if (opts.key === undefined && opts.data === undefined) throw new UsageError('--print-vkey needs --data DIR or --key FILE');
           const { vkey, keyId } = await logVerifierKey(opts.key ?? join(opts.data!, 'log.key'), opts.origin);
-          process.stdout.write(opts.json ? `${JSON.stringify({ name: opts.origin, keyId, vkey, type: 'ed25519' })}\n` : `${vkey}\n`);
+          io.stdout.write(opts.json ? `${JSON.stringify({ name: opts.origin, keyId, vkey, type: 'ed25519' })}\n` : `${vkey}\n`);
           return;
         }
         const witnesses = opts.witness.map(parseWitnessFlag);
@@ -260,7 +261,7 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
           metrics.treeSize.set(sequencer.size);
         }, 1000);
         poll.unref();
-        if (opened.createdKey) process.stdout.write(`${opened.verifierKey}\n`);
+        if (opened.createdKey) io.stdout.write(`${opened.verifierKey}\n`);
         const storage = opened.storage;
         const databaseUp = storage.ping ? (() => storage.ping!()) : undefined;
         if (databaseUp) metrics.watchDatabase(databaseUp);
@@ -343,7 +344,7 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
         };
         process.on('SIGINT', () => void stop('SIGINT'));
         process.on('SIGTERM', () => void stop('SIGTERM'));
-      }),
+      },
     );
 }
 

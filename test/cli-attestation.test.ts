@@ -44,7 +44,7 @@ t.test('submit --attestation, then verify each subject offline', async (t) => {
 
   const sub = await vitrine(dir, 'submit', '--log', log.url, '--log-key', log.vkey, '--attestation', 'build.intoto.json', '--public-key', 'ec.pub', '--public-key', 'ed.pub');
   t.equal(sub.code, 0, `submit: ${sub.stderr}`);
-  t.match(sub.stdout, /^logged at index 0 \(leaf [0-9a-f]{64}\); wrote build\.intoto\.json\.tlog-proof\n$/);
+  t.match(sub.stdout, /^logged at index 0 \(leaf [A-Za-z0-9+/]{43}=\); wrote build\.intoto\.json\.tlog-proof\n$/);
   t.match(sub.stderr, new RegExp(`attestation for "pkg:generic/app@1\\.0\\.0\\?ext=tgz" \\(sha256 ${sha('app release bytes')}\\)`));
   t.ok(existsSync(join(dir, 'build.intoto.json.tlog-proof')), 'the bundle is written');
 

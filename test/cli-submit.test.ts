@@ -123,7 +123,7 @@ t.test('- is stdin or stdout: sign - -o - | submit - -o - | verify -', async (t)
   t.equal(bundleIn.code, 0, `verify ARTIFACT - reads the bundle from stdin (${bundleIn.stderr})`);
   const signedFile = await run(dir, ['submit', ...L, '--key', 'release.key', '--name', 'pkg:generic/pipe@2', '-o', 'pipe2.tlog-proof', '-'], { input: 'second piped release\n' });
   t.equal(signedFile.code, 0, `submit --key - signs the artifact from stdin (${signedFile.stderr})`);
-  t.match(signedFile.stdout, /^logged at index \d+ \(leaf [0-9a-f]{64}\); wrote pipe2\.tlog-proof\n$/, 'and writes the bundle to -o');
+  t.match(signedFile.stdout, /^logged at index \d+ \(leaf [A-Za-z0-9+/]{43}=\); wrote pipe2\.tlog-proof\n$/, 'and writes the bundle to -o');
   const info = await run(dir, ['key', 'info', '--json', '-'], { input: `${kgVkey}\n` });
   t.equal(JSON.parse(info.stdout).vkey, kgVkey, 'key info - reads the key from stdin');
 

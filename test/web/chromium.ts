@@ -56,3 +56,33 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   const dir = process.env['VITRINE_SCREENSHOTS'];
   if (dir) await page.screenshot({ path: join(dir, `${name}.png`), fullPage: true });
 }
+
+/**
+ * Runs `action` (a click that checks something) and waits for the verdict it
+ * produces: the pages replace #verdict with a new element on every check,
+ * so a verdict already shown is not mistaken for the new one.
+ */
+export async function newVerdict(page: Page, action: () => Promise<void>): Promise<void> {
+  const old = await page.$('#verdict');
+  await action();
+  // (Browser globals, typed by hand: the test build has no DOM library.)
+  if (old) await page.waitForFunction((e) => !(e as unknown as { isConnected: boolean }).isConnected, old);
+  await old?.dispose();
+  await page.locator('#verdict').waitFor();
+}
+
+/**
+ * The page's layout width and the window's, with the window made 360 px
+ * wide (a phone), then restored: the page is laid out again for the new
+ * width, as when a phone turns, without loading it again.
+ */
+export async function narrowWidths(page: Page): Promise<{ scroll: number; width: number }> {
+  const was = page.viewportSize();
+  await page.setViewportSize({ width: 360, height: 740 });
+  const [scroll, width] = await page.evaluate(() => {
+    const g = globalThis as unknown as { document: { documentElement: { scrollWidth: number } }; innerWidth: number };
+    return [g.document.documentElement.scrollWidth, g.innerWidth];
+  });
+  if (was) await page.setViewportSize(was);
+  return { scroll: scroll!, width: width! };
+}

@@ -20,7 +20,7 @@ import { CSP } from '../../src/http/web-routes.js';
 import { defaultSigner, post, removeDir, startLog } from '../log/harness.js';
 import type { Page } from 'playwright-core';
 import type { Test } from 'tap';
-import { foreign, launch, screenshot, type Browser } from './chromium.js';
+import { foreign, launch, narrowWidths, newVerdict, screenshot, type Browser } from './chromium.js';
 
 const ARTIFACTS = ['the first release', 'the second release', 'the third release'];
 
@@ -44,6 +44,7 @@ async function browser(t: Test): Promise<{ page: Page; requests: () => string[] 
 const NAMES = ['pkg:npm/left-pad@1.0.0', 'pkg:npm/left-pad@1.1.0', 'pkg:generic/tool@2.0.0'];
 
 t.test('the explorer, an entry, search and the verify page in Chromium', async (t) => {
+  const opening = browser(t); // Chromium starts while the log starts and takes its entries
   const log = await startLog();
   t.teardown(async () => {
     await log.close();
@@ -58,9 +59,17 @@ t.test('the explorer, an entry, search and the verify page in Chromium', async (
   }
   const vkey = log.opened.verifierKey;
 
-  const b = await browser(t);
+  const b = await opening;
   if (!b) return;
   const { page } = b;
+  // Usable, checked on the page shown once it has shown everything: every input labelled, and nothing wider than a phone.
+  const usable = async (path: string) => {
+    t.equal(new URL(page.url()).pathname, path, `${path} is the page shown`);
+    const unlabelled = await page.$$eval('input, textarea', (els) => els.filter((e) => (e as unknown as { labels: { length: number } | null }).labels?.length === 0).map((e) => e.id));
+    t.same(unlabelled, [], `every input of ${path} has a label`);
+    const { scroll, width } = await narrowWidths(page);
+    t.ok(scroll <= width, `${path} fits a 360 px wide window (${scroll} <= ${width})`);
+  };
 
   // The explorer: size, checkpoint signature, recent entries; and its headers.
   const res = await page.goto(`${log.url}/`);
@@ -83,13 +92,14 @@ t.test('the explorer, an entry, search and the verify page in Chromium', async (
   t.equal(asset.headers()['x-content-type-options'], 'nosniff', 'and nosniff');
   await screenshot(page, 'explorer');
 
-  // Search, typed with the keyboard: by name, digest, signer vkey, fingerprint, index.
+  // Search, typed with the keyboard into the box of the page shown (the explorer, then each
+  // page of results): by name, digest, signer vkey, fingerprint, index.
   const search = async (q: string): Promise<string[]> => {
-    await page.goto(`${log.url}/`);
+    await page.fill('#q', '');
     await page.locator('#q').focus();
     await page.keyboard.type(q);
     await page.keyboard.press('Enter');
-    await page.waitForURL(/\?q=/);
+    await page.waitForURL((u) => u.pathname === '/' && u.searchParams.get('q') === q);
     await page.locator('#results table, #no-results').first().waitFor();
     return page.locator('#results tbody tr td:first-child a').allTextContents();
   };
@@ -115,15 +125,14 @@ t.test('the explorer, an entry, search and the verify page in Chromium', async (
   const missing = await page.goto(`${log.url}/entry/01`);
   t.equal(missing?.status(), 404, 'a non-canonical index is not a page');
 
-  // The verify page: a real artifact and its bundle; a tampered artifact; a wrong log key.
+  // The verify page, one page for the three checks: a real artifact and its bundle; a tampered artifact; a wrong log key.
+  await page.goto(`${log.url}/verify`);
   const verify = async (artifact: string, key: string) => {
-    await page.goto(`${log.url}/verify`);
     await page.setInputFiles('#artifact', { name: 'release.tgz', mimeType: 'application/octet-stream', buffer: Buffer.from(artifact) });
     await page.setInputFiles('#proof', { name: 'release.tgz.tlog-proof', mimeType: 'text/plain', buffer: Buffer.from(bundles[0]!) });
     await page.fill('#log-key', key);
     const before = b.requests().length;
-    await page.click('#verify');
-    await page.locator('#verdict').waitFor();
+    await newVerdict(page, () => page.click('#verify'));
     t.equal(b.requests().length, before, 'checking a file makes no request at all');
     return { verified: await page.locator('#verdict').getAttribute('data-verified'), text: (await page.locator('#result').textContent()) ?? '' };
   };
@@ -140,30 +149,17 @@ t.test('the explorer, an entry, search and the verify page in Chromium', async (
   t.equal(wrongKey.verified, 'false', 'a wrong log key is rejected');
   t.match(wrongKey.text, /step 4/, 'at step 4, the log signature');
   t.match(await page.locator('.warning').textContent(), /cannot vouch for the log/, "the page says the log's page cannot vouch for the log");
+  await usable('/verify');
 
   // With a pinned key that is not the log's, the explorer's entry page does not verify.
   await page.goto(`${log.url}/entry/0`);
   await page.locator('#verdict').waitFor();
   t.equal(await page.locator('#verdict').getAttribute('data-verified'), 'false', 'an entry checked with a pinned key the log does not sign with is not verified');
   t.match(await page.locator('#key').textContent(), /you pinned/, 'and the page names the pinned key');
-
-  // Usable: every input labelled, and nothing wider than a phone.
-  for (const path of ['/', '/verify', '/entry/0']) {
-    await page.goto(`${log.url}${path}`);
-    const unlabelled = await page.$$eval('input, textarea', (els) => els.filter((e) => (e as unknown as { labels: { length: number } | null }).labels?.length === 0).map((e) => e.id));
-    t.same(unlabelled, [], `every input of ${path} has a label`);
-  }
-  await page.setViewportSize({ width: 360, height: 740 });
-  for (const path of ['/', '/verify', '/entry/0']) {
-    await page.goto(`${log.url}${path}`);
-    await page.waitForLoadState('networkidle');
-    // (Browser globals, typed by hand: the test build has no DOM library.)
-    const [scroll, width] = await page.evaluate(() => {
-      const g = globalThis as unknown as { document: { documentElement: { scrollWidth: number } }; innerWidth: number };
-      return [g.document.documentElement.scrollWidth, g.innerWidth];
-    });
-    t.ok(scroll <= width, `${path} fits a 360 px wide window (${scroll} <= ${width})`);
-  }
+  await usable('/entry/0');
+  await page.goto(`${log.url}/`);
+  await page.locator('#recent tbody tr').first().waitFor(); // the last thing the explorer shows
+  await usable('/');
 
   t.same(foreign(b.requests(), log.url), [], 'no request left the log under test');
 });

@@ -24,7 +24,7 @@ import { nativeEntry } from '../../src/entry/native.js';
 import { attestationEntry } from '../../src/entry/kinds/dsse.js';
 import { post, removeDir, startLog } from '../log/harness.js';
 import { bytes, IN_TOTO, OpensslDir, statement } from '../sig/_openssl.js';
-import { foreign, launch, screenshot } from './chromium.js';
+import { foreign, launch, narrowWidths, newVerdict, screenshot } from './chromium.js';
 
 const hash = (alg: string, data: Buffer | string): Buffer => createHash(alg).update(data).digest();
 
@@ -45,6 +45,9 @@ interface Case {
 }
 
 t.test('entries of every kind, made by the real tools, shown and verified in Chromium', async (t) => {
+  // Chromium starts while the tools make the keys and the log starts (it is the longest wait).
+  const launching = launch(t);
+  t.teardown(async () => (await launching.catch(() => undefined))?.close());
   const ssl = new OpensslDir();
   t.teardown(() => ssl.remove());
   const dir = ssl.dir;
@@ -161,9 +164,8 @@ t.test('entries of every kind, made by the real tools, shown and verified in Chr
   }
   const vkey = log.opened.verifierKey;
 
-  const b = await launch(t);
+  const b = await launching;
   if (!b) return;
-  t.teardown(() => b.close());
   const { page } = b;
 
   // The explorer lists every kind among the recent entries.
@@ -191,29 +193,25 @@ t.test('entries of every kind, made by the real tools, shown and verified in Chr
       t.same(await page.locator('#subjects .subject-name').allTextContents(), ['pkg:generic/app-att@1.0.0?ext=tgz', 'pkg:generic/app-att@1.0.0?ext=zip'], `${what}: both subjects`);
       t.match(await page.locator('#subjects').textContent(), `sha256:${hash('sha256', zip).toString('hex')}`, `${what}: with their digests`);
       await screenshot(page, 'entry-attestation');
-      // The longest page: it still fits a phone-width window.
-      await page.setViewportSize({ width: 360, height: 740 });
-      await page.goto(`${log.url}/entry/${c.index}`);
-      await page.locator('#verdict').waitFor();
-      const [scroll, width] = await page.evaluate(() => {
-        const g = globalThis as unknown as { document: { documentElement: { scrollWidth: number } }; innerWidth: number };
-        return [g.document.documentElement.scrollWidth, g.innerWidth];
-      });
+      // The longest page: it still fits a phone-width window (laid out again for it, as a turned phone does).
+      const { scroll, width } = await narrowWidths(page);
       t.ok(scroll <= width, `${what}: fits a 360 px wide window (${scroll} <= ${width})`);
-      await page.setViewportSize({ width: 1100, height: 900 });
     }
+  }
 
-    // The verify page: the real file and its proof, pinned to the signer's native key.
+  // The verify page, one page for every check (as a person checks one file after another):
+  // the real file and its proof, pinned to the signer's native key.
+  await page.goto(`${log.url}/verify`);
+  await page.locator('#verify-form summary').click(); // the optional keys are folded away
+  for (const c of cases) {
+    const what = `${c.kind} entry ${c.index} (${c.file})`;
     const verify = async (file: Buffer, signerKey: string) => {
-      await page.goto(`${log.url}/verify`);
       await page.setInputFiles('#artifact', { name: c.file, mimeType: 'application/octet-stream', buffer: file });
       await page.setInputFiles('#proof', { name: `${c.file}.tlog-proof`, mimeType: 'text/plain', buffer: Buffer.from(c.bundle!) });
       await page.fill('#log-key', vkey);
-      await page.locator('#verify-form summary').click(); // the optional keys are folded away
       await page.fill('#signers', signerKey);
       const before = b.requests.length;
-      await page.click('#verify');
-      await page.locator('#verdict').waitFor();
+      await newVerdict(page, () => page.click('#verify'));
       t.equal(b.requests.length, before, `${what}: checking makes no request`);
       return { verified: await page.locator('#verdict').getAttribute('data-verified'), text: (await page.locator('#result').textContent()) ?? '' };
     };
