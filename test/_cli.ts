@@ -87,25 +87,34 @@ let turn: Promise<unknown> = Promise.resolve();
 
 /**
  * Runs `vitrine ARGS` in this process with `cwd` as the working directory,
- * stdin from `input` (empty without it), stdout and stderr collected, an
- * environment without VITRINE_*: what `vitrine` does as a child, without
- * starting one. Not for `serve` or `monitor` runs (they own the process:
- * signals, exit); those, and anything about environment variables, spawn.
+ * stdin from `input` (empty without it), stdout and stderr collected, and
+ * the environment without VITRINE_* plus `env` (set in this process's own
+ * environment while it runs, where commander reads option defaults such as
+ * VITRINE_LOG): what `vitrine` does as a child, without starting one. Not
+ * for `serve` (but `serve --print-vkey`) or `monitor` runs: they own the
+ * process (signals, exit).
  */
-export function vitrineIn(cwd: string, args: string[], opts: { input?: string | Buffer } = {}): Promise<CliResult & { out: Buffer }> {
-  if (args[0] === 'serve' || (args[0] === 'monitor' && args[1] !== 'alerts' && args[1] !== 'ack')) throw new Error(`vitrineIn: run ${args[0]} as a process (vitrine())`);
+export function vitrineIn(cwd: string, args: string[], opts: CliOptions = {}): Promise<CliResult & { out: Buffer }> {
+  if ((args[0] === 'serve' && !args.includes('--print-vkey')) || (args[0] === 'monitor' && args[1] !== 'alerts' && args[1] !== 'ack')) throw new Error(`vitrineIn: run ${args[0]} as a process (vitrine())`);
   const run = async () => {
     const { run } = await import('../cmd/program.js');
     const stdout = new Sink();
     const stderr = new Sink();
     const stdin = Readable.from(opts.input === undefined ? [] : [Buffer.from(opts.input)]);
+    const env = opts.env ?? {};
     const before = process.cwd();
+    const saved = Object.keys(env).map((k) => [k, process.env[k]] as const);
     process.chdir(cwd);
+    Object.assign(process.env, env);
     try {
-      const code = await run(args, { stdin, stdout, stderr, env: cleanEnv(), exitCode: undefined });
+      const code = await run(args, { stdin, stdout, stderr, env: cleanEnv(env), exitCode: undefined });
       const out = stdout.bytes();
       return { code, stdout: out.toString('utf8'), stderr: stderr.bytes().toString('utf8'), out };
     } finally {
+      for (const [k, v] of saved) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
       process.chdir(before);
     }
   };
