@@ -1,10 +1,11 @@
 /**
- * Shared plumbing of the `vitrine` command line: exit codes, error output,
- * and the wrapper that turns thrown errors into one plain line on stderr.
+ * Shared plumbing of the `vitrine` command line: exit codes, and the error
+ * output that turns what a command throws into one plain line on stderr.
  * User errors never print a stack trace; set VITRINE_DEBUG=1 to see one.
  */
 import { CommanderError, type Command } from 'commander';
 import { VitrineError } from '../src/errors.js';
+import type { Io } from './io.js';
 
 export const EXIT_OK = 0;
 /** Invalid result (verification failed) or an operational error. */
@@ -28,8 +29,12 @@ export class CliError extends Error {
   }
 }
 
-export function fail(err: unknown): never {
-  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : EXIT_USAGE);
+/**
+ * The exit status of a run that threw `err`, after saying why on stderr in
+ * one line (commander has already printed its own usage errors).
+ */
+export function report(err: unknown, io: Io): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
   let code = EXIT_FAIL;
   let message: string;
   if (err instanceof UsageError) {
@@ -46,20 +51,9 @@ export function fail(err: unknown): never {
   } else {
     message = err instanceof Error ? `internal error: ${err.message}` : `internal error: ${String(err)}`;
   }
-  process.stderr.write(`vitrine: ${message}\n`);
-  if (process.env['VITRINE_DEBUG'] && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
-  process.exit(code);
-}
-
-/** Wraps a command action so that every error ends in `fail`. */
-export function action<A extends unknown[]>(fn: (...args: A) => Promise<void> | void): (...args: A) => Promise<void> {
-  return async (...args: A) => {
-    try {
-      await fn(...args);
-    } catch (err) {
-      fail(err);
-    }
-  };
+  io.stderr.write(`vitrine: ${message}\n`);
+  if (io.env['VITRINE_DEBUG'] && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
+  return code;
 }
 
 /** Collects a repeatable option into an array. */
@@ -78,4 +72,4 @@ export function intOption(flag: string, min = 1, max = Number.MAX_SAFE_INTEGER):
 }
 
 /** The signature every command module exports. */
-export type Register = (program: Command) => void;
+export type Register = (program: Command, io: Io) => void;

@@ -11,21 +11,23 @@ import { VitrineError } from '../src/errors.js';
 import { keyForms, parseNativeKey, type NativeKey, type NativeKeyFormat } from '../src/sig/native-key.js';
 import { p256SpkiForms } from '../src/sig/spki.js';
 import { sha256 } from '../merkle/hash.js';
-import { action, UsageError } from './common.js';
+import type { Readable } from 'node:stream';
+import { UsageError } from './common.js';
+import type { Io } from './io.js';
 import { readStdin } from './verify.js';
 
 const MAX_KEY_FILE = 16 * 1024;
 
-/** A public key given as text or as the path of a file holding it; mistakes are usage errors (exit 2). */
-export async function readNativeKey(value: string, flag: string, format?: NativeKeyFormat, stdin = false): Promise<NativeKey> {
+/** A public key given as text or as the path of a file holding it (or `-`, read from `stdin` when given); mistakes are usage errors (exit 2). */
+export async function readNativeKey(value: string, flag: string, format?: NativeKeyFormat, stdin?: Readable): Promise<NativeKey> {
   let text = value;
-  if (stdin && value === '-') {
-    const bytes = await readStdin(MAX_KEY_FILE, false);
+  if (stdin !== undefined && value === '-') {
+    const bytes = await readStdin(stdin, MAX_KEY_FILE, undefined);
     if (bytes.length > MAX_KEY_FILE) throw new UsageError(`${flag}: stdin holds more than ${MAX_KEY_FILE} bytes; not a public key`);
     text = new TextDecoder().decode(bytes);
   }
   try {
-    const info = stdin && value === '-' ? undefined : await stat(value);
+    const info = stdin !== undefined && value === '-' ? undefined : await stat(value);
     if (info?.isFile()) {
       if (info.size > MAX_KEY_FILE) throw new UsageError(`${flag}: file ${value} is larger than ${MAX_KEY_FILE} bytes; not a public key`);
       text = await readFile(value, 'utf8');
@@ -66,7 +68,7 @@ export function keyHashes(k: NativeKey, forms: ReturnType<typeof keyForms>): Rec
   return out;
 }
 
-export function register(program: Command): void {
+export function register(program: Command, io: Io): void {
   const key = program.command('key').description('inspect public keys: every form of a key and its fingerprint');
   key
     .command('info')
@@ -87,13 +89,13 @@ SSH and PEM keys (as ssh-keygen -l prints it), the minisign key ID, and
 name+keyID for vkeys.`,
     )
     .action(
-      action(async (value: string, opts: { json?: boolean }) => {
-        const k = await readNativeKey(value, 'key', undefined, true);
+      async (value: string, opts: { json?: boolean }) => {
+        const k = await readNativeKey(value, 'key', undefined, io.stdin);
         const forms = keyForms(k);
         const hashes = keyHashes(k, forms);
         const info = { format: k.format, algorithm: k.algorithm, fingerprint: k.fingerprint, keyHash: hexEncode(k.keyHash), keyHashes: hashes, ...forms };
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify(info)}\n`);
+          io.stdout.write(`${JSON.stringify(info)}\n`);
           return;
         }
         const lines = [
@@ -107,7 +109,7 @@ name+keyID for vkeys.`,
         if (forms.minisign) lines.push(`minisign:    ${forms.minisign}`);
         if (forms.ssh) lines.push(`ssh:         ${forms.ssh}`, `ssh fingerprint: ${forms.sshFingerprint}`);
         lines.push(`pem fingerprint: ${forms.pemFingerprint}`, forms.pem);
-        process.stdout.write(`${lines.join('\n')}\n`);
-      }),
+        io.stdout.write(`${lines.join('\n')}\n`);
+      },
     );
 }

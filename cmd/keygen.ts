@@ -11,7 +11,8 @@ import type { Command } from 'commander';
 import { nodeEd25519 } from '../src/crypto/ed25519-node.js';
 import { VitrineError } from '../src/errors.js';
 import { checkKeyName, cosignerVerifier, formatKeyId, formatSigner, formatVerifier, generateSigner, verifierFromSigner } from '../src/note/index.js';
-import { action, CliError, EXIT_FAIL, UsageError } from './common.js';
+import { CliError, EXIT_FAIL, UsageError } from './common.js';
+import type { Io } from './io.js';
 
 interface KeygenOptions {
   name: string;
@@ -20,7 +21,7 @@ interface KeygenOptions {
   json?: boolean;
 }
 
-export function register(program: Command): void {
+export function register(program: Command, io: Io): void {
   program
     .command('keygen')
     .description('Create a signing key: write the private key (skey) to --out with mode 0600 and print the verifier key (vkey).')
@@ -42,10 +43,10 @@ The private key file holds one line, PRIVATE+KEY+<name>+<key ID>+<base64>,
 the format of Go's golang.org/x/mod/sumdb/note. Keep it secret. An existing
 file is never overwritten.`,
     )
-    .action(action(keygen));
+    .action((opts: KeygenOptions) => keygen(opts, io));
 }
 
-async function keygen(opts: KeygenOptions): Promise<void> {
+async function keygen(opts: KeygenOptions, io: Io): Promise<void> {
   try {
     checkKeyName(opts.name, '--name');
   } catch (err) {
@@ -82,9 +83,9 @@ async function keygen(opts: KeygenOptions): Promise<void> {
   const vkey = formatVerifier(verifier);
   if (opts.json) {
     const out = { name: verifier.name, keyId: formatKeyId(verifier.keyId), vkey, type: opts.cosigner ? 'cosignature' : 'ed25519', out: opts.out };
-    process.stdout.write(`${JSON.stringify(out)}\n`);
+    io.stdout.write(`${JSON.stringify(out)}\n`);
   } else {
-    process.stdout.write(`${vkey}\n`);
+    io.stdout.write(`${vkey}\n`);
   }
-  process.stderr.write(`vitrine: wrote the private key to ${opts.out} (mode 0600); the verifier key is on stdout\n`);
+  io.stderr.write(`vitrine: wrote the private key to ${opts.out} (mode 0600); the verifier key is on stdout\n`);
 }

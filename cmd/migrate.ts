@@ -6,9 +6,10 @@
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { action, CliError, UsageError } from './common.js';
+import { CliError, UsageError } from './common.js';
+import type { Io } from './io.js';
 
-export function register(program: Command): void {
+export function register(program: Command, io: Io): void {
   program
     .command('migrate')
     .description('copy a SQLite log (stopped) into a new, empty PostgreSQL database, verifying its tree against the last signed checkpoint')
@@ -23,7 +24,7 @@ Example:
 
 The source must not be served meanwhile (its directory lock is taken). The
 copy is one transaction: if any check fails, the database stays empty.`)
-    .action(action(async (opts: { from: string; to: string; origin: string; key?: string; json?: boolean }) => {
+    .action(async (opts: { from: string; to: string; origin: string; key?: string; json?: boolean }) => {
       const [{ parseStorageSpec, redactStorage }, { lockDir, loadOrCreateKey, StartupError }, { SqliteStorage }, { openPostgres }, { migrateLog }, { nodeEd25519 }, { verifierFromSigner }, { b64encode }] =
         await Promise.all([
           import('../src/log/storage/open.js'), import('../src/log/datadir.js'), import('../src/log/storage/sqlite.js'), import('../src/log/storage/postgres.js'),
@@ -49,7 +50,7 @@ copy is one transaction: if any check fails, the database stays empty.`)
         dest = await openPostgres(to.url);
         const result = await migrateLog({ from: source, to: dest, origin: opts.origin, verifier: verifierFromSigner(signer), ed: nodeEd25519 });
         const rootHash = b64encode(result.rootHash);
-        process.stdout.write(
+        io.stdout.write(
           opts.json
             ? `${JSON.stringify({ entries: result.entries, size: result.size, rootHash, to: target })}\n`
             : `migrated ${result.entries} entries to ${target}: size ${result.size}, root ${rootHash} matches the last signed checkpoint\n`,
@@ -62,5 +63,5 @@ copy is one transaction: if any check fails, the database stays empty.`)
         source?.closeSync();
         release?.();
       }
-    }));
+    });
 }

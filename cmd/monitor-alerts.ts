@@ -11,6 +11,7 @@ import type { Alert } from '../src/monitor/alert.js';
 import { controlRequest, type ControlAnswer, type ControlRequest } from '../src/monitor/control.js';
 import { MonitorState, StateError, type ListedAlert } from '../src/monitor/state.js';
 import { CliError, EXIT_FAIL, EXIT_USAGE, UsageError } from './common.js';
+import type { Io } from './io.js';
 
 function openState(dir: string | undefined): MonitorState {
   if (dir === undefined) throw new UsageError('--state <dir> is required');
@@ -49,7 +50,7 @@ function line(a: ListedAlert): string {
   return `${a.seq}\t${x.at}\t${x.class}\t${x.kind}\t${x.origin}${where}\t${status}\n\t${x.message}\n`;
 }
 
-export async function listAlerts(opts: { state?: string; open?: boolean; json?: boolean }): Promise<void> {
+export async function listAlerts(opts: { state?: string; open?: boolean; json?: boolean }, io: Io): Promise<void> {
   let alerts: ListedAlert[];
   const reply = await askRunning(opts.state, { op: 'alerts' });
   if (reply !== undefined && 'alerts' in reply) {
@@ -66,22 +67,22 @@ export async function listAlerts(opts: { state?: string; open?: boolean; json?: 
   if (opts.open) alerts = alerts.filter(isOpen);
   if (opts.json) {
     const out = alerts.map((a) => ({ id: a.seq, acknowledged: a.ack ?? null, alert: JSON.parse(a.json) as unknown }));
-    process.stdout.write(`${JSON.stringify(out)}\n`);
+    io.stdout.write(`${JSON.stringify(out)}\n`);
   } else {
-    for (const a of alerts) process.stdout.write(line(a));
-    process.stderr.write(`${alerts.length} alert(s) listed, ${open} unacknowledged security alert(s)${open > 0 ? ': monitor --once exits 1 until they are acknowledged (vitrine monitor ack)' : ''}\n`);
+    for (const a of alerts) io.stdout.write(line(a));
+    io.stderr.write(`${alerts.length} alert(s) listed, ${open} unacknowledged security alert(s)${open > 0 ? ': monitor --once exits 1 until they are acknowledged (vitrine monitor ack)' : ''}\n`);
   }
-  if (open > 0) process.exitCode = EXIT_FAIL;
+  if (open > 0) io.exitCode = EXIT_FAIL;
 }
 
 /** Who acknowledges: --by, or user@host of this process. */
-function who(by: string | undefined): string {
+function who(by: string | undefined, env: Io['env']): string {
   if (by === undefined) {
     let user: string;
     try {
       user = userInfo().username;
     } catch {
-      user = process.env['USER'] ?? 'unknown';
+      user = env['USER'] ?? 'unknown';
     }
     return `${user}@${hostname()}`;
   }
@@ -90,19 +91,19 @@ function who(by: string | undefined): string {
   return by;
 }
 
-export async function ackAlerts(ids: readonly string[], opts: { state?: string; all?: boolean; by?: string; json?: boolean }): Promise<void> {
+export async function ackAlerts(ids: readonly string[], opts: { state?: string; all?: boolean; by?: string; json?: boolean }, io: Io): Promise<void> {
   if (opts.all === true && ids.length > 0) throw new UsageError('give alert ids or --all, not both');
   if (opts.all !== true && ids.length === 0) throw new UsageError('give the ids of the alerts to acknowledge (see vitrine monitor alerts), or --all');
   const seqs = ids.map((id) => {
     if (!/^[1-9][0-9]{0,15}$/.test(id)) throw new UsageError(`${JSON.stringify(id)} is not an alert id (a positive integer, as vitrine monitor alerts lists)`);
     return Number(id);
   });
-  const by = who(opts.by);
+  const by = who(opts.by, io.env);
   const reply = await askRunning(opts.state, { op: 'ack', ids: opts.all === true ? 'all' : seqs, by });
   const { done, left } = reply !== undefined && 'acknowledged' in reply ? { done: reply.acknowledged, left: reply.unacknowledgedSecurity } : ackOffline(opts.state, opts.all === true ? 'all' : seqs, by);
-  if (opts.json) process.stdout.write(`${JSON.stringify({ acknowledged: done, by, unacknowledgedSecurity: left })}\n`);
-  else process.stdout.write(`acknowledged ${done.length} alert(s)${done.length > 0 ? ` (${done.join(', ')})` : ''} as ${by}; ${left} unacknowledged security alert(s) left\n`);
-  if (left > 0) process.exitCode = EXIT_FAIL;
+  if (opts.json) io.stdout.write(`${JSON.stringify({ acknowledged: done, by, unacknowledgedSecurity: left })}\n`);
+  else io.stdout.write(`acknowledged ${done.length} alert(s)${done.length > 0 ? ` (${done.join(', ')})` : ''} as ${by}; ${left} unacknowledged security alert(s) left\n`);
+  if (left > 0) io.exitCode = EXIT_FAIL;
 }
 
 /** Acknowledges in the state itself, when no monitor runs on it. */

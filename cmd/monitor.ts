@@ -8,9 +8,10 @@
 import { Option, type Command } from 'commander';
 import { VitrineError } from '../src/errors.js';
 import type { MonitorFlags } from './monitor-run.js';
-import { action, CliError, collect, EXIT_USAGE, intOption, UsageError } from './common.js';
+import { CliError, collect, EXIT_USAGE, intOption, UsageError } from './common.js';
+import type { Io } from './io.js';
 
-export function register(program: Command): void {
+export function register(program: Command, io: Io): void {
   const monitor = program
     .command('monitor')
     .description('audit transparency logs: consistency from tiles, every entry and signature, a signer policy; alert on anything wrong')
@@ -70,7 +71,7 @@ start-up error. Without --once: 0 when stopped by SIGINT/SIGTERM, 2 when it
 cannot start.`,
     )
     .action(
-      action(async (given: Omit<MonitorFlags, 'state'> & { state?: string }) => {
+      async (given: Omit<MonitorFlags, 'state'> & { state?: string }) => {
         const state = given.state;
         if (state === undefined) throw new UsageError("required option '--state <dir>' not specified");
         const flags: MonitorFlags = { ...given, state };
@@ -83,10 +84,10 @@ cannot start.`,
           if (startup instanceof CliError) throw startup;
           // Exit 1 means "a security alert" to CI: anything unexpected is a failure of the monitor itself.
           const message = err instanceof VitrineError || err instanceof Error ? err.message : String(err);
-          if (process.env['VITRINE_DEBUG'] && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+          if (io.env['VITRINE_DEBUG'] && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
           throw new CliError(err instanceof VitrineError ? message : `internal error: ${message}`, EXIT_USAGE);
         }
-      }),
+      },
     );
 
   monitor
@@ -108,10 +109,10 @@ Exit status: 0 no security alert stands unacknowledged; 1 at least one does;
 2 usage error, or no readable state.`,
     )
     .action(
-      action(async (opts: { open?: boolean; json?: boolean }, cmd: Command) => {
+      async (opts: { open?: boolean; json?: boolean }, cmd: Command) => {
         const { listAlerts } = await import('./monitor-alerts.js');
-        await listAlerts({ ...opts, ...stateOf(cmd) });
-      }),
+        await listAlerts({ ...opts, ...stateOf(cmd) }, io);
+      },
     );
 
   monitor
@@ -138,10 +139,10 @@ but some are left; 2 usage error, unknown id (nothing recorded), or no
 readable state.`,
     )
     .action(
-      action(async (ids: string[], opts: { all?: boolean; by?: string; json?: boolean }, cmd: Command) => {
+      async (ids: string[], opts: { all?: boolean; by?: string; json?: boolean }, cmd: Command) => {
         const { ackAlerts } = await import('./monitor-alerts.js');
-        await ackAlerts(ids, { ...opts, ...stateOf(cmd) });
-      }),
+        await ackAlerts(ids, { ...opts, ...stateOf(cmd) }, io);
+      },
     );
 }
 

@@ -9,6 +9,7 @@
  */
 import { constants } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
+import type { Writable } from 'node:stream';
 import { Option, type Command } from 'commander';
 import { nodeEd25519 } from '../src/crypto/ed25519-node.js';
 import { b64encode, hexEncode } from '../src/encoding.js';
@@ -20,7 +21,8 @@ import { p256SpkiForms } from '../src/sig/spki.js';
 import { sha256 } from '../merkle/hash.js';
 import { formatKeyId, TYPE_ED25519, verifyCosignatures, type Cosignature, type Verifier } from '../src/note/index.js';
 import { readVerifier } from './verify.js';
-import { action, CliError, collect, intOption, UsageError } from './common.js';
+import { CliError, collect, intOption, UsageError } from './common.js';
+import { writeAll, type Io } from './io.js';
 import { readSignerPin, readSignerPins, signerNamer } from './signers.js';
 
 interface LogOptions {
@@ -92,11 +94,11 @@ async function searchAll(lookups: Array<() => Promise<SearchPage>>, limit: numbe
 
 const SIGNER_HELP = 'accept only entries signed by this key, as in vitrine verify: a vkey (a version-1 signer is then named name+keyID), an OpenSSH, minisign or PEM public key; text or file (repeatable)';
 
-function print(json: boolean | undefined, doc: unknown, text: string): void {
-  process.stdout.write(json ? `${JSON.stringify(doc)}\n` : text);
+function print(out: Writable, json: boolean | undefined, doc: unknown, text: string): void {
+  out.write(json ? `${JSON.stringify(doc)}\n` : text);
 }
 
-export function register(program: Command): void {
+export function register(program: Command, io: Io): void {
   logOptions(
     program
       .command('log')
@@ -109,7 +111,7 @@ export function register(program: Command): void {
           'With --witness-key, fewer valid cosignatures than the quorum fail (exit 1).',
       ),
   ).action(
-    action(async (o: LogOptions & { witnessKey: string[]; quorum?: number }) => {
+    async (o: LogOptions & { witnessKey: string[]; quorum?: number }) => {
       const witnesses = await Promise.all(o.witnessKey.map((w) => readVerifier(w, '--witness-key', true)));
       const quorum = o.quorum ?? witnesses.length;
       if (quorum > witnesses.length) throw new UsageError(`--quorum: ${quorum} can never be met with ${witnesses.length} --witness-key key(s)`);
@@ -131,7 +133,7 @@ export function register(program: Command): void {
       const met = report.filter((r) => r.cosigned).length;
       const doc: Record<string, unknown> = { ...checkpointJson(cp), checkpoint: cp.served, cosignatures: cosigned };
       if (witnesses.length > 0) Object.assign(doc, { witnesses: report, quorum, quorumMet: met >= quorum });
-      print(o.json, doc, [
+      print(io.stdout, o.json, doc, [
         `origin ${cp.origin}`,
         `size ${cp.size}`,
         `rootHash ${b64encode(cp.rootHash)}`,
@@ -144,7 +146,7 @@ export function register(program: Command): void {
         const missing = report.filter((r) => !r.cosigned).map((r) => r.witness);
         throw new CliError(`the checkpoint has ${met} valid cosignature(s) from the --witness-key witnesses, fewer than the quorum of ${quorum}; not cosigned by ${missing.join(', ')}`);
       }
-    }),
+    },
   );
 
   logOptions(
@@ -155,15 +157,15 @@ export function register(program: Command): void {
       .option('--signer <key>', SIGNER_HELP, collect, [])
       .addHelpText('after', '\nExamples:\n  vitrine get 42 --log https://log.example.com/vitrine --log-key log.vkey\n  vitrine get 42 --signer release.vkey --json     # fails unless release.vkey signed it; names it name+keyID'),
   ).action(
-    action(async (indexText: string, o: LogOptions & { signer: string[] }) => {
+    async (indexText: string, o: LogOptions & { signer: string[] }) => {
       const index = intOption('INDEX', 0)(indexText);
       const pins = await readSignerPins(o.signer);
       const { client, logKey, cp } = await open_(o);
       if (BigInt(index) >= cp.size) throw new CliError(`no entry ${index} in the checkpoint of size ${cp.size}`);
       const e = await verifiedEntry(client, cp, logKey, index, nodeEd25519, pins);
       const name = signerNamer(pins.signers);
-      print(o.json, { checkpoint: checkpointJson(cp), entry: entryJson(e, name) }, entryText(e, name) + `verified in the checkpoint of size ${cp.size}\n`);
-    }),
+      print(io.stdout, o.json, { checkpoint: checkpointJson(cp), entry: entryJson(e, name) }, entryText(e, name) + `verified in the checkpoint of size ${cp.size}\n`);
+    },
   );
 
   logOptions(
@@ -178,7 +180,7 @@ export function register(program: Command): void {
       .option('--signer <key>', `${SIGNER_HELP}; an entry found that none of them signed fails the command`, collect, [])
       .addHelpText('after', '\nExamples:\n  vitrine search --name pkg:npm/my-lib@1.2.3\n  vitrine search --key release.vkey --limit 10 --after 41 --json\n  vitrine search --name pkg:npm/my-lib@1.2.3 --signer release.vkey   # every release of it signed by that key'),
   ).action(
-    action(async (o: LogOptions & { name?: string; digest?: string; key?: string; after?: number; limit: number; signer: string[] }) => {
+    async (o: LogOptions & { name?: string; digest?: string; key?: string; after?: number; limit: number; signer: string[] }) => {
       const given = (['name', 'digest', 'key'] as const).filter((f) => o[f] !== undefined);
       if (given.length !== 1) throw new UsageError('give exactly one of --name, --digest or --key');
       const field: SearchField = given[0]!;
@@ -212,8 +214,8 @@ export function register(program: Command): void {
       const text =
         page.entries.map((e) => `${e.view.index} ${String(e.view['name'])} ${hexEncode(entryDigest(decodeAnyEntry(e.bytes)))} ${e.verified.signers.map(signerName).join(',')}\n`).join('') +
         (page.next === null ? '' : `more: --after ${page.next}\n`);
-      print(o.json, { checkpoint: checkpointJson(cp), entries: page.entries.map((e) => entryJson(e, signerName)), next: page.next }, text);
-    }),
+      print(io.stdout, o.json, { checkpoint: checkpointJson(cp), entries: page.entries.map((e) => entryJson(e, signerName)), next: page.next }, text);
+    },
   );
 
   logOptions(
@@ -226,7 +228,7 @@ export function register(program: Command): void {
       .option('--force', 'overwrite the output file if it exists')
       .addHelpText('after', '\nExamples:\n  vitrine proof my-lib-1.2.3.tgz --log https://log.example.com/vitrine --log-key log.vkey\n  cat my-lib-1.2.3.tgz | vitrine proof - -o - > my-lib-1.2.3.tgz.tlog-proof'),
   ).action(
-    action(async (file: string, o: LogOptions & { out?: string; name?: string; force?: boolean }) => {
+    async (file: string, o: LogOptions & { out?: string; name?: string; force?: boolean }) => {
       const isEntry = file.endsWith('.entry');
       const out = o.out ?? (file === '-' ? '-' : `${isEntry ? file.slice(0, -'.entry'.length) : file}.tlog-proof`);
       const { client, logKey, cp } = await open_(o);
@@ -235,7 +237,7 @@ export function register(program: Command): void {
       if (isEntry) {
         bytes = new Uint8Array(await readFile(file));
       } else {
-        const digest = hexEncode(file === '-' ? await digestStream(process.stdin) : await digestFile(file));
+        const digest = hexEncode(file === '-' ? await digestStream(io.stdin) : await digestFile(file));
         const found = [];
         let after: number | undefined;
         for (;;) {
@@ -252,7 +254,7 @@ export function register(program: Command): void {
       }
       const { bundle, verified } = await proveEntry(client, cp, logKey, bytes, nodeEd25519, index);
       if (out === '-') {
-        process.stdout.write(bundle);
+        await writeAll(io.stdout, bundle);
       } else {
         let handle;
         try {
@@ -269,8 +271,8 @@ export function register(program: Command): void {
       }
       const doc = { checkpoint: checkpointJson(cp), index: Number(verified.index), out, bundle };
       // With -o -, stdout carries the bundle alone; the JSON document then goes to stderr.
-      if (o.json) (out === '-' ? process.stderr : process.stdout).write(`${JSON.stringify(doc)}\n`);
-      else process.stderr.write(`vitrine: entry ${verified.index} proved in the checkpoint of size ${cp.size}; wrote ${out === '-' ? 'the bundle to stdout' : out}\n`);
-    }),
+      if (o.json) (out === '-' ? io.stderr : io.stdout).write(`${JSON.stringify(doc)}\n`);
+      else io.stderr.write(`vitrine: entry ${verified.index} proved in the checkpoint of size ${cp.size}; wrote ${out === '-' ? 'the bundle to stdout' : out}\n`);
+    },
   );
 }

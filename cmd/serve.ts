@@ -14,7 +14,8 @@ import { keyHash } from '../src/entry/index.js';
 import { parseCosignerVerifier, parseVerifier } from '../src/note/index.js';
 import type { LogStorage } from '../src/log/storage.js';
 import type { WitnessTarget } from '../src/log/witnesses.js';
-import { action, CliError, collect, intOption, UsageError } from './common.js';
+import { CliError, collect, intOption, UsageError } from './common.js';
+import type { Io } from './io.js';
 
 export function parseListen(value: string): { host: string; port: number } {
   const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):([0-9]{1,5})$/.exec(value);
@@ -119,7 +120,7 @@ export function listenRefusal(err: unknown, host: string, port: number): string 
   return `refusing to start: cannot listen on ${host.includes(':') ? `[${host}]` : host}:${port}: ${fix} (${code})`;
 }
 
-export function register(program: Command): void {
+export function register(program: Command, io: Io): void {
   program
     .command('serve')
     .description('run a transparency log (SQLite storage, tlog-tiles read API, batched sequencer)')
@@ -141,6 +142,7 @@ export function register(program: Command): void {
     .option('--node-name <name>', "this node's name in metrics, events and the sequencer lease; default HOSTNAME:PORT")
     .option('--advertise-url <url>', 'with postgres://: where the other nodes reach this one to forward submissions while it sequences; default http://HOST:PORT of --listen')
     .option('--lease-ms <ms>', 'with postgres://: the sequencer lease; another node takes over within about this plus a sixth after the sequencer dies', intOption('--lease-ms', 300, 600_000), 3000)
+    .option('--db-retry-max-ms <ms>', "with postgres://: the longest wait before a lost database connection is tried again (the driver's backoff grows up to it); bounds how long a node answers 503 after the database is back", intOption('--db-retry-max-ms', 100, 600_000), 20_000)
     .option('--witness <url=vkey>', 'ask this witness to cosign every checkpoint (c2sp.org/tlog-witness); repeatable', collect, [])
     .option('--quorum <k>', 'cosignatures a checkpoint needs before /checkpoint serves it and submitters are answered', intOption('--quorum', 0, 64), 0)
     .option('--witness-timeout <ms>', 'how long a submission waits for the quorum before 503', intOption('--witness-timeout', 1, 600_000), 10_000)
@@ -163,17 +165,17 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
 --print-vkey prints it again at any time.`,
     )
     .action(
-      action(async (opts: {
+      async (opts: {
         data?: string; storage?: string; origin: string; listen: string; batchInterval: number; batchSize: number; poolSize: number;
         maxEntryBytes: number; rate?: number; allowSigners?: string; key?: string; stateFile?: string; publishDir?: string;
         witness: string[]; quorum: number; witnessTimeout: number; verifyWorkers: number; readCacheMb: number; nodeName?: string;
-        advertiseUrl?: string; leaseMs: number; printVkey?: boolean; json?: boolean; workers: number;
+        advertiseUrl?: string; leaseMs: number; dbRetryMaxMs: number; printVkey?: boolean; json?: boolean; workers: number;
       }) => {
         if (opts.json && !opts.printVkey) throw new UsageError("--json applies to --print-vkey; a running log's lines on stderr are JSON already");
         if (opts.printVkey) {
           if (opts.key === undefined && opts.data === undefined) throw new UsageError('--print-vkey needs --data DIR or --key FILE');
           const { vkey, keyId } = await logVerifierKey(opts.key ?? join(opts.data!, 'log.key'), opts.origin);
-          process.stdout.write(opts.json ? `${JSON.stringify({ name: opts.origin, keyId, vkey, type: 'ed25519' })}\n` : `${vkey}\n`);
+          io.stdout.write(opts.json ? `${JSON.stringify({ name: opts.origin, keyId, vkey, type: 'ed25519' })}\n` : `${vkey}\n`);
           return;
         }
         const witnesses = opts.witness.map(parseWitnessFlag);
@@ -213,7 +215,7 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
         let opened;
         try {
           // On PostgreSQL every node is one of possibly several: the lease decides who sequences.
-          const store = spec.kind === 'postgres' ? await (await import('../src/log/storage/postgres.js')).openPostgres(spec.url, { log, shared: true }) : undefined;
+          const store = spec.kind === 'postgres' ? await (await import('../src/log/storage/postgres.js')).openPostgres(spec.url, { log, shared: true, retryMaxMs: opts.dbRetryMaxMs }) : undefined;
           opened = await openLog({
             dir: spec.kind === 'sqlite' ? spec.dir : '',
             store,
@@ -259,7 +261,7 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
           metrics.treeSize.set(sequencer.size);
         }, 1000);
         poll.unref();
-        if (opened.createdKey) process.stdout.write(`${opened.verifierKey}\n`);
+        if (opened.createdKey) io.stdout.write(`${opened.verifierKey}\n`);
         const storage = opened.storage;
         const databaseUp = storage.ping ? (() => storage.ping!()) : undefined;
         if (databaseUp) metrics.watchDatabase(databaseUp);
@@ -342,7 +344,7 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
         };
         process.on('SIGINT', () => void stop('SIGINT'));
         process.on('SIGTERM', () => void stop('SIGTERM'));
-      }),
+      },
     );
 }
 
@@ -368,6 +370,7 @@ interface WorkerFlags {
   witness: string[];
   verifyWorkers: number;
   readCacheMb: number;
+  dbRetryMaxMs: number;
 }
 
 /**
@@ -396,7 +399,7 @@ async function serveWorker(opts: WorkerFlags, spec: { kind: 'sqlite'; dir: strin
   const storage: LogStorage =
     spec.kind === 'sqlite'
       ? new (await import('../src/log/storage/sqlite.js')).SqliteStorage(join(spec.dir, 'log.db'), { readOnly: true })
-      : await (await import('../src/log/storage/postgres.js')).openPostgres(spec.url, { log, shared: true });
+      : await (await import('../src/log/storage/postgres.js')).openPostgres(spec.url, { log, shared: true, retryMaxMs: opts.dbRetryMaxMs });
   const remote = new workers.RemoteSequencer({ reader: storage.reader, origin: opts.origin, verifier: parseVerifier(vkey), ed: nodeEd25519 });
   remote.ownMetrics = async () => (await metrics.registry.getMetricsAsJSON()) as Awaited<ReturnType<typeof remote.ownMetrics>>;
   await remote.firstHead;

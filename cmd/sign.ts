@@ -15,7 +15,8 @@ import { VitrineError } from '../src/errors.js';
 import { digestFile, digestStream } from '../src/entry/digest.js';
 import { encodeEntry, entryLeafHash, entrySignedMessage, signEntry, type Annotations } from '../src/entry/index.js';
 import { parseSigner, type Signer } from '../src/note/index.js';
-import { action, CliError, collect, EXIT_FAIL, UsageError } from './common.js';
+import { CliError, collect, EXIT_FAIL, UsageError } from './common.js';
+import { writeAll, type Io } from './io.js';
 
 interface SignOptions {
   key: string;
@@ -29,7 +30,7 @@ interface SignOptions {
 /** A private key file is one line; anything much larger is not one. */
 const MAX_KEY_FILE = 4096;
 
-export function register(program: Command): void {
+export function register(program: Command, io: Io): void {
   program
     .command('sign')
     .description('Sign an artifact offline: write its log entry to ARTIFACT.entry (or -o) and print the leaf hash.')
@@ -64,10 +65,10 @@ Signing is deterministic: signing the same file with the same key, name and
 annotations again gives the same entry. An existing output file is never
 replaced unless --force is given.`,
     )
-    .action(action(sign));
+    .action((artifact: string, opts: SignOptions) => sign(artifact, opts, io));
 }
 
-async function sign(artifact: string, opts: SignOptions): Promise<void> {
+async function sign(artifact: string, opts: SignOptions, io: Io): Promise<void> {
   const annotations = parseAnnotations(opts.annotate ?? []);
   const stdin = artifact === '-';
   if (stdin && opts.out === undefined) throw new UsageError('with the artifact on stdin (-), give -o FILE or -o - for the entry');
@@ -87,7 +88,7 @@ async function sign(artifact: string, opts: SignOptions): Promise<void> {
 
   let digest: Uint8Array;
   if (stdin) {
-    digest = await digestStream(process.stdin);
+    digest = await digestStream(io.stdin);
   } else {
     const info = await stat(artifact).catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') throw new CliError(`artifact file ${artifact}: no such file`, EXIT_FAIL);
@@ -102,9 +103,9 @@ async function sign(artifact: string, opts: SignOptions): Promise<void> {
   const leaf = b64encode(entryLeafHash(bytes));
   if (out === '-') {
     // The entry is binary: stdout carries it alone; the leaf hash goes to stderr.
-    await new Promise<void>((res, rej) => process.stdout.write(bytes, (err) => (err ? rej(err) : res())));
-    if (opts.json) process.stderr.write(`${JSON.stringify({ name: opts.name, digest: hexEncode(digest), leafHash: leaf, out })}\n`);
-    else process.stderr.write(`vitrine: signed ${opts.name} (sha256 ${hexEncode(digest)}, leaf ${leaf}); wrote the entry to stdout\n`);
+    await writeAll(io.stdout, bytes);
+    if (opts.json) io.stderr.write(`${JSON.stringify({ name: opts.name, digest: hexEncode(digest), leafHash: leaf, out })}\n`);
+    else io.stderr.write(`vitrine: signed ${opts.name} (sha256 ${hexEncode(digest)}, leaf ${leaf}); wrote the entry to stdout\n`);
     return;
   }
   let handle;
@@ -124,11 +125,11 @@ async function sign(artifact: string, opts: SignOptions): Promise<void> {
     await handle.close();
   }
   if (opts.json) {
-    process.stdout.write(`${JSON.stringify({ name: opts.name, digest: hexEncode(digest), leafHash: leaf, out })}\n`);
+    io.stdout.write(`${JSON.stringify({ name: opts.name, digest: hexEncode(digest), leafHash: leaf, out })}\n`);
     return;
   }
-  process.stdout.write(`${leaf}\n`);
-  process.stderr.write(`vitrine: signed ${opts.name} (sha256 ${hexEncode(digest)}); wrote the entry to ${out}\n`);
+  io.stdout.write(`${leaf}\n`);
+  io.stderr.write(`vitrine: signed ${opts.name} (sha256 ${hexEncode(digest)}); wrote the entry to ${out}\n`);
 }
 
 /** `k=v` pairs, split at the first '='; a repeated key is a mistake, never "last one wins". */

@@ -16,7 +16,8 @@ import { readStdin, readVerifier } from './verify.js';
 import { attestationSubmission } from './submit-attestation.js';
 import { parseAnnotations, readSigner } from './sign.js';
 import { nativeLeaf } from './submit-native.js';
-import { action, CliError, collect, intOption, UsageError } from './common.js';
+import { CliError, collect, intOption, UsageError } from './common.js';
+import { writeAll, type Io } from './io.js';
 
 async function readSmallFile(path: string, max: number, what: string): Promise<Uint8Array> {
   let data: Buffer;
@@ -56,7 +57,7 @@ export async function writeNew(path: string, data: string | Uint8Array, force: b
   }
 }
 
-export function register(program: Command): void {
+export function register(program: Command, io: Io): void {
   program
     .command('submit')
     .description('submit an entry to a log, verify the answer offline, and write the .tlog-proof bundle')
@@ -107,7 +108,7 @@ attestations: docs/signing.md, "Logging existing signatures" and
 "In-toto attestations".`,
     )
     .action(
-      action(async (file: string | undefined, opts: {
+      async (file: string | undefined, opts: {
         log: string; logKey: string; key?: string; signature?: string; format?: string; namespace?: string; name?: string; annotate: string[]; witness: string[];
         quorum?: number; out?: string; force?: boolean; tries: number; json?: boolean; attestation?: string; publicKey: string[]; subject?: string;
       }) => {
@@ -115,7 +116,7 @@ attestations: docs/signing.md, "Logging existing signatures" and
         if (logKey.type !== TYPE_ED25519) throw new UsageError('--log-key: must be an Ed25519 (type 0x01) vkey, not a cosigner (type 0x04) key');
         const witnesses = await Promise.all(opts.witness.map((w) => readVerifier(w, '--witness', true)));
         // VITRINE_KEY signs only when asked to sign (--name): an entry file is never re-signed by accident.
-        if (opts.key === undefined && opts.signature === undefined && opts.name !== undefined && process.env['VITRINE_KEY']) opts.key = process.env['VITRINE_KEY'];
+        if (opts.key === undefined && opts.signature === undefined && opts.name !== undefined && io.env['VITRINE_KEY']) opts.key = io.env['VITRINE_KEY'];
         const quorum = opts.quorum ?? witnesses.length;
         if (quorum > witnesses.length) throw new UsageError(`--quorum ${quorum} is more than the ${witnesses.length} --witness keys given`);
         let entry: Uint8Array;
@@ -130,7 +131,7 @@ attestations: docs/signing.md, "Logging existing signatures" and
           });
           entry = a.entry;
           artifactPath = opts.attestation;
-          process.stderr.write(`vitrine: attestation for ${JSON.stringify(a.name)} (sha256 ${hexEncode(a.digest)})\n`);
+          io.stderr.write(`vitrine: attestation for ${JSON.stringify(a.name)} (sha256 ${hexEncode(a.digest)})\n`);
         } else if (file === undefined) {
           throw new UsageError('missing FILE (an entry file, or with --key or --signature the artifact), or --attestation ENVELOPE');
         } else if (opts.signature !== undefined) {
@@ -146,13 +147,13 @@ attestations: docs/signing.md, "Logging existing signatures" and
           if (opts.name === undefined) throw new UsageError('--name is required with --key');
           if (file === '-' && opts.out === undefined) throw new UsageError('with the artifact on stdin (-), give -o FILE or -o - for the bundle');
           const signer = await readSigner(opts.key);
-          const digest = file === '-' ? await digestStream(process.stdin) : await digestFile(file);
+          const digest = file === '-' ? await digestStream(io.stdin) : await digestFile(file);
           entry = encodeEntry(signEntry({ name: opts.name, digest, annotations: parseAnnotations(opts.annotate) }, signer.seed, nodeEd25519));
           artifactPath = file;
         } else {
           if (opts.name !== undefined || opts.annotate.length > 0) throw new UsageError('--name and --annotate need --key (to sign an artifact)');
           if (file === '-' && opts.out === undefined) throw new UsageError('with the entry on stdin (-), give -o FILE or -o - for the bundle');
-          entry = file === '-' ? await readStdin(MAX_ENTRY_SIZE, false) : await readSmallFile(file, MAX_ENTRY_SIZE, 'entry file');
+          entry = file === '-' ? await readStdin(io.stdin, MAX_ENTRY_SIZE, undefined) : await readSmallFile(file, MAX_ENTRY_SIZE, 'entry file');
           if (entry.length > MAX_ENTRY_SIZE) throw new CliError(`the entry on stdin is larger than ${MAX_ENTRY_SIZE} bytes`);
           decodeEntry(entry);
           artifactPath = file.endsWith('.entry') ? file.slice(0, -'.entry'.length) : file;
@@ -164,19 +165,19 @@ attestations: docs/signing.md, "Logging existing signatures" and
           ed: nodeEd25519,
           client: {
             maxTries: opts.tries,
-            onRetry: (status, wait, attempt) => process.stderr.write(`vitrine: the log answered ${status}; retrying in ${wait}s (attempt ${attempt + 1} of ${opts.tries})\n`),
+            onRetry: (status, wait, attempt) => io.stderr.write(`vitrine: the log answered ${status}; retrying in ${wait}s (attempt ${attempt + 1} of ${opts.tries})\n`),
           },
         });
         const leaf = b64encode(entryLeafHash(entry));
         // With -o -, stdout carries the bundle alone; the report goes to stderr.
-        const report = out === '-' ? process.stderr : process.stdout;
-        if (out === '-') await new Promise<void>((res, rej) => process.stdout.write(result.bundle, (err) => (err ? rej(err) : res())));
+        const report = out === '-' ? io.stderr : io.stdout;
+        if (out === '-') await writeAll(io.stdout, result.bundle);
         else await writeNew(out, result.bundle, opts.force ?? false);
         if (opts.json) {
           report.write(`${JSON.stringify({ index: result.index, fresh: result.fresh, leafHash: leaf, out })}\n`);
           return;
         }
         report.write(`${result.fresh ? 'logged' : 'already logged'} at index ${result.index} (leaf ${leaf}); wrote ${out === '-' ? 'the bundle to stdout' : out}\n`);
-      }),
+      },
     );
 }

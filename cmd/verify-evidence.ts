@@ -8,7 +8,8 @@
 import type { Command } from 'commander';
 import { nodeEd25519 } from '../src/crypto/ed25519-node.js';
 import { evidenceTypeOf, MAX_EVIDENCE_BYTES, ROLLBACK_TYPE, verifyEvidence, verifyRollbackEvidence } from '../src/proof/index.js';
-import { action, CliError, EXIT_FAIL, UsageError } from './common.js';
+import { CliError, EXIT_FAIL, UsageError } from './common.js';
+import type { Io } from './io.js';
 import { ioFailure, printJson, readBounded, readStdin, readVerifier } from './verify.js';
 import { TYPE_ED25519, type Verifier } from '../src/note/index.js';
 
@@ -17,7 +18,7 @@ interface VerifyEvidenceOptions {
   json?: boolean;
 }
 
-export function register(program: Command): void {
+export function register(program: Command, io: Io): void {
   program
     .command('verify-evidence')
     .description("Check whether a split-view or rollback evidence document proves that a log misbehaved, with the log's key alone.")
@@ -46,46 +47,46 @@ no signature can prove: check the log's /checkpoint).
 Exit status: 0 it proves misbehaviour; 1 it does not (the reason is on
 stderr) or the file cannot be read; 2 usage error.`,
     )
-    .action(action(verifyEvidenceCommand));
+    .action((file: string, opts: VerifyEvidenceOptions) => verifyEvidenceCommand(file, opts, io));
 }
 
-async function verifyEvidenceCommand(file: string, opts: VerifyEvidenceOptions): Promise<void> {
+async function verifyEvidenceCommand(file: string, opts: VerifyEvidenceOptions, io: Io): Promise<void> {
   const logKey = await readVerifier(opts.logKey, '--log-key');
   if (logKey.type !== TYPE_ED25519) throw new UsageError('--log-key: must be an Ed25519 (type 0x01) vkey, not a cosigner (type 0x04) key');
   const json = opts.json === true;
-  const bytes = file === '-' ? await readStdin(MAX_EVIDENCE_BYTES, json) : await readBounded(file, MAX_EVIDENCE_BYTES, 'evidence file', json);
-  if (evidenceTypeOf(bytes) === ROLLBACK_TYPE) return rollback(file, bytes, logKey, json);
+  const bytes = file === '-' ? await readStdin(io.stdin, MAX_EVIDENCE_BYTES, json ? io.stdout : undefined) : await readBounded(file, MAX_EVIDENCE_BYTES, 'evidence file', json ? io.stdout : undefined);
+  if (evidenceTypeOf(bytes) === ROLLBACK_TYPE) return rollback(file, bytes, logKey, json, io);
   const result = verifyEvidence(bytes, logKey, nodeEd25519);
   if (!result.ok) {
-    if (json) printJson({ ok: false, message: result.message });
+    if (json) printJson(io.stdout, { ok: false, message: result.message });
     throw new CliError(`${file === '-' ? 'the document' : file} does not prove misbehaviour: ${result.message}`, EXIT_FAIL);
   }
   const [m, n] = result.sizes;
   if (json) {
-    printJson({ ok: true, kind: result.kind, origin: result.origin, sizes: [m.toString(), n.toString()] });
+    printJson(io.stdout, { ok: true, kind: result.kind, origin: result.origin, sizes: [m.toString(), n.toString()] });
     return;
   }
   const what =
     result.kind === 'same-size'
       ? `signed two different trees of the same size ${m}`
       : `signed a tree of size ${n} that does not extend its tree of size ${m}`;
-  process.stdout.write(`proves misbehaviour: the log ${result.origin} ${what} (split view, ${result.kind})\n`);
+  io.stdout.write(`proves misbehaviour: the log ${result.origin} ${what} (split view, ${result.kind})\n`);
 }
 
 /** A rollback document (src/proof/rollback.ts): what the signatures prove, and what rests on the observer's word. */
-function rollback(file: string, bytes: Uint8Array, logKey: Verifier, json: boolean): void {
+function rollback(file: string, bytes: Uint8Array, logKey: Verifier, json: boolean, io: Io): void {
   const result = verifyRollbackEvidence(bytes, logKey, nodeEd25519);
   if (!result.ok) {
-    if (json) printJson({ ok: false, message: result.message });
+    if (json) printJson(io.stdout, { ok: false, message: result.message });
     throw new CliError(`${file === '-' ? 'the document' : file} does not prove misbehaviour: ${result.message}`, EXIT_FAIL);
   }
   const [n, m] = result.sizes;
   const seen = result.observed.map((o) => `${o.from} at ${o.at}`).join('; ');
   if (json) {
-    printJson({ ok: true, kind: 'rollback', origin: result.origin, sizes: [n.toString(), m.toString()], observed: result.observed });
+    printJson(io.stdout, { ok: true, kind: 'rollback', origin: result.origin, sizes: [n.toString(), m.toString()], observed: result.observed });
     return;
   }
-  process.stdout.write(
+  io.stdout.write(
     `proves misbehaviour: the log ${result.origin} signed a tree of size ${n}, so it must never serve less, ` +
       `and it signed a tree of size ${m} that it was observed serving as its newest afterwards (rollback` +
       `${seen === '' ? '' : `; observed: ${seen}`}). The order rests on the observation: check the log's /checkpoint, which must not be smaller than ${n}.\n`,

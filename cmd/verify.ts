@@ -9,6 +9,7 @@
  * operational error such as a missing file; 2 usage error.
  */
 import { open, readFile, stat } from 'node:fs/promises';
+import type { Readable, Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { nodeEd25519 } from '../src/crypto/ed25519-node.js';
 import { b64encode, hexEncode } from '../src/encoding.js';
@@ -18,7 +19,8 @@ import { decodeAnyEntry, entryArtifactHash } from '../src/entry/index.js';
 import { parseCosignerVerifier, parseVerifier, TYPE_ED25519, type Verifier } from '../src/note/index.js';
 import { MAX_BUNDLE_BYTES, parseBundle, verifyBundle, type BundleResult } from '../src/proof/index.js';
 import { readSignerPins, signerNamer } from './signers.js';
-import { action, CliError, collect, EXIT_FAIL, intOption, UsageError } from './common.js';
+import { CliError, collect, EXIT_FAIL, intOption, UsageError } from './common.js';
+import type { Io } from './io.js';
 
 interface VerifyOptions {
   logKey: string;
@@ -29,7 +31,7 @@ interface VerifyOptions {
   json?: boolean;
 }
 
-export function register(program: Command): void {
+export function register(program: Command, io: Io): void {
   program
     .command('verify')
     .description('Verify an artifact offline against its proof bundle (ARTIFACT.tlog-proof by default).')
@@ -66,10 +68,10 @@ failed (stderr names the step: 1 entry and digest, 2 entry signature and
 pinned signers, 3 inclusion proof, 4 log signature, 5 witness quorum) or a
 file could not be read; 2 usage error (bad key, bad flag, missing argument).`,
     )
-    .action(action(verify));
+    .action((artifact: string, bundle: string | undefined, opts: VerifyOptions) => verify(artifact, bundle, opts, io));
 }
 
-async function verify(artifact: string, bundleArg: string | undefined, opts: VerifyOptions): Promise<void> {
+async function verify(artifact: string, bundleArg: string | undefined, opts: VerifyOptions, io: Io): Promise<void> {
   const logKey = await readVerifier(opts.logKey, '--log-key');
   if (logKey.type !== TYPE_ED25519) throw new UsageError('--log-key: must be an Ed25519 (type 0x01) vkey, not a cosigner (type 0x04) key');
   const { signers, signerKeys } = await readSignerPins(opts.signer);
@@ -82,15 +84,17 @@ async function verify(artifact: string, bundleArg: string | undefined, opts: Ver
   if (stdin && (bundleArg === undefined || bundleArg === '-')) throw new UsageError('with the artifact on stdin (-), give the bundle file as the second argument');
   const bundlePath = bundleArg ?? `${artifact}.tlog-proof`;
   const json = opts.json === true;
+  // With --json, failures print their result object on stdout too.
+  const out = json ? io.stdout : undefined;
 
   // Fail fast on a missing bundle before streaming a large artifact.
-  if (!stdin) await checkFile(artifact, 'artifact file', json);
-  const bundle = bundlePath === '-' ? await readStdin(MAX_BUNDLE_BYTES, json) : await readBounded(bundlePath, MAX_BUNDLE_BYTES, 'proof bundle file', json);
+  if (!stdin) await checkFile(artifact, 'artifact file', out);
+  const bundle = bundlePath === '-' ? await readStdin(io.stdin, MAX_BUNDLE_BYTES, out) : await readBounded(bundlePath, MAX_BUNDLE_BYTES, 'proof bundle file', out);
   let digest: Awaited<ReturnType<typeof digestFileAll>>;
   try {
-    digest = stdin ? await digestStreamAll(process.stdin, extraHashes(bundle)) : await digestFileAll(artifact, extraHashes(bundle));
+    digest = stdin ? await digestStreamAll(io.stdin, extraHashes(bundle)) : await digestFileAll(artifact, extraHashes(bundle));
   } catch (err) {
-    throw ioFailure(`${stdin ? 'stdin' : `artifact file ${artifact}`}: ${errorText(err)}`, artifact, json);
+    throw ioFailure(`${stdin ? 'stdin' : `artifact file ${artifact}`}: ${errorText(err)}`, artifact, out);
   }
 
   let result: BundleResult;
@@ -103,14 +107,14 @@ async function verify(artifact: string, bundleArg: string | undefined, opts: Ver
   }
 
   if (!result.ok) {
-    if (json) printJson({ ok: false, step: result.step, code: result.code, message: result.message });
+    if (json) printJson(io.stdout, { ok: false, step: result.step, code: result.code, message: result.message });
     throw new CliError(`step ${result.step}: ${result.message}`, EXIT_FAIL);
   }
   // One name per key (cmd/signers.ts): a version-1 signer pinned with --signer VKEY is name+keyID, as in its vkey.
   const signerNames = result.signers.map(signerNamer(signers));
   if (json) {
     const e = result.entry;
-    printJson({
+    printJson(io.stdout, {
       ok: true,
       name: e.name,
       digest: hexEncode(e.digest),
@@ -130,7 +134,7 @@ async function verify(artifact: string, bundleArg: string | undefined, opts: Ver
     witnesses.length === 0
       ? 'witnesses: none required'
       : `witnesses: ${result.witnesses.join(', ') || 'none'} (${result.witnesses.length} of ${witnesses.length}, quorum ${quorum})`;
-  process.stdout.write(`verified ${result.entry.name}: index ${result.index} in ${result.origin}, tree size ${result.treeSize}; signed by ${signerNames.join(', ')}; ${cosigned}\n`);
+  io.stdout.write(`verified ${result.entry.name}: index ${result.index} in ${result.origin}, tree size ${result.treeSize}; signed by ${signerNames.join(', ')}; ${cosigned}\n`);
 }
 
 /** The digests besides SHA-256 the bundle's entry needs (SSH sha512, minisign BLAKE2b-512); none if it does not parse (verifyBundle says why). */
@@ -178,17 +182,17 @@ export async function readVerifier(value: string, flag: string, cosigner = false
   }
 }
 
-/** Prints one JSON object on stdout (the machine-readable result). */
-export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value)}\n`);
+/** Prints one JSON object on `out`, stdout (the machine-readable result). */
+export function printJson(out: Writable, value: unknown): void {
+  out.write(`${JSON.stringify(value)}\n`);
 }
 
 /**
  * An operational failure (missing or unreadable file): exit 1 with a clear
- * sentence; with --json, also a result object with `step: null`.
+ * sentence; with --json (`json`: stdout), also a result object with `step: null` there.
  */
-export function ioFailure(message: string, file: string, json: boolean, code = 'io-error'): CliError {
-  if (json) printJson({ ok: false, step: null, code, message, file });
+export function ioFailure(message: string, file: string, json: Writable | undefined, code = 'io-error'): CliError {
+  if (json !== undefined) printJson(json, { ok: false, step: null, code, message, file });
   return new CliError(message, EXIT_FAIL);
 }
 
@@ -200,7 +204,7 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-async function checkFile(path: string, label: string, json: boolean): Promise<void> {
+async function checkFile(path: string, label: string, json: Writable | undefined): Promise<void> {
   try {
     const info = await stat(path);
     if (info.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
@@ -214,7 +218,7 @@ async function checkFile(path: string, label: string, json: boolean): Promise<vo
  * Reads at most `max + 1` bytes of a file: enough for the parser to refuse
  * an oversized file by its size without ever holding all of it.
  */
-export async function readBounded(path: string, max: number, label: string, json: boolean): Promise<Uint8Array> {
+export async function readBounded(path: string, max: number, label: string, json: Writable | undefined): Promise<Uint8Array> {
   let handle;
   try {
     handle = await open(path, 'r');
@@ -234,12 +238,12 @@ export async function readBounded(path: string, max: number, label: string, json
   }
 }
 
-/** Reads stdin, at most `max + 1` bytes (enough for a parser to refuse more by its size). */
-export async function readStdin(max: number, json: boolean): Promise<Uint8Array> {
+/** Reads stdin, at most `max + 1` bytes (enough for a parser to refuse more by its size); `json` as in ioFailure. */
+export async function readStdin(stdin: Readable, max: number, json: Writable | undefined): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   let size = 0;
   try {
-    for await (const chunk of process.stdin) {
+    for await (const chunk of stdin) {
       const c = chunk as Uint8Array;
       chunks.push(c);
       size += c.length;

@@ -1,16 +1,24 @@
 /**
  * The one fixture of the command-line tests: run the built `vitrine`
  * (dist/cmd/vitrine.js, which `npm test` builds first) as a child process,
- * and start a real `vitrine serve` on port 0. Every CLI test uses these
- * instead of its own copy, so each file starts its log once and the way
- * a child is spawned, cleaned of VITRINE_* variables and bounded in time
- * is the same everywhere.
+ * run a command in this process (`vitrineIn`: the same program, on buffers
+ * instead of the process's streams, without a process's start-up cost), and
+ * start a real `vitrine serve` on port 0. Every CLI test uses these instead
+ * of its own copy, so each file starts its log once and the way a child is
+ * spawned, cleaned of VITRINE_* variables and bounded in time is the same
+ * everywhere.
+ *
+ * Many cases of one command run in-process; what is about the process
+ * itself (exit codes as the shell sees them, stdin and stdout as pipes,
+ * environment variables, signals) runs the binary, and cli-basics checks
+ * that both give the same bytes and codes.
  *
  * The children never inherit VITRINE_* from the test's environment: a test
  * that wants them passes them in `env`, so a developer's own VITRINE_LOG
  * cannot change what a test checks.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { Readable, Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { rootPath } from './_root.js';
 
@@ -56,6 +64,63 @@ export function vitrine(cwd: string, args: string[], opts: CliOptions = {}): Pro
       resolve({ code, stdout, stderr });
     }),
   );
+}
+
+/** Collects what a command writes. */
+class Sink extends Writable {
+  readonly chunks: Buffer[] = [];
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    this.chunks.push(chunk);
+    done();
+  }
+  bytes(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+}
+
+// In-process runs read commander's option defaults (--log from VITRINE_LOG...)
+// from this process's environment: drop VITRINE_* here too, as for children.
+for (const k of Object.keys(process.env)) if (k.startsWith('VITRINE_')) delete process.env[k];
+
+/** In-process runs take turns: each changes this process's working directory while it runs. */
+let turn: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs `vitrine ARGS` in this process with `cwd` as the working directory,
+ * stdin from `input` (empty without it), stdout and stderr collected, and
+ * the environment without VITRINE_* plus `env` (set in this process's own
+ * environment while it runs, where commander reads option defaults such as
+ * VITRINE_LOG): what `vitrine` does as a child, without starting one. Not
+ * for `serve` (but `serve --print-vkey`) or `monitor` runs: they own the
+ * process (signals, exit).
+ */
+export function vitrineIn(cwd: string, args: string[], opts: CliOptions = {}): Promise<CliResult & { out: Buffer }> {
+  if ((args[0] === 'serve' && !args.includes('--print-vkey')) || (args[0] === 'monitor' && args[1] !== 'alerts' && args[1] !== 'ack')) throw new Error(`vitrineIn: run ${args[0]} as a process (vitrine())`);
+  const run = async () => {
+    const { run } = await import('../cmd/program.js');
+    const stdout = new Sink();
+    const stderr = new Sink();
+    const stdin = Readable.from(opts.input === undefined ? [] : [Buffer.from(opts.input)]);
+    const env = opts.env ?? {};
+    const before = process.cwd();
+    const saved = Object.keys(env).map((k) => [k, process.env[k]] as const);
+    process.chdir(cwd);
+    Object.assign(process.env, env);
+    try {
+      const code = await run(args, { stdin, stdout, stderr, env: cleanEnv(env), exitCode: undefined });
+      const out = stdout.bytes();
+      return { code, stdout: out.toString('utf8'), stderr: stderr.bytes().toString('utf8'), out };
+    } finally {
+      for (const [k, v] of saved) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+      process.chdir(before);
+    }
+  };
+  const result = turn.then(run, run);
+  turn = result.catch(() => undefined);
+  return result;
 }
 
 /** The same, synchronously, with stdout as bytes (for `sign -o -`). Only where no server lives in this process. */

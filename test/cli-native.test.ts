@@ -5,7 +5,9 @@
  * `vitrine serve` child, then `vitrine verify --signer` with the native
  * public key, and `vitrine key info`. Refusals (wrong namespace, another
  * file, a swapped key, a legacy minisign signature) exit 1 with a message
- * and leave the tree unmoved.
+ * and leave the tree unmoved. The first submit, verify and key info run the
+ * built binary; the other cases run in this process (test/_cli.ts
+ * vitrineIn), the same program without a process's start-up cost.
  */
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
@@ -13,9 +15,11 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, startServe, treeSize, vitrine as cli } from './_cli.js';
+import { BIN, startServe, treeSize, vitrine as cli, vitrineIn } from './_cli.js';
 
-const vitrine = (cwd: string, ...args: string[]) => cli(cwd, args);
+/** In this process; `vitrineP` runs the binary. */
+const vitrine = (cwd: string, ...args: string[]) => vitrineIn(cwd, args);
+const vitrineP = (cwd: string, ...args: string[]) => cli(cwd, args);
 const serve = (dir: string) => startServe(dir, 'native.example/log');
 
 const run = (cwd: string, cmd: string, args: string[]): string => execFileSync(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
@@ -35,17 +39,17 @@ t.test('existing ssh, minisign and openssl signatures are logged, verified by na
   run(dir, 'ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'x', '-f', 'id_other']);
   run(dir, 'ssh-keygen', ['-Y', 'sign', '-n', 'file', '-f', 'id_ed25519', 'app.tar.gz']);
   const sshFp = run(dir, 'ssh-keygen', ['-l', '-E', 'sha256', '-f', 'id_ed25519.pub']).split(' ')[1]!;
-  const sub = await vitrine(dir, 'submit', ...L, '--signature', 'app.tar.gz.sig', '--public-key', 'id_ed25519.pub', '--namespace', 'file', '--name', 'pkg:generic/app@1.0.0', 'app.tar.gz');
+  const sub = await vitrineP(dir, 'submit', ...L, '--signature', 'app.tar.gz.sig', '--public-key', 'id_ed25519.pub', '--namespace', 'file', '--name', 'pkg:generic/app@1.0.0', 'app.tar.gz');
   t.equal(sub.code, 0, `ssh submit: ${sub.stderr}`);
   t.match(sub.stdout, /logged at index 0/);
-  const ver = await vitrine(dir, 'verify', '--log-key', log.vkey, '--signer', 'id_ed25519.pub', 'app.tar.gz');
+  const ver = await vitrineP(dir, 'verify', '--log-key', log.vkey, '--signer', 'id_ed25519.pub', 'app.tar.gz');
   t.equal(ver.code, 0, `verify --signer ssh key: ${ver.stderr}`);
   const verText = await vitrine(dir, 'verify', '--log-key', log.vkey, '--signer', readFileSync(join(dir, 'id_ed25519.pub'), 'utf8').trim(), 'app.tar.gz');
   t.equal(verText.code, 0, 'the key as text');
   const notPinned = await vitrine(dir, 'verify', '--log-key', log.vkey, '--signer', 'id_other.pub', 'app.tar.gz');
   t.equal(notPinned.code, 1);
   t.match(notPinned.stderr, new RegExp(`step 2: The entry was signed by ${sshFp.replace(/[+/]/g, (c) => `\\${c}`)}`), 'names the signer by its ssh-keygen fingerprint');
-  const info = await vitrine(dir, 'key', 'info', 'id_ed25519.pub');
+  const info = await vitrineP(dir, 'key', 'info', 'id_ed25519.pub');
   t.equal(info.code, 0, info.stderr);
   t.match(info.stdout, `fingerprint: ${sshFp}`);
   t.match(info.stdout, /-----BEGIN PUBLIC KEY-----/, 'and its PEM form');

@@ -3,7 +3,10 @@
  * child (issue 14 §2): what they print is verified against the checkpoint
  * signed by the pinned --log-key; a wrong key, or a log that lies about an
  * entry (a proxy rewriting its JSON), fails with exit 1; `proof` rebuilds
- * the very bundle `submit` wrote and never logs anything.
+ * the very bundle `submit` wrote and never logs anything. The first run of
+ * each command (and the stdin/stdout one) is the built binary with
+ * VITRINE_LOG and VITRINE_LOG_KEY in its environment; the other cases run
+ * in this process (test/_cli.ts vitrineIn).
  */
 import t from 'tap';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,9 +14,11 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startServe, vitrine as run } from './_cli.js';
+import { startServe, vitrine as spawned, vitrineIn } from './_cli.js';
 
-const vitrine = (cwd: string, args: string[], env: Record<string, string> = {}, input?: Buffer) => run(cwd, args, { env, input });
+/** In this process; `vitrineP` runs the binary. */
+const vitrine = (cwd: string, args: string[], env: Record<string, string> = {}, input?: Buffer) => vitrineIn(cwd, args, { env, input });
+const vitrineP = (cwd: string, args: string[], env: Record<string, string> = {}, input?: Buffer) => spawned(cwd, args, { env, input });
 
 t.test('log, get, search, proof', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'vitrine-cli-read-'));
@@ -23,7 +28,7 @@ t.test('log, get, search, proof', async (t) => {
   const url = server.url;
   writeFileSync(join(dir, 'log.vkey'), `${server.vkey}\n`);
   const env = { VITRINE_LOG: url, VITRINE_LOG_KEY: 'log.vkey' };
-  const kg = await vitrine(dir, ['keygen', '--name', 'release@example.com', '--out', 'release.key']);
+  const kg = await vitrineP(dir, ['keygen', '--name', 'release@example.com', '--out', 'release.key']);
   writeFileSync(join(dir, 'release.vkey'), kg.stdout);
   const otherKey = (await vitrine(dir, ['keygen', '--name', 'read.example/log', '--out', 'other.key'])).stdout.trim();
   writeFileSync(join(dir, 'other.vkey'), `${otherKey}\n`);
@@ -31,7 +36,7 @@ t.test('log, get, search, proof', async (t) => {
   writeFileSync(join(dir, 'b.bin'), 'artifact b');
   const leaves: string[] = [];
   for (const [f, name] of [['a.bin', 'pkg:generic/a@1'], ['b.bin', 'pkg:generic/b@1']]) {
-    const s = await vitrine(dir, ['submit', '--key', 'release.key', '--name', name!, '--annotate', 'k=v', '--json', f!], env);
+    const s = await vitrineP(dir, ['submit', '--key', 'release.key', '--name', name!, '--annotate', 'k=v', '--json', f!], env);
     t.equal(s.code, 0, `submit --json ${f} (${s.stderr})`);
     const doc = JSON.parse(s.stdout);
     t.same({ index: doc.index, fresh: doc.fresh, out: doc.out }, { index: leaves.length, fresh: true, out: `${f}.tlog-proof` }, 'submit --json: index, fresh, out');
@@ -39,14 +44,14 @@ t.test('log, get, search, proof', async (t) => {
   }
   const served = await (await fetch(`${url}/checkpoint`)).text();
 
-  const log = await vitrine(dir, ['log', '--json'], env);
+  const log = await vitrineP(dir, ['log', '--json'], env);
   t.equal(log.code, 0, `log --json exits 0 (${log.stderr})`);
   const logDoc = JSON.parse(log.stdout);
   t.same({ origin: logDoc.origin, size: logDoc.size, rootHash: logDoc.rootHash, checkpoint: logDoc.checkpoint }, { origin: 'read.example/log', size: 2, rootHash: served.split('\n')[2], checkpoint: served }, 'log shows the signed checkpoint');
   const logText = await vitrine(dir, ['log'], env);
   t.match(logText.stdout, /^origin read\.example\/log\nsize 2\nrootHash \S+\nverified with read\.example\/log\+[0-9a-f]{8}\n$/, 'and as text');
 
-  const get = await vitrine(dir, ['get', '1', '--json'], env);
+  const get = await vitrineP(dir, ['get', '1', '--json'], env);
   t.equal(get.code, 0, `get --json exits 0 (${get.stderr})`);
   const getDoc = JSON.parse(get.stdout);
   const api = (await (await fetch(`${url}/v1/entries/1`)).json()) as Record<string, unknown> & { keyHash: string };
@@ -78,7 +83,7 @@ t.test('log, get, search, proof', async (t) => {
   t.match(wrong.stderr, /does not verify with the log key read\.example\/log\+[0-9a-f]{8}/, 'naming the key');
   t.equal(wrong.stdout, '', 'and shows nothing');
 
-  const all = await vitrine(dir, ['search', '--key', 'release.vkey', '--json'], env);
+  const all = await vitrineP(dir, ['search', '--key', 'release.vkey', '--json'], env);
   t.equal(all.code, 0, `search --key exits 0 (${all.stderr})`);
   t.same(JSON.parse(all.stdout).entries.map((e: { index: number; signers: string[] }) => [e.index, e.signers]), [[0, [releaseName]], [1, [releaseName]]], 'finds both entries by the signer vkey, and names the signer by it');
   const allPinned = await vitrine(dir, ['search', '--name', 'pkg:generic/a@1', '--signer', 'release.vkey', '--signer', 'other.vkey'], env);
@@ -99,7 +104,7 @@ t.test('log, get, search, proof', async (t) => {
 
   const submitted = readFileSync(join(dir, 'a.bin.tlog-proof'), 'utf8');
   rmSync(join(dir, 'a.bin.tlog-proof'));
-  const proof = await vitrine(dir, ['proof', 'a.bin'], env);
+  const proof = await vitrineP(dir, ['proof', 'a.bin'], env);
   t.equal(proof.code, 0, `proof exits 0 (${proof.stderr})`);
   const head = (b: string) => b.split('\n').slice(0, 3).join('\n');
   t.equal(head(readFileSync(join(dir, 'a.bin.tlog-proof'), 'utf8')), head(submitted), 'proof rebuilds the entry and index submit wrote');
@@ -107,7 +112,7 @@ t.test('log, get, search, proof', async (t) => {
   t.equal((await vitrine(dir, ['verify', '--log-key', 'log.vkey', '--signer', 'release.vkey', 'a.bin'])).code, 0, 'and vitrine verify accepts it');
   const again = await vitrine(dir, ['proof', 'a.bin'], env);
   t.equal(again.code, 1, 'an existing bundle is not overwritten without --force');
-  const stdin = await vitrine(dir, ['proof', '-', '-o', '-'], env, Buffer.from('artifact b'));
+  const stdin = await vitrineP(dir, ['proof', '-', '-o', '-'], env, Buffer.from('artifact b'));
   t.equal(stdin.code, 0, `proof - -o - exits 0 (${stdin.stderr})`);
   t.match(stdin.stdout, /^c2sp\.org\/tlog-proof@v1\nextra \S+\nindex 1\n/, 'reads the artifact from stdin and writes the bundle to stdout');
   writeFileSync(join(dir, 'c.bin'), 'never logged');

@@ -1,8 +1,10 @@
 /**
- * `vitrine sign`, `vitrine verify` and `vitrine verify-evidence`, run as the
- * real built binary (dist/cmd/vitrine.js; build it with
- * `npx tsc -p tsconfig.json`, which `npm test` runs first) in a temporary
- * directory. The bundle is made here: a small in-memory log holding the
+ * `vitrine sign`, `vitrine verify` and `vitrine verify-evidence`, run in a
+ * temporary directory: the first case of each kind (success, failure, usage
+ * error, stdin) as the real built binary (dist/cmd/vitrine.js; build it with
+ * `npx tsc -p tsconfig.json`, which `npm test` runs first), the other cases
+ * of the same command in this process (test/_cli.ts vitrineIn), which runs
+ * the same program without a process's start-up cost. The bundle is made here: a small in-memory log holding the
  * entry `sign` wrote, its checkpoint signed by a test log key and cosigned
  * by one of two test witnesses. Every failure mode has its own exit code and
  * message, and each is asserted.
@@ -16,7 +18,7 @@ import { b64encode, hexEncode } from '../src/encoding.js';
 import { encodeEntry, entryLeafHash, parseAndVerifyEntry, signEntry } from '../src/entry/index.js';
 import { cosignerVerifier, formatVerifier, parseSigner, signerFromSeed, verifierFromSigner } from '../src/note/index.js';
 import { logOfEntries, proofVectors, noteVectors, seedOf } from './proof/_helpers.js';
-import { BIN as bin, helpOf, vitrineSync } from './_cli.js';
+import { BIN as bin, helpOf, vitrine, vitrineIn } from './_cli.js';
 
 const built = ['vitrine.js', 'sign.js', 'verify.js', 'verify-evidence.js'].every((f) => existsSync(join(dirname(bin), f)));
 
@@ -26,9 +28,10 @@ interface Run {
   stderr: string;
 }
 
-function run(cwd: string, args: string[], input?: string): Run {
-  const r = vitrineSync(cwd, args, { input });
-  return { status: r.code, stdout: r.stdout.toString('utf8'), stderr: r.stderr };
+/** `vitrine ARGS` in `cwd`: in this process, or as the binary when `spawned`. */
+async function run(cwd: string, args: string[], input?: string, spawned = false): Promise<Run> {
+  const r = await (spawned ? vitrine : vitrineIn)(cwd, args, { input });
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
 const sha256hex = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
@@ -48,14 +51,14 @@ t.test('sign, verify, verify-evidence', async (t) => {
   const artifact = new Uint8Array(5 * 1024 * 1024 + 123).map((_, i) => (i * 7 + (i >> 11)) & 0xff);
   writeFileSync(path('app.bin'), artifact);
 
-  const kg = run(dir, ['keygen', '--name', 'release.example.com/signer', '--out', 'signer.key']);
+  const kg = await run(dir, ['keygen', '--name', 'release.example.com/signer', '--out', 'signer.key'], undefined, true);
   t.equal(kg.status, 0, `keygen exits 0 (${kg.stderr})`);
   writeFileSync(path('signer.vkey'), kg.stdout);
   const signer = parseSigner(readFileSync(path('signer.key'), 'utf8'));
 
   let entryBytes = new Uint8Array();
   await t.test('sign writes the entry and prints its leaf hash', async (t) => {
-    const r = run(dir, ['sign', '--key', 'signer.key', '--name', 'pkg:generic/app@1.0', '--annotate', 'version=1.0', '--annotate', 'source=https://x.example/a=b', 'app.bin']);
+    const r = await run(dir, ['sign', '--key', 'signer.key', '--name', 'pkg:generic/app@1.0', '--annotate', 'version=1.0', '--annotate', 'source=https://x.example/a=b', 'app.bin'], undefined, true);
     t.equal(r.status, 0, `exit 0 (stderr: ${r.stderr})`);
     entryBytes = new Uint8Array(readFileSync(path('app.bin.entry')));
     const entry = parseAndVerifyEntry(entryBytes);
@@ -71,15 +74,15 @@ t.test('sign, verify, verify-evidence', async (t) => {
 
   await t.test('sign refuses to overwrite; --force replaces with the same bytes; -o', async (t) => {
     const before = readFileSync(path('app.bin.entry'));
-    const again = run(dir, ['sign', '--key', 'signer.key', '--name', 'pkg:generic/app@1.0', 'app.bin']);
+    const again = await run(dir, ['sign', '--key', 'signer.key', '--name', 'pkg:generic/app@1.0', 'app.bin']);
     t.equal(again.status, 1, 'exit 1 when the entry exists');
     t.match(again.stderr, /app\.bin\.entry already exists; refusing to overwrite it \(use --force/, 'says so and names --force');
     t.equal(again.stdout, '', 'nothing on stdout');
     t.same(readFileSync(path('app.bin.entry')), before, 'the entry is unchanged');
-    const forced = run(dir, ['sign', '--key', 'signer.key', '--name', 'pkg:generic/app@1.0', '--annotate', 'version=1.0', '--annotate', 'source=https://x.example/a=b', '--force', 'app.bin']);
+    const forced = await run(dir, ['sign', '--key', 'signer.key', '--name', 'pkg:generic/app@1.0', '--annotate', 'version=1.0', '--annotate', 'source=https://x.example/a=b', '--force', 'app.bin']);
     t.equal(forced.status, 0, `--force exits 0 (${forced.stderr})`);
     t.same(readFileSync(path('app.bin.entry')), before, 'signing is deterministic: the same bytes');
-    const out = run(dir, ['sign', '--key', 'signer.key', '--name', 'other', 'app.bin', '-o', 'other.entry']);
+    const out = await run(dir, ['sign', '--key', 'signer.key', '--name', 'other', 'app.bin', '-o', 'other.entry']);
     t.equal(out.status, 0, `-o exits 0 (${out.stderr})`);
     t.equal(parseAndVerifyEntry(new Uint8Array(readFileSync(path('other.entry')))).name, 'other', '-o writes there');
   });
@@ -96,8 +99,8 @@ t.test('sign, verify, verify-evidence', async (t) => {
       ['a vkey given as --key', ['sign', '--key', 'signer.vkey', '--name', 'n', 'app.bin', '-o', 'u6'], /--key: signer\.vkey: skey: must start with "PRIVATE\+KEY\+"/],
       ['output is the artifact', [...base, '--name', 'n', 'app.bin', '-o', 'app.bin', '--force'], /--out: must not be the artifact itself/],
     ];
-    for (const [label, args, message] of usage) {
-      const r = run(dir, args);
+    for (const [i, [label, args, message]] of usage.entries()) {
+      const r = await run(dir, args, undefined, i === 0);
       t.equal(r.status, 2, `${label}: exit 2`);
       t.match(r.stderr, message, `${label}: message (${r.stderr.trim()})`);
       t.notMatch(r.stderr, NO_STACK, `${label}: no stack trace`);
@@ -105,10 +108,10 @@ t.test('sign, verify, verify-evidence', async (t) => {
     }
     for (const f of ['u1', 'u2', 'u3', 'u4', 'u5', 'u6']) t.notOk(existsSync(path(f)), `${f} not created`);
     t.equal(statSync(path('app.bin')).size, artifact.length, 'the artifact is untouched');
-    const noKey = run(dir, ['sign', '--key', 'missing.key', '--name', 'n', 'app.bin', '-o', 'u7']);
+    const noKey = await run(dir, ['sign', '--key', 'missing.key', '--name', 'n', 'app.bin', '-o', 'u7']);
     t.equal(noKey.status, 1, 'missing key file: exit 1');
     t.match(noKey.stderr, /key file missing\.key: no such file/, 'missing key file: message');
-    const noArtifact = run(dir, [...base, '--name', 'n', 'missing.bin']);
+    const noArtifact = await run(dir, [...base, '--name', 'n', 'missing.bin']);
     t.equal(noArtifact.status, 1, 'missing artifact: exit 1');
     t.match(noArtifact.stderr, /artifact file missing\.bin: no such file/, 'missing artifact: message');
   });
@@ -140,9 +143,9 @@ t.test('sign, verify, verify-evidence', async (t) => {
       ['signer not pinned', ['--log-key', 'log.vkey'], new RegExp(`; signed by ${createHash('sha256').update(signer.publicKey).digest('hex')}; witnesses: none required`)],
       ['explicit bundle path', ['--log-key', 'log.vkey', 'app.bin', 'app.bin.tlog-proof'], /none required/],
     ];
-    for (const [label, flags, extra] of ok) {
+    for (const [i, [label, flags, extra]] of ok.entries()) {
       const args = flags.includes('app.bin') ? ['verify', ...flags] : ['verify', ...flags, 'app.bin'];
-      const r = run(dir, args);
+      const r = await run(dir, args, undefined, i === 0);
       t.equal(r.status, 0, `${label}: exit 0 (stderr: ${r.stderr.trim()})`);
       t.match(r.stdout, /^verified pkg:generic\/app@1\.0: index 2 in log\.example\.com\/cli, tree size 4; /, `${label}: names the artifact, index, origin and size`);
       t.match(r.stdout, extra, `${label}: witnesses`);
@@ -174,8 +177,8 @@ t.test('sign, verify, verify-evidence', async (t) => {
       ['artifact is a directory', ['--log-key', 'log.vkey', '.', 'app.bin.tlog-proof'], /^vitrine: artifact file \.: is a directory\n$/],
     ];
     const seen = new Set<string>();
-    for (const [label, flags, message] of cases) {
-      const r = run(dir, ['verify', ...flags]);
+    for (const [i, [label, flags, message]] of cases.entries()) {
+      const r = await run(dir, ['verify', ...flags], undefined, i === 0);
       t.equal(r.status, 1, `${label}: exit 1`);
       t.match(r.stderr, message, `${label}: message (${r.stderr.trim()})`);
       t.equal(r.stderr.split('\n').length, 2, `${label}: one line on stderr`);
@@ -202,8 +205,8 @@ t.test('sign, verify, verify-evidence', async (t) => {
       ['too many arguments', ['verify', '--log-key', 'log.vkey', 'a', 'b', 'c'], /too many arguments/],
       ['unknown flag', ['verify', '--log-key', 'log.vkey', '--offline', 'app.bin'], /unknown option '--offline'/],
     ];
-    for (const [label, args, message] of cases) {
-      const r = run(dir, args);
+    for (const [i, [label, args, message]] of cases.entries()) {
+      const r = await run(dir, args, undefined, i === 0);
       t.equal(r.status, 2, `${label}: exit 2 (stderr: ${r.stderr.trim()})`);
       t.match(r.stderr, message, `${label}: message`);
       t.notMatch(r.stderr, NO_STACK, `${label}: no stack trace`);
@@ -212,7 +215,7 @@ t.test('sign, verify, verify-evidence', async (t) => {
   });
 
   await t.test('verify --json', async (t) => {
-    const ok = run(dir, ['verify', '--json', '--log-key', 'log.vkey', '--witness', 'w1.vkey', '--witness', 'w2.vkey', '--quorum', '1', 'app.bin']);
+    const ok = await run(dir, ['verify', '--json', '--log-key', 'log.vkey', '--witness', 'w1.vkey', '--witness', 'w2.vkey', '--quorum', '1', 'app.bin']);
     t.equal(ok.status, 0, `valid: exit 0 (${ok.stderr})`);
     const v = JSON.parse(ok.stdout);
     t.same(
@@ -233,18 +236,18 @@ t.test('sign, verify, verify-evidence', async (t) => {
       },
       'the full result, sizes as decimal strings',
     );
-    const pinned = run(dir, ['verify', '--json', '--log-key', 'log.vkey', '--signer', 'signer.vkey', 'app.bin']);
+    const pinned = await run(dir, ['verify', '--json', '--log-key', 'log.vkey', '--signer', 'signer.vkey', 'app.bin']);
     t.same(JSON.parse(pinned.stdout).signers, [readFileSync(path('signer.vkey'), 'utf8').trim().split('+').slice(0, 2).join('+')], 'with --signer VKEY, the signer is named name+keyID, as in the vkey');
-    const bad = run(dir, ['verify', '--json', '--log-key', 'log.vkey', 'tampered.bin', 'app.bin.tlog-proof']);
+    const bad = await run(dir, ['verify', '--json', '--log-key', 'log.vkey', 'tampered.bin', 'app.bin.tlog-proof']);
     t.equal(bad.status, 1, 'invalid: exit 1');
     const b = JSON.parse(bad.stdout);
     t.same([b.ok, b.step, b.code], [false, 1, 'digest-mismatch'], 'invalid: ok, step, code');
     t.match(b.message, /^The artifact's SHA-256/, 'invalid: the message');
     t.match(bad.stderr, /^vitrine: step 1: /, 'invalid: the sentence is on stderr too');
-    const missing = run(dir, ['verify', '--json', '--log-key', 'log.vkey', 'app.bin', 'nope.tlog-proof']);
+    const missing = await run(dir, ['verify', '--json', '--log-key', 'log.vkey', 'app.bin', 'nope.tlog-proof']);
     t.equal(missing.status, 1, 'missing file: exit 1');
     t.same(JSON.parse(missing.stdout), { ok: false, step: null, code: 'file-not-found', message: 'proof bundle file nope.tlog-proof: no such file', file: 'nope.tlog-proof' }, 'missing file: step null, code file-not-found');
-    const usage = run(dir, ['verify', '--json', '--log-key', 'bad', 'app.bin']);
+    const usage = await run(dir, ['verify', '--json', '--log-key', 'bad', 'app.bin']);
     t.equal(usage.status, 2, 'usage error: exit 2');
     t.equal(usage.stdout, '', 'usage error: no JSON on stdout');
   });
@@ -258,12 +261,12 @@ t.test('sign, verify, verify-evidence', async (t) => {
       powerOfTwoPrefix: /^proves misbehaviour: the log log\.example\.com\/vitrine signed a tree of size 5 that does not extend its tree of size 2 \(split view, not-prefix\)\n$/,
       prefixDiffers: /signed a tree of size 5 that does not extend its tree of size 3/,
     };
-    for (const [name, doc] of Object.entries(pv.evidence)) {
+    for (const [i, [name, doc]] of Object.entries(pv.evidence).entries()) {
       writeFileSync(path(`${name}.json`), JSON.stringify(doc));
-      const r = run(dir, ['verify-evidence', '--log-key', 'ref-log.vkey', `${name}.json`]);
+      const r = await run(dir, ['verify-evidence', '--log-key', 'ref-log.vkey', `${name}.json`]);
       t.equal(r.status, 0, `${name}: exit 0 (${r.stderr})`);
       t.match(r.stdout, expected[name]!, `${name}: says what it proves`);
-      const j = run(dir, ['verify-evidence', '--json', '--log-key', nv.log.vkey, '-'], JSON.stringify(doc));
+      const j = await run(dir, ['verify-evidence', '--json', '--log-key', nv.log.vkey, '-'], JSON.stringify(doc), i === 0);
       t.equal(j.status, 0, `${name} from stdin with --json: exit 0`);
       t.equal(JSON.parse(j.stdout).ok, true, `${name}: JSON ok`);
     }
@@ -274,23 +277,23 @@ t.test('sign, verify, verify-evidence', async (t) => {
     };
     for (const [name, doc] of Object.entries(pv.notEvidence)) {
       writeFileSync(path(`${name}.json`), JSON.stringify(doc));
-      const r = run(dir, ['verify-evidence', '--log-key', 'ref-log.vkey', `${name}.json`]);
+      const r = await run(dir, ['verify-evidence', '--log-key', 'ref-log.vkey', `${name}.json`]);
       t.equal(r.status, 1, `${name}: exit 1`);
       t.match(r.stderr, reasons[name]!, `${name}: says why`);
       t.equal(r.stdout, '', `${name}: nothing on stdout`);
-      const j = run(dir, ['verify-evidence', '--json', '--log-key', 'ref-log.vkey', `${name}.json`]);
+      const j = await run(dir, ['verify-evidence', '--json', '--log-key', 'ref-log.vkey', `${name}.json`]);
       t.same(Object.keys(JSON.parse(j.stdout)), ['ok', 'message'], `${name}: JSON {ok, message}`);
     }
-    const other = run(dir, ['verify-evidence', '--log-key', 'log.vkey', 'sameSize.json']);
+    const other = await run(dir, ['verify-evidence', '--log-key', 'log.vkey', 'sameSize.json']);
     t.equal(other.status, 1, "another log's key: exit 1");
     t.match(other.stderr, /origin log\.example\.com\/vitrine is not the log key's name log\.example\.com\/cli/, "another log's key: says why");
-    const missing = run(dir, ['verify-evidence', '--log-key', 'ref-log.vkey', 'nope.json']);
+    const missing = await run(dir, ['verify-evidence', '--log-key', 'ref-log.vkey', 'nope.json']);
     t.equal(missing.status, 1, 'missing file: exit 1');
     t.match(missing.stderr, /^vitrine: evidence file nope\.json: no such file\n$/, 'missing file: message');
-    const usage = run(dir, ['verify-evidence', '--log-key', 'junk', 'sameSize.json']);
+    const usage = await run(dir, ['verify-evidence', '--log-key', 'junk', 'sameSize.json']);
     t.equal(usage.status, 2, 'bad vkey: exit 2');
     t.match(usage.stderr, /--log-key: "junk" is neither a valid vkey/, 'bad vkey: message');
-    const noFile = run(dir, ['verify-evidence', '--log-key', 'ref-log.vkey']);
+    const noFile = await run(dir, ['verify-evidence', '--log-key', 'ref-log.vkey']);
     t.equal(noFile.status, 2, 'missing argument: exit 2');
     t.notMatch(noFile.stderr + usage.stderr, NO_STACK, 'no stack traces');
   });

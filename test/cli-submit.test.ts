@@ -7,7 +7,10 @@
  * with the log and key from VITRINE_LOG/VITRINE_LOG_KEY, serve --print-vkey,
  * against a log that pushes back with 503 + Retry-After before accepting,
  * and an oversized POST written whole before reading (its 413 arrives).
- * One `vitrine serve` serves every test of the file (test/_cli.ts).
+ * One `vitrine serve` serves every test of the file (test/_cli.ts). The
+ * first run of each command, every run with variables in its environment
+ * and the pipes of `sign - -o - | submit - -o - | verify -` are the built
+ * binary; the other cases run in this process (test/_cli.ts vitrineIn).
  */
 import t from 'tap';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,12 +18,14 @@ import { createServer } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, startServe, treeSize, vitrine as run, vitrineSync } from './_cli.js';
+import { BIN, startServe, treeSize, vitrine as spawned, vitrineIn, vitrineSync } from './_cli.js';
 
 let kgVkey = '';
 
-const vitrine = (cwd: string, ...args: string[]) => run(cwd, args);
-const vitrineEnv = (cwd: string, env: Record<string, string>, ...args: string[]) => run(cwd, args, { env });
+/** In this process; `vitrineP` and `vitrineEnv` run the binary. */
+const vitrine = (cwd: string, ...args: string[]) => vitrineIn(cwd, args);
+const vitrineP = (cwd: string, ...args: string[]) => spawned(cwd, args);
+const vitrineEnv = (cwd: string, env: Record<string, string>, ...args: string[]) => spawned(cwd, args, { env });
 
 const dir = mkdtempSync(join(tmpdir(), 'vitrine-cli-submit-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -30,18 +35,18 @@ t.teardown(log.stop);
 t.test('submit and verify against a real log', async (t) => {
   t.ok(existsSync(BIN), 'the CLI is built (npm test builds it first)');
   t.match(log.vkey, /^cli\.example\/log\+[0-9a-f]{8}\+/, 'serve prints the log vkey on first start');
-  const kg = await vitrine(dir, 'keygen', '--name', 'release@example.com', '--out', 'release.key');
+  const kg = await vitrineP(dir, 'keygen', '--name', 'release@example.com', '--out', 'release.key');
   t.equal(kg.code, 0, 'keygen works');
   const signerVkey = kg.stdout.trim();
   kgVkey = signerVkey;
   writeFileSync(join(dir, 'app.tar.gz'), 'release bytes v1');
 
-  const sub = await vitrine(dir, 'submit', '--log', log.url, '--log-key', log.vkey, '--key', 'release.key', '--name', 'pkg:generic/app@1.0.0', '--annotate', 'version=1.0.0', 'app.tar.gz');
+  const sub = await vitrineP(dir, 'submit', '--log', log.url, '--log-key', log.vkey, '--key', 'release.key', '--name', 'pkg:generic/app@1.0.0', '--annotate', 'version=1.0.0', 'app.tar.gz');
   t.equal(sub.code, 0, `submit exits 0 (${sub.stderr})`);
   t.match(sub.stdout, /logged at index 0/, 'submit says where the entry landed');
   t.ok(existsSync(join(dir, 'app.tar.gz.tlog-proof')), 'submit writes ARTIFACT.tlog-proof');
 
-  const ver = await vitrine(dir, 'verify', '--log-key', log.vkey, '--signer', signerVkey, 'app.tar.gz');
+  const ver = await vitrineP(dir, 'verify', '--log-key', log.vkey, '--signer', signerVkey, 'app.tar.gz');
   t.equal(ver.code, 0, `the written bundle verifies offline (${ver.stderr})`);
 
   const named = await vitrine(dir, 'verify', '--log-key', log.vkey, '--name', 'pkg:generic/app@1.0.0', 'app.tar.gz');
@@ -81,7 +86,7 @@ t.test('submit and verify against a real log', async (t) => {
   // A flag overrides the environment; --print-vkey prints the log's key again.
   const override = await vitrineEnv(dir, { VITRINE_LOG: 'http://127.0.0.1:9', VITRINE_LOG_KEY: otherKey }, 'submit', '--log', log.url, '--log-key', log.vkey, '--force', 'tool.bin.entry');
   t.equal(override.code, 0, `--log and --log-key override VITRINE_LOG and VITRINE_LOG_KEY (${override.stderr})`);
-  const printed = await vitrine(dir, 'serve', '--data', join(dir, 'data'), '--origin', 'cli.example/log', '--print-vkey');
+  const printed = await vitrineP(dir, 'serve', '--data', join(dir, 'data'), '--origin', 'cli.example/log', '--print-vkey');
   t.equal(printed.code, 0, `serve --print-vkey exits 0 (${printed.stderr})`);
   t.equal(printed.stdout, `${log.vkey}\n`, 'and prints the vkey the first start printed');
   const wrongOrigin = await vitrine(dir, 'serve', '--data', join(dir, 'data'), '--origin', 'other.example/log', '--print-vkey');
@@ -92,7 +97,7 @@ t.test('submit and verify against a real log', async (t) => {
   t.match(noKey.stderr, /no log key at .*empty\/log\.key: start the log once to create it, or give --key FILE/, 'and says how to get one');
   t.notOk(existsSync(join(dir, 'empty')), 'creating nothing');
 
-  const usage = await vitrine(dir, 'submit', '--log', log.url, 'tool.bin.entry');
+  const usage = await vitrineP(dir, 'submit', '--log', log.url, 'tool.bin.entry');
   t.equal(usage.code, 2, 'a missing --log-key is a usage error');
   const unreachable = await vitrine(dir, 'submit', '--log', 'http://127.0.0.1:9', '--log-key', log.vkey, 'tool.bin.entry');
   t.equal(unreachable.code, 1, 'an unreachable log fails with exit 1');
@@ -106,25 +111,25 @@ t.test('- is stdin or stdout: sign - -o - | submit - -o - | verify -', async (t)
   t.equal(signed.code, 0, `sign - -o - reads the artifact from stdin (${signed.stderr})`);
   t.notOk(existsSync(join(dir, '-')) || existsSync(join(dir, '-.entry')), 'and writes no file named after "-"');
   const L = ['--log', log.url, '--log-key', log.vkey];
-  const sub = await run(dir, ['submit', ...L, '--json', '-o', '-', '-'], { input: signed.stdout });
+  const sub = await spawned(dir, ['submit', ...L, '--json', '-o', '-', '-'], { input: signed.stdout });
   t.equal(sub.code, 0, `submit - -o - reads the entry from stdin (${sub.stderr})`);
   t.match(sub.stdout, /^c2sp\.org\/tlog-proof@v1\n/, 'and writes the bundle alone to stdout');
   const doc = JSON.parse(sub.stderr) as { index: number; out: string };
   t.match(doc, { fresh: true, out: '-' }, 'its --json report goes to stderr');
   writeFileSync(join(dir, 'pipe.tlog-proof'), sub.stdout);
-  const fromStdin = await run(dir, ['verify', '--log-key', log.vkey, '--json', '-', 'pipe.tlog-proof'], { input: artifact });
+  const fromStdin = await spawned(dir, ['verify', '--log-key', log.vkey, '--json', '-', 'pipe.tlog-proof'], { input: artifact });
   t.equal(fromStdin.code, 0, `verify - BUNDLE hashes the artifact from stdin (${fromStdin.stderr})`);
   t.match(JSON.parse(fromStdin.stdout), { ok: true, name: 'pkg:generic/pipe@1', index: String(doc.index) }, 'and verifies it');
-  const tampered = await run(dir, ['verify', '--log-key', log.vkey, '-', 'pipe.tlog-proof'], { input: 'other bytes' });
+  const tampered = await vitrineIn(dir, ['verify', '--log-key', log.vkey, '-', 'pipe.tlog-proof'], { input: 'other bytes' });
   t.equal(tampered.code, 1, 'other bytes on stdin fail at step 1');
   t.match(tampered.stderr, /^vitrine: step 1: /, 'saying so');
   writeFileSync(join(dir, 'pipe.bin'), artifact);
-  const bundleIn = await run(dir, ['verify', '--log-key', log.vkey, 'pipe.bin', '-'], { input: sub.stdout });
+  const bundleIn = await vitrineIn(dir, ['verify', '--log-key', log.vkey, 'pipe.bin', '-'], { input: sub.stdout });
   t.equal(bundleIn.code, 0, `verify ARTIFACT - reads the bundle from stdin (${bundleIn.stderr})`);
-  const signedFile = await run(dir, ['submit', ...L, '--key', 'release.key', '--name', 'pkg:generic/pipe@2', '-o', 'pipe2.tlog-proof', '-'], { input: 'second piped release\n' });
+  const signedFile = await vitrineIn(dir, ['submit', ...L, '--key', 'release.key', '--name', 'pkg:generic/pipe@2', '-o', 'pipe2.tlog-proof', '-'], { input: 'second piped release\n' });
   t.equal(signedFile.code, 0, `submit --key - signs the artifact from stdin (${signedFile.stderr})`);
   t.match(signedFile.stdout, /^logged at index \d+ \(leaf [A-Za-z0-9+/]{43}=\); wrote pipe2\.tlog-proof\n$/, 'and writes the bundle to -o');
-  const info = await run(dir, ['key', 'info', '--json', '-'], { input: `${kgVkey}\n` });
+  const info = await vitrineIn(dir, ['key', 'info', '--json', '-'], { input: `${kgVkey}\n` });
   t.equal(JSON.parse(info.stdout).vkey, kgVkey, 'key info - reads the key from stdin');
 
   // Where a name must come from elsewhere, "-" without it is a usage error, and nothing is logged.
@@ -136,8 +141,8 @@ t.test('- is stdin or stdout: sign - -o - | submit - -o - | verify -', async (t)
     [['submit', ...L, '--key', 'release.key', '--name', 'n', '-'], /with the artifact on stdin \(-\), give -o FILE or -o -/],
     [['submit', ...L, '--signature', 'x.sig', '--name', 'n', '-o', 'x', '-'], /--signature needs the artifact as a file, not stdin/],
   ];
-  for (const [args, message] of usage) {
-    const r = await run(dir, args, { input: 'bytes' });
+  for (const [i, [args, message]] of usage.entries()) {
+    const r = await (i === 0 ? spawned : vitrineIn)(dir, args, { input: 'bytes' });
     t.equal(r.code, 2, `${args[0]} ... -: exit 2`);
     t.match(r.stderr, message, `${args[0]}: ${r.stderr.trim()}`);
   }

@@ -7,9 +7,13 @@ import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 
 import type { Ed25519 } from './ed25519.js';
 import { MalformedError } from '../errors.js';
 
-// DER prefixes of PKCS#8 and SPKI wrappers for a raw Ed25519 key (RFC 8410).
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+// Raw keys go in and out as JWK (RFC 8037 "OKP"), not as PKCS#8/SPKI DER:
+// node:crypto imports an OKP JWK straight from its raw bytes, while DER
+// goes through OpenSSL 3's generic decoder, about 10x the CPU (~450 us for
+// a private key, ~100 us for a public key on Node 20; docs/performance.md).
+// That cost is paid for every key seen for the first time: each new signer
+// a log verifies, each seed a CLI signs with.
+const b64url = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url');
 
 const keyCache = new Map<string, KeyObject>();
 
@@ -17,7 +21,7 @@ function publicKeyObject(publicKey: Uint8Array): KeyObject {
   const id = Buffer.from(publicKey.buffer, publicKey.byteOffset, publicKey.byteLength).toString('latin1');
   let key = keyCache.get(id);
   if (key === undefined) {
-    key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, publicKey]), format: 'der', type: 'spki' });
+    key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64url(publicKey) }, format: 'jwk' });
     if (keyCache.size >= 4096) keyCache.clear();
     keyCache.set(id, key);
   }
@@ -27,26 +31,39 @@ function publicKeyObject(publicKey: Uint8Array): KeyObject {
 // Keyed by the seed's array object (a Signer keeps one), so a key used
 // again (the log's, a witness's) is imported once; nothing is retained
 // after the seed array is gone.
-const privateCache = new WeakMap<Uint8Array, { bytes: string; key: KeyObject }>();
+interface PrivateEntry {
+  bytes: string;
+  key: KeyObject;
+  publicKey?: Uint8Array;
+}
+const privateCache = new WeakMap<Uint8Array, PrivateEntry>();
 
-function privateKeyObject(seed: Uint8Array): KeyObject {
+function privateEntry(seed: Uint8Array): PrivateEntry {
   if (seed.length !== 32) throw new MalformedError('Ed25519 seed: must be 32 bytes');
   const bytes = Buffer.from(seed.buffer, seed.byteOffset, seed.byteLength).toString('latin1');
   const hit = privateCache.get(seed);
   // The content is compared too, in case a caller reuses the array for another seed.
-  if (hit && hit.bytes === bytes) return hit.key;
-  const key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
-  privateCache.set(seed, { bytes, key });
-  return key;
+  if (hit && hit.bytes === bytes) return hit;
+  // For a private OKP key node:crypto reads only `d` (the seed) and derives
+  // the public half itself; `x` must be present as a string but is not used.
+  const key = createPrivateKey({ key: { kty: 'OKP', crv: 'Ed25519', d: b64url(seed), x: '' }, format: 'jwk' });
+  const entry: PrivateEntry = { bytes, key };
+  privateCache.set(seed, entry);
+  return entry;
 }
 
 export const nodeEd25519: Ed25519 = {
   publicKey(seed) {
-    const der = createPublicKey(privateKeyObject(seed)).export({ format: 'der', type: 'spki' });
-    return new Uint8Array(der.subarray(SPKI_PREFIX.length));
+    const entry = privateEntry(seed);
+    if (entry.publicKey === undefined) {
+      const x = entry.key.export({ format: 'jwk' }).x;
+      if (x === undefined) throw new MalformedError('Ed25519 seed: no public key derived');
+      entry.publicKey = new Uint8Array(Buffer.from(x, 'base64url'));
+    }
+    return entry.publicKey.slice(); // a copy: the caller may keep or change it
   },
   sign(seed, message) {
-    return new Uint8Array(sign(null, message, privateKeyObject(seed)));
+    return new Uint8Array(sign(null, message, privateEntry(seed).key));
   },
   verify(publicKey, message, signature) {
     if (publicKey.length !== 32 || signature.length !== 64) return false;

@@ -434,8 +434,13 @@ export class MonitorState {
     return MonitorState.open(dir);
   }
 
-  /** Opens an existing state, checking everything; throws StateError if it is missing or damaged. */
-  static open(dir: string): MonitorState {
+  /**
+   * Opens an existing state, checking everything; throws StateError if it
+   * is missing or damaged, or if another monitor still holds its lock after
+   * `lockWaitMs` (SQLite's busy timeout: by default a monitor restarted
+   * while the previous one is still exiting waits up to 5 s for it).
+   */
+  static open(dir: string, o: { lockWaitMs?: number } = {}): MonitorState {
     const path = join(dir, STATE_FILE);
     if (!existsSync(path)) {
       throw new StateError(`no monitor state at ${path}. The monitor never starts from scratch on its own: use --init to create a new state (it audits each log from its first entry)`);
@@ -451,7 +456,7 @@ export class MonitorState {
     if (header.toString('latin1') !== 'SQLite format 3\0') throw bad(path, 'not an SQLite database (empty, truncated or overwritten header)');
     let db: Database.Database | undefined;
     try {
-      db = new Database(path, { fileMustExist: true });
+      db = new Database(path, { fileMustExist: true, timeout: o.lockWaitMs ?? 5000 });
       db.pragma('locking_mode = EXCLUSIVE');
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');

@@ -31,6 +31,10 @@ const CLUSTER = join(process.cwd(), '.ci', 'pg-cluster');
 /** Every node here runs HTTP workers in front of its primary (issue 11: failover under several workers). */
 const WORKERS = 2;
 
+// The two tests share nothing (a database each, the second on a PostgreSQL cluster of its own) and
+// mostly wait on processes and timers: they run side by side.
+t.jobs = 2;
+
 t.test('SIGSTOP of the sequencer past its lease, then SIGCONT: it commits and signs nothing', async (t) => {
   const server = pgServer(t);
   if (!server) return;
@@ -77,7 +81,9 @@ t.test('SIGSTOP of the sequencer past its lease, then SIGCONT: it commits and si
   t.ok(recordSize(paused, key.vkey) >= recordBefore, `its record did not go back (${recordSize(paused, key.vkey)} >= ${recordBefore})`);
   notes.push(readFileSync(paused.state, 'utf8'), readFileSync(other.state, 'utf8'));
   const final = await audit(other.base, key.vkey, notes);
-  t.ok(final.size >= 9, `the new sequencer's tree holds every entry answered 201 (${final.size})`);
+  // 4 before the pause, 3 during it, 1 after it, and the held one if it was answered 201 (it may get 503).
+  const answered = 8 + (late.status === 201 ? 1 : 0);
+  t.ok(final.size >= answered, `the new sequencer's tree holds every entry answered 201 (${answered}; its size is ${final.size})`);
   const seenByPaused = await audit(paused.base, key.vkey, notes);
   t.equal(seenByPaused.size, final.size, 'the woken node follows and serves the same tree');
 });

@@ -17,12 +17,17 @@ import { decodeEntry } from '../../src/entry/index.js';
 import { formatSigner, formatVerifier, generateSigner, verifierFromSigner } from '../../src/note/index.js';
 import { verifyBundle } from '../../src/proof/index.js';
 import { audit, refLeaf } from './audit.js';
+import { DB_RETRY_MAX_MS } from './cluster-fixture.js';
 import { makeEntry, ORIGIN, post, removeDir, tempDir } from './harness.js';
 import { freshDatabase, pgServer } from './pg.js';
 import { cli } from '../monitor/helpers.js';
 import { portOf, startProc, type Proc } from '../monitor/procs.js';
 
 const CLUSTER = join(process.cwd(), '.ci', 'pg-cluster');
+
+// The two tests share nothing (a database each, the second on a PostgreSQL cluster of its own) and
+// mostly wait on processes and timers: they run side by side.
+t.jobs = 2;
 
 function keyFile(origin = ORIGIN): { path: string; vkey: string } {
   const signer = generateSigner(origin, nodeEd25519);
@@ -32,7 +37,7 @@ function keyFile(origin = ORIGIN): { path: string; vkey: string } {
 }
 
 async function serve(url: string, key: string, origin = ORIGIN, state = `${key}.state`): Promise<{ proc: Proc; base: string }> {
-  const proc = startProc(['serve', '--storage', url, '--key', key, '--state-file', state, '--origin', origin, '--listen', '127.0.0.1:0', '--batch-interval', '20']);
+  const proc = startProc(['serve', '--storage', url, '--key', key, '--state-file', state, '--origin', origin, '--listen', '127.0.0.1:0', '--batch-interval', '20', '--db-retry-max-ms', String(DB_RETRY_MAX_MS)]);
   const start = await proc.waitEvent('start', 30_000);
   return { proc, base: `http://127.0.0.1:${portOf(start)}` };
 }
@@ -148,14 +153,16 @@ t.test('a PostgreSQL crash under load: 503 meanwhile, recovery without restart, 
   const metricsUp = await (await fetch(`${node.base}/metrics`)).text();
   t.match(metricsUp, /^vitrine_database_up 1$/m, 'vitrine_database_up is 1');
   t.match(metricsUp, /^vitrine_sequencing\{node="[^"]+"\} 1$/m, 'the lone node says it sequences');
+  const refusedBefore = statuses.get(503) ?? 0;
   execFileSync(CLUSTER, ['stop', dir, 'immediate']);
-  await new Promise((r) => setTimeout(r, 1500));
+  // Wait for a submission refused because of the outage (not a fixed time: at most 30 s).
+  for (const until = Date.now() + 30_000; (statuses.get(503) ?? 0) === refusedBefore && Date.now() < until; ) await new Promise((r) => setTimeout(r, 25));
   const healthDown = await fetch(`${node.base}/healthz`);
   t.equal(healthDown.status, 503, '/healthz answers 503 while PostgreSQL is down');
   t.equal(healthDown.headers.get('retry-after'), '1', 'with Retry-After');
   t.equal(await healthDown.text(), 'database unreachable', 'and says why');
   t.match(await (await fetch(`${node.base}/metrics`)).text(), /^vitrine_database_up 0$/m, 'vitrine_database_up is 0');
-  const during = statuses.get(503) ?? 0;
+  const during = (statuses.get(503) ?? 0) - refusedBefore;
   execFileSync(CLUSTER, ['up', dir]);
   // Back up: wait until new entries are acknowledged again.
   const resumed = acked.size;

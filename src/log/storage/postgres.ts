@@ -116,7 +116,15 @@ export interface PostgresOptions {
   shared?: boolean;
   /** The clock checkpoint retention reads, in milliseconds since the epoch (tests); Date.now by default. */
   now?: () => number;
+  /**
+   * The longest wait before a lost connection is tried again
+   * (`--db-retry-max-ms`; default 20000, the driver's own cap). See connect().
+   */
+  retryMaxMs?: number;
 }
+
+/** The driver's own cap on the wait before reconnecting (postgres.js 3.4: 20 s). */
+export const DEFAULT_RETRY_MAX_MS = 20_000;
 
 /** The sequencer lease as stored: who holds it, under which epoch, until when (database clock). */
 export interface LeaseRow {
@@ -127,8 +135,18 @@ export interface LeaseRow {
   live: boolean;
 }
 
-function connect(url: string, max: number): Sql {
+/**
+ * A connection pool. After a connection error the driver waits before it
+ * connects again: 3^n/100 s after the n-th error in a row (times a random
+ * 0.5 to 1), counted over the whole pool until a connection succeeds: an outage of a few seconds, with
+ * every query failing at once, pushes the wait to its cap. That cap bounds
+ * how long a node still answers 503 after the database is back, so it is
+ * `retryMaxMs` here; the formula below is the driver's own (postgres.js 3.4
+ * `backoff`), and the default cap is its 20 s.
+ */
+function connect(url: string, max: number, retryMaxMs = DEFAULT_RETRY_MAX_MS): Sql {
   return postgres(url, {
+    backoff: (retries: number) => (0.5 + Math.random() / 2) * Math.min(3 ** retries / 100, retryMaxMs / 1000),
     max,
     onnotice: () => {},
     // int8 values are sizes and indexes: numbers (every entry point checks they stay below 2^53).
@@ -184,8 +202,8 @@ function toEntry(row: Row): StoredEntry {
  * the schema is newer than this build.
  */
 export async function openPostgres(url: string, opts: PostgresOptions = {}): Promise<PostgresStorage> {
-  const reads = connect(url, opts.readConnections ?? 8);
-  const writes = connect(url, 1);
+  const reads = connect(url, opts.readConnections ?? 8, opts.retryMaxMs);
+  const writes = connect(url, 1, opts.retryMaxMs);
   try {
     await migrate(writes);
     if (opts.shared) return new PostgresStorage(reads, writes, opts, url);
@@ -420,7 +438,7 @@ export class PostgresStorage implements LogStorage {
   }
 
   get #leases(): Sql {
-    this.#leaseSql ??= this.#url === undefined ? this.#writes : connect(this.#url, 1);
+    this.#leaseSql ??= this.#url === undefined ? this.#writes : connect(this.#url, 1, this.#opts.retryMaxMs);
     return this.#leaseSql;
   }
 
