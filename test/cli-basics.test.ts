@@ -5,7 +5,10 @@
  * signer key that others can read, and start-up refusals that name the path
  * and the fix instead of a raw errno. The help is read from the program
  * itself (cmd/program.ts) without a process per command; the rest runs the
- * built binary.
+ * built binary, but for cases whose first run was the binary. The other CLI
+ * tests run most cases in-process (test/_cli.ts vitrineIn): the first test
+ * here checks that a run in-process prints the same bytes and exits with the
+ * same code as the binary, for help, usage errors, failures and success.
  */
 import t from 'tap';
 import { createHash } from 'node:crypto';
@@ -17,14 +20,44 @@ import { buildProgram, COMMAND_NAMES } from '../cmd/program.js';
 import { systemRefusal } from '../cmd/serve.js';
 import { hexEncode } from '../src/encoding.js';
 import { parseAndVerifyEntry } from '../src/entry/index.js';
-import { formatSigner, generateSigner } from '../src/note/index.js';
+import { formatSigner, formatVerifier, generateSigner, verifierFromSigner } from '../src/note/index.js';
 import type { Command } from 'commander';
-import { helpText, vitrineSync } from './_cli.js';
+import { helpText, vitrine, vitrineIn, vitrineSync } from './_cli.js';
 
 function run(cwd: string, args: string[], env: Record<string, string> = {}): { status: number | null; stdout: Buffer; stderr: string } {
   const r = vitrineSync(cwd, args, { env });
   return { status: r.code, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** The same in this process (test/_cli.ts vitrineIn), for cases whose first run was the binary. */
+async function runIn(cwd: string, args: string[]): Promise<{ status: number | null; stdout: Buffer; stderr: string }> {
+  const r = await vitrineIn(cwd, args);
+  return { status: r.code, stdout: r.out, stderr: r.stderr };
+}
+
+t.test('a command run in-process prints and exits as the binary does', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'vitrine-cli-same-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const vkey = formatVerifier(verifierFromSigner(generateSigner('same.example/log')));
+  const cases: string[][] = [
+    ['--help'],
+    ['nonsense'],
+    ['verify', '--help'],
+    ['verify', '--log-key', 'junk', 'x.bin'],
+    ['sign', '--key', 'k', 'x.bin'],
+    ['verify', '--log-key', vkey, 'missing.bin'],
+    ['verify', '--json', '--log-key', vkey, 'missing.bin', 'missing.tlog-proof'],
+    ['key', 'info', vkey],
+  ];
+  const codes = new Set<number | null>();
+  for (const args of cases) {
+    const binary = await vitrine(dir, args);
+    const inProcess = await vitrineIn(dir, args);
+    codes.add(binary.code);
+    t.same({ code: inProcess.code, stdout: inProcess.stdout, stderr: inProcess.stderr }, { code: binary.code, stdout: binary.stdout, stderr: binary.stderr }, `vitrine ${args.join(' ').slice(0, 60)}: exit ${binary.code}, the same stdout and stderr`);
+  }
+  t.same([...codes].sort(), [0, 1, 2], 'the cases cover exits 0, 1 and 2');
+});
 
 t.test('every command --help ends with its exit codes', async (t) => {
   const program = await buildProgram();
@@ -86,7 +119,7 @@ t.test('sign: -o -, VITRINE_KEY, and a key others can read', async (t) => {
   t.ok(toStdout.stdout.equals(fileBytes), 'the same bytes as the entry file (signing is deterministic)');
   t.ok(toStdout.stderr.includes(`leaf ${leafB64})`), `the leaf hash goes to stderr, in base64 as the API answers it (${toStdout.stderr})`);
 
-  const asJson = run(dir, ['sign', '--key', 'release.key', '--name', 'pkg:generic/a@1', '--json', '-o', 'j.entry', 'a.bin']);
+  const asJson = await runIn(dir, ['sign', '--key', 'release.key', '--name', 'pkg:generic/a@1', '--json', '-o', 'j.entry', 'a.bin']);
   t.equal(asJson.status, 0, `sign --json exits 0 (${asJson.stderr})`);
   const doc = JSON.parse(asJson.stdout.toString());
   t.same(doc, { name: 'pkg:generic/a@1', digest, leafHash: leafB64, out: 'j.entry' }, 'sign --json: name, hex digest, base64 leaf hash (RFC 9162 leaf), out');
@@ -100,7 +133,7 @@ t.test('sign: -o -, VITRINE_KEY, and a key others can read', async (t) => {
   t.match(flagWins.stderr, /nope\.key: no such file/, 'the flag is the key that was tried');
 
   chmodSync(join(dir, 'release.key'), 0o640);
-  const leaked = run(dir, ['sign', '--key', 'release.key', '--name', 'pkg:generic/a@1', '-o', 'b.entry', 'a.bin']);
+  const leaked = await runIn(dir, ['sign', '--key', 'release.key', '--name', 'pkg:generic/a@1', '-o', 'b.entry', 'a.bin']);
   t.equal(leaked.status, 1, 'a signer key readable by the group is refused');
   t.match(leaked.stderr, /^vitrine: refusing to use the signer key release\.key: it is readable by group or others \(mode 640\); run chmod 600 release\.key\n$/, 'with the mode and the fix');
   t.notOk(existsSync(join(dir, 'b.entry')), 'and nothing is written');

@@ -1,7 +1,8 @@
 /**
- * `vitrine keygen`, run as the real built binary (dist/cmd/vitrine.js, built
- * by `npx tsc -p tsconfig.json`, which `npm test` runs first) in a temporary
- * directory.
+ * `vitrine keygen` in a temporary directory: the first run (under umask 000),
+ * the first usage error and serve's usage error as the real built binary
+ * (dist/cmd/vitrine.js, built by `npx tsc -p tsconfig.json`, which `npm test`
+ * runs first), the other cases in this process (test/_cli.ts vitrineIn).
  */
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
@@ -9,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { formatVerifier, parseSigner, parseVerifier, verifierFromSigner, cosignerVerifier } from '../src/note/index.js';
-import { BIN as bin, cleanEnv, helpOf } from './_cli.js';
+import { BIN as bin, cleanEnv, helpOf, vitrineIn } from './_cli.js';
 
 const built = existsSync(join(dirname(bin), 'keygen.js'));
 
@@ -19,6 +20,12 @@ function run(cwd: string, args: string[], umask?: string): { status: number | nu
       ? spawnSync(process.execPath, [bin, ...args], { cwd, env: cleanEnv(), encoding: 'utf8' })
       : spawnSync('/bin/sh', ['-c', `umask ${umask}; exec "$0" "$@"`, process.execPath, bin, ...args], { cwd, env: cleanEnv(), encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** The same in this process. */
+async function runIn(cwd: string, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const r = await vitrineIn(cwd, args);
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
 t.test('keygen', async (t) => {
@@ -52,7 +59,7 @@ t.test('keygen', async (t) => {
   t.test('refuses to overwrite', async (t) => {
     const path = join(dir, 'taken.key');
     writeFileSync(path, 'precious\n', { mode: 0o644 });
-    const r = run(dir, ['keygen', '--name', 'x.example/k', '--out', 'taken.key']);
+    const r = await runIn(dir, ['keygen', '--name', 'x.example/k', '--out', 'taken.key']);
     t.not(r.status, 0, 'non-zero exit');
     t.equal(readFileSync(path, 'utf8'), 'precious\n', 'file content unchanged');
     t.equal(statSync(path).mode & 0o777, 0o644, 'file mode unchanged');
@@ -62,7 +69,7 @@ t.test('keygen', async (t) => {
   });
 
   t.test('--cosigner prints the type-0x04 vkey', async (t) => {
-    const r = run(dir, ['keygen', '--name', 'witness.example.com/w1', '--out', 'w.key', '--cosigner']);
+    const r = await runIn(dir, ['keygen', '--name', 'witness.example.com/w1', '--out', 'w.key', '--cosigner']);
     t.equal(r.status, 0, `exit 0 (stderr: ${r.stderr})`);
     const v = parseVerifier(r.stdout.trim());
     t.equal(v.type, 0x04, 'type 0x04');
@@ -81,8 +88,8 @@ t.test('keygen', async (t) => {
       ['unknown flag', ['keygen', '--name', 'ok.example/k', '--out', 'bad5.key', '--force'], /unknown option '--force'/],
       ['--out - (stdout)', ['keygen', '--name', 'ok.example/k', '--out', '-'], /--out: a private key is written to a file \(mode 0600\), never to stdout/],
     ];
-    for (const [label, args, message] of cases) {
-      const r = run(dir, args);
+    for (const [i, [label, args, message]] of cases.entries()) {
+      const r = i === 0 ? run(dir, args) : await runIn(dir, args);
       t.equal(r.status, 2, `${label}: exit 2`);
       t.match(r.stderr, message, `${label}: message on stderr`);
       t.notMatch(r.stderr, /\n\s+at /, `${label}: no stack trace`);
@@ -92,7 +99,7 @@ t.test('keygen', async (t) => {
   });
 
   t.test('--json, and serve --print-vkey --json for the same key', async (t) => {
-    const r = run(dir, ['keygen', '--name', 'json.example/log', '--out', 'json.key', '--json']);
+    const r = await runIn(dir, ['keygen', '--name', 'json.example/log', '--out', 'json.key', '--json']);
     t.equal(r.status, 0, `exit 0 (stderr: ${r.stderr})`);
     // The skey line itself names the key and its ID: PRIVATE+KEY+<name>+<key ID>+<secret>.
     const [, , name, keyId] = readFileSync(join(dir, 'json.key'), 'utf8').trim().split('+');
@@ -101,14 +108,14 @@ t.test('keygen', async (t) => {
     t.same(JSON.parse(r.stdout), { name: 'json.example/log', keyId, vkey, type: 'ed25519', out: 'json.key' }, 'one JSON object naming the key, its ID and where it went');
     t.equal(r.stdout.split('\n').length, 2, 'one line');
 
-    const c = run(dir, ['keygen', '--name', 'json.example/w', '--out', 'jsonw.key', '--cosigner', '--json']);
+    const c = await runIn(dir, ['keygen', '--name', 'json.example/w', '--out', 'jsonw.key', '--cosigner', '--json']);
     t.equal(c.status, 0, `--cosigner --json: exit 0 (stderr: ${c.stderr})`);
     const cj = JSON.parse(c.stdout) as { vkey: string; type: string; keyId: string };
     t.equal(cj.type, 'cosignature', 'a cosigner key says so');
     t.equal(cj.vkey, formatVerifier(cosignerVerifier(parseSigner(readFileSync(join(dir, 'jsonw.key'), 'utf8')))), 'and carries the type-0x04 vkey');
     t.equal(cj.keyId, cj.vkey.split('+')[1], 'whose key ID is the one in that vkey');
 
-    const p = run(dir, ['serve', '--key', 'json.key', '--origin', 'json.example/log', '--print-vkey', '--json']);
+    const p = await runIn(dir, ['serve', '--key', 'json.key', '--origin', 'json.example/log', '--print-vkey', '--json']);
     t.equal(p.status, 0, `serve --print-vkey --json: exit 0 (stderr: ${p.stderr})`);
     t.same(JSON.parse(p.stdout), { name: 'json.example/log', keyId, vkey, type: 'ed25519' }, 'serve --print-vkey --json describes the same key');
     const bad = run(dir, ['serve', '--key', 'json.key', '--origin', 'json.example/log', '--json']);

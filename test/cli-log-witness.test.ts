@@ -4,7 +4,8 @@
  * name (name+keyID of its cosigner vkey), with a quorum; a bad cosignature
  * by a given witness fails. The log is a test server (test/monitor/fake-log.ts)
  * whose checkpoint carries cosignature lines made with the witnesses' keys;
- * the command is the built binary.
+ * the first run is the built binary, the other cases run in this process
+ * (test/_cli.ts vitrineIn).
  */
 import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nodeEd25519 } from '../src/crypto/ed25519-node.js';
 import { cosign, cosignerVerifier, formatVerifier, generateSigner, verifierFromSigner } from '../src/note/index.js';
-import { vitrine } from './_cli.js';
+import { vitrine as spawned, vitrineIn as vitrine } from './_cli.js';
 import { entry, FakeLog, signerA } from './monitor/fake-log.js';
 
 t.test('log --witness-key verifies cosignatures and names each witness', async (t) => {
@@ -35,7 +36,7 @@ t.test('log --witness-key verifies cosignatures and names each witness', async (
   log.checkpoint = signed + goodW1 + cosign(body, w3, ts + 1, nodeEd25519);
   const base = ['log', '--log', log.url, '--log-key', log.vkey];
 
-  const one = await vitrine(dir, [...base, '--witness-key', 'w1.vkey', '--json']);
+  const one = await spawned(dir, [...base, '--witness-key', 'w1.vkey', '--json']);
   t.equal(one.code, 0, `w1 cosigned: exit 0 (${one.stderr})`);
   const doc = JSON.parse(one.stdout) as Record<string, unknown>;
   t.same(doc['witnesses'], [{ witness: oneName(w1), cosigned: true, timestamp: ts }], 'w1 reported by name+keyID, cosigned at its timestamp');

@@ -2,7 +2,9 @@
  * `vitrine monitor alerts` and `vitrine monitor ack` through the built CLI,
  * on a state whose alerts are committed directly, and against a running
  * monitor (its control socket); `monitor --once --json` (the --once gate
- * itself, red until acknowledged, is in test/monitor/cli.test.ts).
+ * itself, red until acknowledged, is in test/monitor/cli.test.ts). The
+ * first `alerts` and `ack` and every `monitor` run are the binary; the other
+ * `alerts` and `ack` cases run in this process (test/_cli.ts vitrineIn).
  */
 import t from 'tap';
 import { existsSync, statSync } from 'node:fs';
@@ -11,8 +13,15 @@ import { makeAlert } from '../../src/monitor/alert.js';
 import { MonitorState } from '../../src/monitor/state.js';
 import { removeDir, tempDir } from '../log/harness.js';
 import { badSignatureEntry, entry, FakeLog, signerA } from './fake-log.js';
+import { vitrineIn } from '../_cli.js';
 import { cli } from './helpers.js';
 import { startProc } from './procs.js';
+
+/** `vitrine ARGS` in this process (every path absolute), with the fields of helpers.ts cli(). */
+async function cliIn(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const r = await vitrineIn(process.cwd(), args);
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
+}
 
 t.test('alerts lists, ack records who and when, unknown ids change nothing', async (t) => {
   const log = new FakeLog('gate.example/log');
@@ -34,13 +43,13 @@ t.test('alerts lists, ack records who and when, unknown ids change nothing', asy
   t.match(lines[2], /^2\t.*\toperational\tlog-unreachable\tgate\.example\/log\topen \(operational: does not hold the gate\)$/, 'operational alerts do not hold the gate');
   t.match(text.stderr, /3 alert\(s\) listed, 2 unacknowledged security alert\(s\)/, 'a summary on stderr');
 
-  const open = await cli(['monitor', 'alerts', '--state', dir, '--open', '--json']);
+  const open = await cliIn(['monitor', 'alerts', '--state', dir, '--open', '--json']);
   t.same((JSON.parse(open.stdout) as Array<{ id: number; acknowledged: null; alert: { kind: string } }>).map((a) => [a.id, a.acknowledged, a.alert.kind]), [[1, null, 'revoked-key'], [3, null, 'rollback']], '--open --json: the two open security alerts');
 
-  const unknown = await cli(['monitor', 'ack', '--state', dir, '1', '7']);
+  const unknown = await cliIn(['monitor', 'ack', '--state', dir, '1', '7']);
   t.equal(unknown.status, 2, 'an unknown id is a usage error');
   t.match(unknown.stderr, /no alert with id 7/, 'naming it');
-  const neither = await cli(['monitor', 'ack', '--state', dir]);
+  const neither = await cliIn(['monitor', 'ack', '--state', dir]);
   t.equal(neither.status, 2, 'ack needs ids or --all');
   t.match(neither.stderr, /give the ids/, 'and says so');
 
@@ -48,7 +57,7 @@ t.test('alerts lists, ack records who and when, unknown ids change nothing', asy
   const one = await cli(['monitor', 'ack', '--state', dir, '1', '--by', 'alice', '--json']);
   t.equal(one.status, 1, 'ack exits 1 while another security alert is left');
   t.same(JSON.parse(one.stdout), { acknowledged: [1], by: 'alice', unacknowledgedSecurity: 1 }, 'alert 1 acknowledged by alice; the unknown-id call recorded nothing');
-  const all = await cli(['monitor', 'ack', '--state', dir, '--all']);
+  const all = await cliIn(['monitor', 'ack', '--state', dir, '--all']);
   t.equal(all.status, 0, 'ack --all leaves nothing: exit 0');
   t.match(all.stdout, /^acknowledged 2 alert\(s\) \(2, 3\) as \S+@\S+; 0 unacknowledged security alert\(s\) left\n$/, 'the rest, as user@host by default');
 
@@ -80,7 +89,7 @@ t.test('monitor --once --json: one document with the run\'s alerts and the gate'
   const again = await cli(args);
   t.equal(again.status, 1, 'the next run is still red');
   t.match(JSON.parse(again.stdout), { alerts: [], audited: 0, unacknowledged: 1, exitCode: 1 }, 'no new alert, the old one still open');
-  t.equal((await cli(['monitor', 'ack', '--state', dir, '--all', '--by', 'ci'])).status, 0, 'acknowledged');
+  t.equal((await cliIn(['monitor', 'ack', '--state', dir, '--all', '--by', 'ci'])).status, 0, 'acknowledged');
   const green = await cli(args);
   t.equal(green.status, 0, 'then green');
   t.match(JSON.parse(green.stdout), { alerts: [], unacknowledged: 0, exitCode: 0 }, 'and the document says so');
@@ -105,11 +114,11 @@ t.test('alerts and ack reach a running monitor through its control socket', asyn
   t.equal(ready['socket'], join(dir, 'control.sock'), 'the running monitor listens on STATE/control.sock');
   t.equal(statSync(join(dir, 'control.sock')).mode & 0o777, 0o600, 'which only its owner may use');
 
-  const listed = await cli(['monitor', 'alerts', '--state', dir, '--json']);
+  const listed = await cliIn(['monitor', 'alerts', '--state', dir, '--json']);
   t.equal(listed.status, 1, `alerts answers while the monitor holds the state (${listed.stderr})`);
   t.same((JSON.parse(listed.stdout) as Array<{ id: number; acknowledged: unknown; alert: { kind: string; index: number } }>).map((a) => [a.id, a.acknowledged, a.alert.kind, a.alert.index]), [[1, null, 'bad-entry', 0]], 'the open alert, from the running monitor');
 
-  const unknown = await cli(['monitor', 'ack', '--state', dir, '1', '9']);
+  const unknown = await cliIn(['monitor', 'ack', '--state', dir, '1', '9']);
   t.equal(unknown.status, 2, 'an unknown id is refused by the running monitor too');
   t.match(unknown.stderr, /no alert with id 9/, 'naming it');
 
@@ -118,7 +127,7 @@ t.test('alerts and ack reach a running monitor through its control socket', asyn
   t.same(JSON.parse(acked.stdout), { acknowledged: [1], by: 'bob', unacknowledgedSecurity: 0 }, 'alert 1 acknowledged by bob, none left (and the 1 refused above was not recorded)');
   const event = await proc.waitEvent('acknowledged');
   t.same(event['ids'], [1], 'the monitor logs the acknowledgement');
-  const after = await cli(['monitor', 'alerts', '--state', dir, '--json']);
+  const after = await cliIn(['monitor', 'alerts', '--state', dir, '--json']);
   t.equal(after.status, 0, 'nothing open any more');
   t.equal((JSON.parse(after.stdout) as Array<{ acknowledged: { by: string } }>)[0]!.acknowledged.by, 'bob', 'the running monitor shows who acknowledged');
 
@@ -135,7 +144,7 @@ t.test('alerts and ack reach a running monitor through its control socket', asyn
   await killed.waitEvent('control', 60_000);
   await killed.stop('SIGKILL');
   t.ok(existsSync(join(dir, 'control.sock')), 'kill -9 leaves the socket file');
-  const offline = await cli(['monitor', 'alerts', '--state', dir, '--json']);
+  const offline = await cliIn(['monitor', 'alerts', '--state', dir, '--json']);
   t.equal(offline.status, 0, `alerts then reads the state itself (${offline.stderr})`);
   t.equal((JSON.parse(offline.stdout) as unknown[]).length, 1, 'listing its one alert');
 });
