@@ -9,6 +9,11 @@
  * "Policy"). Expected signers pass; an unexpected SSH key, a forbidden
  * predicateType and a forbidden SLSA v0.2 builder each raise a security
  * alert naming the entry, the key and what is not allowed, and exit 1.
+ *
+ * `vitrine monitor --once` runs as the built binary (its exit status is
+ * the gate); `submit`, `verify` and `monitor ack` run in this process
+ * (test/_cli.ts vitrineIn: the same program, without a process start
+ * each; the cli-* tests run them as the binary).
  */
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
@@ -17,6 +22,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bytes, IN_TOTO, OpensslDir, statement } from '../sig/_openssl.js';
 import { startLog } from '../log/harness.js';
+import { vitrineIn } from '../_cli.js';
 import { BIN, cli, writeJson, type CliResult } from './helpers.js';
 
 const sha = (b: string | Uint8Array): string => createHash('sha256').update(b).digest('hex');
@@ -34,6 +40,10 @@ t.test('a policy by native keys and attestation allow-lists, audited by vitrine 
   t.teardown(() => log.close());
   const L = ['--log', log.url, '--log-key', log.opened.verifierKey];
   const ok = (r: CliResult, what: string) => t.equal(r.status, 0, `${what}: ${r.stderr.trim().slice(-300)}`);
+  const inProcess = async (args: string[]): Promise<CliResult> => {
+    const r = await vitrineIn(dir, args);
+    return { status: r.code, stdout: r.stdout, stderr: r.stderr };
+  };
 
   writeFileSync(p('app.tgz'), 'app 1.0.0 release bytes\n');
   writeFileSync(p('app-next.tgz'), 'app 1.0.1 release bytes\n');
@@ -56,7 +66,7 @@ t.test('a policy by native keys and attestation allow-lists, audited by vitrine 
   const N = 'pkg:generic/app@1.0.0';
   const signed: Array<{ what: string; artifact: string; proof: string; signer?: string }> = [];
   const submit = async (what: string, args: string[], artifact: string, proof: string, signer?: string) => {
-    const r = await cli(['submit', ...L, ...args, '--out', p(proof)]);
+    const r = await inProcess(['submit', ...L, ...args, '--out', p(proof)]);
     ok(r, `${what}: submitted`);
     signed.push({ what, artifact, proof, ...(signer === undefined ? {} : { signer }) });
     return Number(/logged at index (\d+)/.exec(r.stdout)?.[1]);
@@ -97,7 +107,7 @@ t.test('a policy by native keys and attestation allow-lists, audited by vitrine 
     const alerts = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; class: string; index: number; message: string });
     t.same(alerts.map((a) => [a.index, a.kind, a.class]), [[index, kind, 'security']], `${what}: one ${kind} security alert, for entry ${index}`);
     t.match(alerts[0]?.message, message(index), `${what}: the message names the entry, the key and what is not allowed`);
-    ok(await cli(['monitor', 'ack', '--state', state, '--all', '--by', 'release-team']), `${what}: acknowledged`);
+    ok(await inProcess(['monitor', 'ack', '--state', state, '--all', '--by', 'release-team']), `${what}: acknowledged`);
   };
 
   await violation('an unexpected ssh key', 'unexpected-signer', (i) => new RegExp(`^Entry ${i} is "pkg:generic/app@1\\.0\\.1", a name policy rule 1 allows only for other signers, signed by ${esc(malloryFp)}\\.$`), async () => {
@@ -126,7 +136,7 @@ t.test('a policy by native keys and attestation allow-lists, audited by vitrine 
   // Every entry, allowed or not, is a valid logged signature: vitrine verify accepts each offline.
   t.equal(signed.length, 7, 'seven entries logged');
   for (const s of signed) {
-    const v = await cli(['verify', '--log-key', log.opened.verifierKey, ...(s.signer === undefined ? [] : ['--signer', p(s.signer)]), p(s.artifact), p(s.proof)]);
+    const v = await inProcess(['verify', '--log-key', log.opened.verifierKey, ...(s.signer === undefined ? [] : ['--signer', p(s.signer)]), p(s.artifact), p(s.proof)]);
     ok(v, `vitrine verify: ${s.what}`);
   }
 });

@@ -5,13 +5,17 @@
  * submissions answer 503 and none is lost; restarted, it cosigns again.
  * Plus a smoke test of the monitor's add-checkpoint statuses (200, then 409
  * with Content-Type exactly text/x.tlog.size).
+ *
+ * The log and the monitors are `vitrine` processes; `keygen` and `verify`
+ * run in this process (test/_cli.ts vitrineIn: the same program without a
+ * process start each; the cli-* tests run them as the binary).
  */
 import t from 'tap';
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeEntry, post, removeDir, tempDir, get } from '../log/harness.js';
-import { cli } from './helpers.js';
+import { vitrineIn } from '../_cli.js';
 import { freePort, startProc, type Proc } from './procs.js';
 
 const ORIGIN = 'witnessed.example/log';
@@ -23,6 +27,10 @@ t.test('a log witnessed by two monitors, quorum 2', async (t) => {
     await Promise.all(procs.map((p) => p.stop('SIGKILL')));
     removeDir(dir);
   });
+  const cli = async (args: string[]) => {
+    const r = await vitrineIn(dir, args);
+    return { status: r.code, stdout: r.stdout, stderr: r.stderr };
+  };
   const logKeyFile = join(dir, 'log.key');
   const kg = await cli(['keygen', '--name', ORIGIN, '--out', logKeyFile]);
   t.equal(kg.status, 0, 'log keygen succeeds');

@@ -6,11 +6,17 @@
  * data-verified="false"; the verify page accepts a real artifact and its
  * .tlog-proof and rejects a tampered artifact and a wrong log key. Every
  * request the pages make must go to the server under test. Headers: strict
- * CSP, nosniff, cache.
+ * CSP, nosniff, cache. And the documented example page (examples/browser),
+ * served with the log's CSP by a static server that serves only the
+ * example and dist/browser/vitrine.js: the reference bundle verifies with
+ * the reference log key, and a tampered artifact does not. (One file, so
+ * that they share one Chromium.)
  */
 import t from 'tap';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
 import { encodeEntry, signEntry } from '../../src/entry/index.js';
 import { sha256 } from '../../merkle/index.js';
@@ -18,6 +24,7 @@ import { b64decode, b64encode, hexEncode, utf8 } from '../../src/encoding.js';
 import { formatVerifier, generateSigner, verifierFromSigner } from '../../src/note/index.js';
 import { CSP } from '../../src/http/web-routes.js';
 import { defaultSigner, post, removeDir, startLog } from '../log/harness.js';
+import { noteVectors, proofVectors, ROOT } from '../proof/_helpers.js';
 import type { Page } from 'playwright-core';
 import type { Test } from 'tap';
 import { foreign, launch, narrowWidths, newVerdict, screenshot, type Browser } from './chromium.js';
@@ -194,7 +201,7 @@ t.test('an entry page shows data-verified="false" when the log serves a wrong pr
     })();
   });
   await new Promise<void>((r) => lying.listen(0, '127.0.0.1', r));
-  t.teardown(() => new Promise((r) => lying.close(r)));
+  t.teardown(() => new Promise((r) => lying.close(r).closeAllConnections()));
   const url = `http://127.0.0.1:${(lying.address() as AddressInfo).port}`;
 
   const b = await browser(t);
@@ -205,4 +212,41 @@ t.test('an entry page shows data-verified="false" when the log serves a wrong pr
   t.match(await b.page.locator('#verdict').textContent(), /step 3/, 'at step 3, the inclusion proof');
   t.equal(await b.page.locator('.step[data-state=failed]').count(), 1, 'one step is marked failed');
   t.same(foreign(b.requests(), url), [], 'no request left the server under test');
+});
+
+const EXAMPLE: Record<string, [string, string]> = {
+  '/examples/browser/index.html': ['examples/browser/index.html', 'text/html; charset=utf-8'],
+  '/examples/browser/example.js': ['examples/browser/example.js', 'text/javascript; charset=utf-8'],
+  '/dist/browser/vitrine.js': ['dist/browser/vitrine.js', 'text/javascript; charset=utf-8'],
+};
+
+t.test('the example page verifies a bundle with vitrine/browser', async (t) => {
+  const server = createServer((req, res) => {
+    const f = EXAMPLE[req.url ?? ''];
+    if (!f) return void res.writeHead(404).end();
+    res.writeHead(200, { 'Content-Type': f[1], 'Content-Security-Policy': CSP, 'X-Content-Type-Options': 'nosniff' }).end(readFileSync(join(ROOT, f[0])));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  // The browser outlives this test (the next may use it) and may hold an idle connection open: close it too.
+  t.teardown(() => new Promise((r) => server.close(r).closeAllConnections()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const b = await browser(t);
+  if (!b) return;
+  const pv = proofVectors();
+  const nv = noteVectors();
+  const run = async (artifact: string) => {
+    await b.page.goto(`${url}/examples/browser/index.html`);
+    await b.page.setInputFiles('#artifact', { name: 'demo', mimeType: 'application/octet-stream', buffer: Buffer.from(artifact) });
+    await b.page.setInputFiles('#proof', { name: 'demo.tlog-proof', mimeType: 'text/plain', buffer: Buffer.from(pv.bundle) });
+    await b.page.fill('#key', nv.log.vkey);
+    await b.page.click('button[type=submit]');
+    await b.page.locator('#result[data-verified]').waitFor();
+    return [await b.page.locator('#result').getAttribute('data-verified'), await b.page.locator('#result').textContent()];
+  };
+  const [ok, text] = await run(pv.bundleArtifact);
+  t.equal(ok, 'true', `the reference bundle verifies (${text})`);
+  const [bad, why] = await run(`${pv.bundleArtifact}.`);
+  t.equal(bad, 'false', 'a tampered artifact does not');
+  t.match(why, /step 1/, 'at step 1');
+  t.same(foreign(b.requests(), url), [], 'the example fetched nothing from elsewhere');
 });
