@@ -36,6 +36,9 @@ async function tables(url: string): Promise<{ checkpoints: number; entries: numb
 t.test('migrate a SQLite log to PostgreSQL', async (t) => {
   const server = pgServer(t);
   if (!server) return;
+  // Imported only now: test/_cli.ts drops every VITRINE_* variable from this
+  // process's environment when it loads, VITRINE_TEST_PG_URL included.
+  const { vitrineIn } = await import('../_cli.js');
   const log = await startLog();
   t.teardown(() => removeDir(log.dir));
   const vkey = log.opened.verifierKey;
@@ -81,8 +84,8 @@ t.test('migrate a SQLite log to PostgreSQL', async (t) => {
   row.data[row.data.length - 1] ^= 1;
   db.prepare('UPDATE entries SET data = ? WHERE idx = 123').run(row.data);
   db.close();
-  const r2 = await cli(['migrate', '--from', `sqlite:${tampered}`, '--to', url1, '--origin', ORIGIN]);
-  t.equal(r2.status, 1, 'a source whose entry bytes were changed is refused');
+  const r2 = await vitrineIn(tampered, ['migrate', '--from', `sqlite:${tampered}`, '--to', url1, '--origin', ORIGIN]);
+  t.equal(r2.code, 1, 'a source whose entry bytes were changed is refused');
   t.match(r2.stderr, /entry 123's stored leaf hash is not the hash of its bytes/, 'naming the entry');
   t.same(await tables(url1), { checkpoints: 0, entries: 0, meta: ['schema'] }, 'the target stays empty');
 
@@ -94,10 +97,10 @@ t.test('migrate a SQLite log to PostgreSQL', async (t) => {
   // --json, into another fresh database: the figures of the last checkpoint the log handed out.
   const last = openCheckpoint(lastCheckpoint!, parseVerifier(vkey), nodeEd25519);
   const urlJson = await freshDatabase(t, server);
-  const rj = await cli(['migrate', '--from', `sqlite:${log.dir}`, '--to', urlJson, '--origin', ORIGIN, '--json']);
-  t.equal(rj.status, 0, `migrate --json succeeds${rj.status === 0 ? '' : `: ${rj.stderr}`}`);
+  const rj = await vitrineIn(log.dir, ['migrate', '--from', `sqlite:${log.dir}`, '--to', urlJson, '--origin', ORIGIN, '--json']);
+  t.equal(rj.code, 0, `migrate --json succeeds${rj.code === 0 ? '' : `: ${rj.stderr}`}`);
   t.match(JSON.parse(rj.stdout), { entries: 600, size: 600, rootHash: Buffer.from(last.rootHash).toString('base64'), to: /^postgres:\/\// }, 'migrate --json: entries, size and the root of the last checkpoint');
-  const again = await cli(['migrate', '--from', `sqlite:${log.dir}`, '--to', url, '--origin', ORIGIN]);
+  const again = await vitrineIn(log.dir, ['migrate', '--from', `sqlite:${log.dir}`, '--to', url, '--origin', ORIGIN]);
   t.match(again.stderr, /already holds a log/, 'migrating into a database that holds a log is refused');
 
   const proc = startProc(['serve', '--storage', url, '--key', join(log.dir, 'log.key'), '--state-file', join(log.dir, 'pg.state'), '--origin', ORIGIN, '--listen', '127.0.0.1:0', '--batch-interval', '20']);

@@ -5,7 +5,9 @@
  * security alert; the two signed checkpoints are its evidence, accepted by
  * `vitrine verify-evidence` and by an independent Go checker
  * (test/go/evidence-check, golang.org/x/mod/sumdb/note); a log that is
- * merely down stays operational.
+ * merely down stays operational. The built `vitrine verify-evidence`
+ * accepts the evidence as a process; its refusals run in this process
+ * (test/_cli.ts vitrineIn, the same program without a process start each).
  */
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
@@ -16,6 +18,7 @@ import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
 import { verifyEvidence, verifyRollbackEvidence, type Evidence, type RollbackEvidence } from '../../src/proof/index.js';
 import { removeDir, tempDir } from '../log/harness.js';
 import { buildTree, entry, FakeLog, signerA } from './fake-log.js';
+import { vitrineIn } from '../_cli.js';
 import { cli, ofKind, readState, runOnce } from './helpers.js';
 
 const entries = Array.from({ length: 600 }, (_, i) => entry(signerA, `pkg:generic/r@${i}`));
@@ -101,8 +104,8 @@ t.test('a log restored to an earlier backup: rollback from the first look, with 
   ];
   for (const [what, doc, why] of bad) {
     writeFileSync(file, JSON.stringify(doc));
-    const c = await cli(['verify-evidence', '--log-key', vkeyFile, file]);
-    t.equal(c.status, 1, `verify-evidence refuses ${what}`);
+    const c = await vitrineIn(dir, ['verify-evidence', '--log-key', vkeyFile, file]);
+    t.equal(c.code, 1, `verify-evidence refuses ${what}`);
     t.match(c.stderr, why, 'saying why');
     const g = goCheck(log.vkey, doc);
     t.equal(g.status, 1, `the Go checker refuses ${what} (${g.stderr.trim()})`);
