@@ -42,9 +42,7 @@ t.test('a command run in-process prints and exits as the binary does', async (t)
   const cases: string[][] = [
     ['--help'],
     ['nonsense'],
-    ['verify', '--help'],
     ['verify', '--log-key', 'junk', 'x.bin'],
-    ['sign', '--key', 'k', 'x.bin'],
     ['verify', '--log-key', vkey, 'missing.bin'],
     ['verify', '--json', '--log-key', vkey, 'missing.bin', 'missing.tlog-proof'],
     ['key', 'info', vkey],

@@ -9,6 +9,7 @@
  */
 import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
@@ -55,10 +56,13 @@ function serve(dir: string, extra: string[] = []): Promise<Running> {
   });
 }
 
-/** One request on a connection of its own (no keep-alive), so that round-robin spreads requests over the workers. */
-function fresh(url: string, method = 'GET', body?: Uint8Array): Promise<{ status: number; body: Buffer }> {
+/**
+ * One request on a connection of its own (no keep-alive), so that
+ * round-robin spreads requests over the workers; `signal` abandons it.
+ */
+function fresh(url: string, method = 'GET', body?: Uint8Array, signal?: AbortSignal): Promise<{ status: number; body: Buffer }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, agent: false, headers: body ? { 'Content-Type': 'application/cbor', 'Content-Length': body.length } : {} }, (res) => {
+    const req = request(url, { method, agent: false, signal, headers: body ? { 'Content-Type': 'application/cbor', 'Content-Length': body.length } : {} }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks) }));
@@ -171,10 +175,14 @@ t.test('a worker killed with SIGKILL under load is replaced; nothing acknowledge
   const acknowledged = new Map<number, string>();
   let stop = false;
   let answered = 0;
+  // At the end, requests still unanswered are abandoned: one handed to the worker as it was killed
+  // would otherwise hold the test for its 5 s timeout. An abandoned request was not acknowledged.
+  const abandon = new AbortController();
+  setMaxListeners(0, abandon.signal); // one listener per request in flight
   const clients = Array.from({ length: 8 }, async () => {
     while (!stop) {
       try {
-        const r = await fresh(`${s.url}/v1/entries`, 'POST', makeEntry());
+        const r = await fresh(`${s.url}/v1/entries`, 'POST', makeEntry(), abandon.signal);
         if (r.status === 201) {
           const b = JSON.parse(r.body.toString()) as { index: number; leafHash: string };
           acknowledged.set(b.index, b.leafHash);
@@ -192,6 +200,7 @@ t.test('a worker killed with SIGKILL under load is replaced; nothing acknowledge
   const after = answered;
   while (answered < after + 20) await new Promise((r) => setTimeout(r, 20));
   stop = true;
+  abandon.abort();
   await Promise.all(clients);
   t.match(s.log(), new RegExp(`"event":"worker-exited","pid":${victim},"code":null,"signal":"SIGKILL"`), 'the primary saw the worker die');
   t.equal(workerPids(s.log()).length, 3, 'and started a replacement');

@@ -3,6 +3,8 @@
  * security alert, 2 operational failure or usage error), the exec and
  * webhook sinks (retried with backoff from a persisted outbox, also across
  * a SIGKILL), and the continuous mode with --listen, stopped by SIGTERM.
+ * `monitor ack` runs in this process (test/_cli.ts vitrineIn; the binary's
+ * is in test/monitor/gate.test.ts).
  */
 import t from 'tap';
 import { spawn } from 'node:child_process';
@@ -15,6 +17,7 @@ import express from 'express';
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
 import { formatVerifier, generateSigner, verifierFromSigner } from '../../src/note/index.js';
 import { makeEntry, post, removeDir, startLog, tempDir, type TestLog } from '../log/harness.js';
+import { vitrineIn } from '../_cli.js';
 import { BIN, cli, jsonlAlerts, readState, writeJson } from './helpers.js';
 
 const revoked = generateSigner('revoked.example', nodeEd25519);
@@ -60,8 +63,8 @@ t.test('--once exit codes', async (t) => {
   t.equal(retried.status, 1, 'a retried run still exits 1: the alert is not acknowledged (vitrine monitor ack; test/monitor/gate.test.ts)');
   t.equal(retried.stdout, '', 'but prints nothing: the alert fired once');
   t.match(retried.stderr, /"event":"unacknowledged","count":1/, 'and says one security alert waits for an acknowledgement');
-  const ack = await cli(['monitor', 'ack', '--state', join(dir, 'st'), '--all', '--by', 'alice']);
-  t.equal(ack.status, 0, `monitor ack --all exits 0 (${ack.stderr.slice(-200)})`);
+  const ack = await vitrineIn(dir, ['monitor', 'ack', '--state', join(dir, 'st'), '--all', '--by', 'alice']);
+  t.equal(ack.code, 0, `monitor ack --all exits 0 (${ack.stderr.slice(-200)})`);
 
   const quiet = await cli(args);
   t.equal(quiet.status, 0, `once acknowledged, the next run with nothing new exits 0 (${quiet.stderr.slice(-200)})`);

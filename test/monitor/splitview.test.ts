@@ -60,8 +60,8 @@ t.test('split view between two instances of one log, found by gossip', async (t)
     const docs = JSON.parse(r.text) as unknown[];
     return docs.length > 0 ? docs : undefined;
   };
-  const evA = await waitFor('evidence at monitor A', () => evidenceOf(monA), 20_000);
-  const evB = await waitFor('evidence at monitor B', () => evidenceOf(monB), 20_000);
+  const evA = await waitFor('evidence at monitor A', () => evidenceOf(monA), 20_000, 50);
+  const evB = await waitFor('evidence at monitor B', () => evidenceOf(monB), 20_000, 50);
   t.equal(evA.length, 1, 'monitor A holds one evidence document');
   t.equal(evB.length, 1, 'monitor B holds one evidence document');
 
@@ -76,8 +76,12 @@ t.test('split view between two instances of one log, found by gossip', async (t)
   }
   if (process.env['VITRINE_WRITE_EXAMPLE']) writeFileSync(process.env['VITRINE_WRITE_EXAMPLE'], JSON.stringify(evA[0], null, 2));
 
-  // A few more gossip rounds: the same split view is never alerted twice.
-  await new Promise((r) => setTimeout(r, 3000));
+  // A few more gossip rounds: the same split view is never alerted twice. Each monitor logs a
+  // `split-view` event with "new":false whenever it meets the split view it already alerted on:
+  // wait until each did twice (a push or a pull), not for a fixed time a loaded machine may not fill.
+  const seenAgain = (p: Proc) => async () => (p.stderr().split('\n').filter((l) => l.includes('"event":"split-view"') && l.includes('"new":false')).length >= 2 ? true : undefined);
+  await waitFor('monitor A meeting the split view again twice', seenAgain(a), 30_000, 50);
+  await waitFor('monitor B meeting the split view again twice', seenAgain(b), 30_000, 50);
   t.equal(await a.stop(), 0, 'monitor A stops cleanly on SIGTERM');
   t.equal(await b.stop(), 0, 'monitor B stops cleanly on SIGTERM');
   for (const [who, state] of [['A', stateA], ['B', stateB]] as const) {
