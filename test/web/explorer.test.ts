@@ -27,7 +27,7 @@ import { defaultSigner, post, removeDir, startLog } from '../log/harness.js';
 import { noteVectors, proofVectors, ROOT } from '../proof/_helpers.js';
 import type { Page } from 'playwright-core';
 import type { Test } from 'tap';
-import { foreign, launch, narrowWidths, newVerdict, screenshot, type Browser } from './chromium.js';
+import { foreign, launch, narrowWidths, newVerdict, resultsShownFor, screenshot, type Browser } from './chromium.js';
 
 const ARTIFACTS = ['the first release', 'the second release', 'the third release'];
 
@@ -99,17 +99,20 @@ t.test('the explorer, an entry, search and the verify page in Chromium', async (
   t.equal(asset.headers()['x-content-type-options'], 'nosniff', 'and nosniff');
   await screenshot(page, 'explorer');
 
-  // Search, typed with the keyboard into the box of the page shown (the explorer, then each
-  // page of results): by name, digest, signer vkey, fingerprint, index.
+  // Search, typed with the keyboard into the explorer's box, one search after another: by name,
+  // digest, signer vkey, fingerprint, index. Each runs in place: the address shows the query,
+  // and #results says which query it shows (data-query) once it shows it.
   const search = async (q: string): Promise<string[]> => {
     await page.fill('#q', '');
     await page.locator('#q').focus();
     await page.keyboard.type(q);
     await page.keyboard.press('Enter');
     await page.waitForURL((u) => u.pathname === '/' && u.searchParams.get('q') === q);
-    await page.locator('#results table, #no-results').first().waitFor();
+    await showsResultsFor(q);
     return page.locator('#results tbody tr td:first-child a').allTextContents();
   };
+  const showsResultsFor = (q: string) => resultsShownFor(page, q);
+  const loadsBefore = b.requests().filter((u) => new URL(u).pathname === '/').length;
   t.same(await search(NAMES[1]!), ['1'], 'search finds an entry by name');
   t.same(await search(hexEncode(sha256(utf8(ARTIFACTS[2]!)))), ['2'], 'search finds an entry by artifact digest');
   t.same(await search(formatVerifier(verifierFromSigner(defaultSigner))), ['2', '1', '0'], "search finds a signer's entries by its vkey");
@@ -118,6 +121,11 @@ t.test('the explorer, an entry, search and the verify page in Chromium', async (
   t.same(await search('0'), ['0'], 'search finds an entry by index');
   t.same(await search('pkg:npm/nothing@0'), [], 'an unknown name finds nothing');
   t.ok(await page.locator('#no-results').isVisible(), 'and says so');
+  t.equal(b.requests().filter((u) => new URL(u).pathname === '/').length, loadsBefore, 'the searches ran in place, without loading the page again');
+  await page.goBack();
+  t.equal(new URL(page.url()).searchParams.get('q'), '0', 'Back returns to the previous search');
+  await showsResultsFor('0');
+  t.same(await page.locator('#results tbody tr td:first-child a').allTextContents(), ['0'], 'and shows its results again');
 
   // An entry page verifies in the browser.
   await page.goto(`${log.url}/entry/1`);
