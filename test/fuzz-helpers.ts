@@ -48,3 +48,21 @@ export function fuzzStrings(shape: FuzzShape): { anyString: fc.Arbitrary<string>
   const mutated = (valid: string[]) => fc.tuple(fc.constantFrom(...valid), edits).map(([s, es]) => mutate(s, es));
   return { anyString, mutated };
 }
+
+/**
+ * Runs `fn` with V8's stack capture off. Tests that make every mutation of
+ * a proof or signature fail throw hundreds of thousands of expected
+ * VitrineErrors whose stacks nobody reads; capturing them cost 15-25 % of
+ * those files' CPU. A failing property still reports its counterexample and
+ * message (fast-check), and tap locates the failed assertion, since the
+ * limit is restored before the assertion reports.
+ */
+export function withoutStacks<T>(fn: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return fn();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}

@@ -3,7 +3,10 @@
  * and the witnesses' cosignatures, checked here), the most recent entries,
  * and the search (?q= a name, a digest, a signer key in any format the log
  * knows — vkey, OpenSSH line, minisign public key, PEM — or its `SHA256:`
- * fingerprint or hex key hash, an index).
+ * fingerprint or hex key hash, an index). A search typed into the box runs
+ * in place: the address becomes /?q=… (so it can be shared, and Back
+ * returns to the previous one) without loading the page and re-checking the
+ * checkpoint again.
  */
 import { b64decode, hexEncode, keyHash, openCheckpoint, parseCheckpoint, parseCosignerVerifier, parseNativeKey, verifyCosignatures, parseVerifier } from '../src/browser/index.js';
 import { byId, code, definitionList, el, getJson, getText, messageOf, pinnedKey, replace, when, type EntryView, type LogInfo } from './dom.js';
@@ -13,12 +16,27 @@ const RECENT = 10;
 async function main(): Promise<void> {
   const [info, note] = await Promise.all([getJson<LogInfo>('/v1/log'), getText('/checkpoint')]);
   showCheckpoint(info, note);
-  const q = new URLSearchParams(location.search).get('q')?.trim();
+  const q = queryOf(location.search);
   const input = byId<HTMLInputElement>('q');
   if (q) {
     input.value = q;
     await search(q);
   }
+  byId<HTMLFormElement>('search').addEventListener('submit', (e) => {
+    const typed = input.value.trim();
+    if (typed === '') return; // an empty search is the explorer itself: the form loads /?q=
+    e.preventDefault();
+    const url = new URL(location.href);
+    url.searchParams.set('q', typed);
+    history.pushState(null, '', url);
+    void search(typed);
+  });
+  addEventListener('popstate', () => {
+    const back = queryOf(location.search);
+    input.value = back ?? '';
+    if (back) void search(back);
+    else clearResults();
+  });
   await recent(parseCheckpoint(note.slice(0, note.indexOf('\n\n') + 1)).size);
 }
 
@@ -67,16 +85,39 @@ async function recent(size: bigint): Promise<void> {
   replace(byId('recent'), rows.length ? entryTable(rows, 'Most recent entries', true) : el('p', {}, 'The log is empty.'));
 }
 
-/** Runs a search: an index opens the entry; other queries list every match. */
+function queryOf(search: string): string | undefined {
+  return new URLSearchParams(search).get('q')?.trim() || undefined;
+}
+
+let searches = 0;
+
+function clearResults(): void {
+  searches++; // a search still running shows nothing
+  const out = byId('results');
+  delete out.dataset['query'];
+  replace(out);
+}
+
+/**
+ * Runs a search: an index opens the entry; other queries list every match.
+ * Only the latest search shows its results; #results then carries the
+ * query in data-query.
+ */
 async function search(q: string): Promise<void> {
   const out = byId('results');
+  const mine = ++searches;
+  delete out.dataset['query'];
   replace(out, el('p', {}, 'Searching…'));
+  let shown: HTMLElement;
   try {
     const found = await lookups(q);
-    replace(out, found.length ? entryTable(found, `Results for “${q}”`) : el('p', { id: 'no-results' }, `No entry matches “${q}”.`));
+    shown = found.length ? entryTable(found, `Results for “${q}”`) : el('p', { id: 'no-results' }, `No entry matches “${q}”.`);
   } catch (err) {
-    replace(out, el('p', { role: 'alert' }, `Search failed: ${messageOf(err)}`));
+    shown = el('p', { role: 'alert' }, `Search failed: ${messageOf(err)}`);
   }
+  if (mine !== searches) return; // a later search has started
+  replace(out, shown);
+  out.dataset['query'] = q;
 }
 
 async function lookups(q: string): Promise<EntryView[]> {

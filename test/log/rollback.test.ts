@@ -3,15 +3,19 @@
  * protection"): the log records the newest checkpoint it signed outside its
  * database, before handing it out, and refuses to start on a store that is
  * behind that record, naming both sizes. Real `vitrine serve` processes on
- * SQLite; the PostgreSQL cases (a pg_dump of an earlier state restored, an
- * emptied database) are in rollback-postgres.test.ts.
+ * SQLite where the process matters (kill -9, the refusal to start and its
+ * exit status, the start on the live database); the logs that only make a
+ * history to roll back run in this process (harness.ts startLog: the same
+ * openLog and record as serve). The PostgreSQL cases (a pg_dump of an
+ * earlier state restored, an emptied database) are in
+ * rollback-postgres.test.ts.
  */
 import t, { type Test } from 'tap';
 import { copyFileSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { openCheckpoint, parseVerifier } from '../../src/note/index.js';
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
-import { makeEntry, ORIGIN, post, removeDir, tempDir } from './harness.js';
+import { makeEntry, ORIGIN, post, removeDir, startLog, tempDir } from './harness.js';
 import { cli } from '../monitor/helpers.js';
 import { portOf, startProc, type Proc } from '../monitor/procs.js';
 
@@ -19,6 +23,12 @@ async function serve(dir: string): Promise<{ proc: Proc; base: string; vkey: str
   const proc = startProc(['serve', '--data', dir, '--origin', ORIGIN, '--listen', '127.0.0.1:0']);
   const start = await proc.waitEvent('start');
   return { proc, base: `http://127.0.0.1:${portOf(start)}`, vkey: String(start['verifierKey']) };
+}
+
+/** The same log in this process, on `dir`; `stop` closes it as a clean stop does. */
+async function serveInProcess(dir: string): Promise<{ base: string; vkey: string; stop: () => Promise<void> }> {
+  const log = await startLog({ dir });
+  return { base: log.url, vkey: log.opened.verifierKey, stop: () => log.close() };
 }
 
 function recordedSize(dir: string, vkey: string): number {
@@ -62,20 +72,20 @@ t.test('a lost WAL after kill -9 is refused, naming both sizes', async (t) => {
 t.test('a restored backup is refused; the live database starts again', async (t) => {
   const dir = tempDir();
   t.teardown(() => removeDir(dir));
-  let node = await serve(dir);
-  const backedUp = await submit(t, node, dir, 2);
-  await node.proc.stop('SIGTERM');
+  const before = await serveInProcess(dir);
+  const backedUp = await submit(t, before, dir, 2);
+  await before.stop();
   copyFileSync(join(dir, 'log.db'), join(dir, 'backup.db'));
-  node = await serve(dir);
-  const signed = await submit(t, node, dir, 3);
-  await node.proc.stop('SIGTERM');
+  const after = await serveInProcess(dir);
+  const signed = await submit(t, after, dir, 3);
+  await after.stop();
   copyFileSync(join(dir, 'log.db'), join(dir, 'live.db'));
   copyFileSync(join(dir, 'backup.db'), join(dir, 'log.db'));
   const r = await cli(['serve', '--data', dir, '--origin', ORIGIN, '--listen', '127.0.0.1:0'], { timeout: 20_000 });
   t.equal(r.status, 1, 'serve on the backup exits 1');
   t.match(r.stderr, refusal(backedUp, signed), 'naming both sizes');
   copyFileSync(join(dir, 'live.db'), join(dir, 'log.db'));
-  node = await serve(dir);
+  const node = await serve(dir);
   t.equal(await submit(t, node, dir, 1), signed + 1, 'with the live database back, the log extends what it signed');
   await node.proc.stop('SIGTERM');
 });
@@ -87,12 +97,11 @@ t.test('a record signed by another log key is refused', async (t) => {
     removeDir(dir);
     removeDir(other);
   });
-  let node = await serve(dir);
-  await submit(t, node, dir, 1);
-  await node.proc.stop('SIGTERM');
-  node = await serve(other);
-  await submit(t, node, other, 1);
-  await node.proc.stop('SIGTERM');
+  for (const d of [dir, other]) {
+    const node = await serveInProcess(d);
+    await submit(t, node, d, 1);
+    await node.stop();
+  }
   copyFileSync(join(other, 'signed-checkpoint'), join(dir, 'signed-checkpoint'));
   const r = await cli(['serve', '--data', dir, '--origin', ORIGIN, '--listen', '127.0.0.1:0'], { timeout: 20_000 });
   t.equal(r.status, 1, 'serve exits 1');

@@ -35,6 +35,7 @@ import {
   refRootFromPath,
   subproof,
 } from './reference.js';
+import { withoutStacks } from '../fuzz-helpers.js';
 
 const N = 3000;
 const leaves: Hash[] = Array.from({ length: N }, (_, i) => sha256(new TextEncoder().encode(`property leaf ${i}`)));
@@ -148,7 +149,7 @@ t.test('planned nodes are complete subtrees of the tree asked for', async (t) =>
 });
 
 t.test('inclusion: planned proofs match PATH, verify, and every mutation fails', async (t) => {
-  t.doesNotThrow(() =>
+  t.doesNotThrow(() => withoutStacks(() =>
     fc.assert(
       fc.property(fc.integer({ min: 1, max: N }).chain((n) => fc.tuple(fc.constant(n), fc.integer({ min: 0, max: n - 1 }))), ([n, i]) => {
         const p = inclusionProof(i, n, store.read);
@@ -181,12 +182,12 @@ t.test('inclusion: planned proofs match PATH, verify, and every mutation fails',
         }
       }),
       { numRuns: 40 },
-    ),
+    )),
   'inclusion proofs');
 });
 
 t.test('consistency: planned proofs match PROOF, verify, and every mutation fails', async (t) => {
-  t.doesNotThrow(() =>
+  t.doesNotThrow(() => withoutStacks(() =>
     fc.assert(
       fc.property(fc.integer({ min: 1, max: N }).chain((n) => fc.tuple(fc.integer({ min: 1, max: n }), fc.constant(n))), ([m, n]) => {
         const p = consistencyProof(m, n, store.read);
@@ -216,7 +217,7 @@ t.test('consistency: planned proofs match PROOF, verify, and every mutation fail
         }
       }),
       { numRuns: 40 },
-    ),
+    )),
   'consistency proofs');
 });
 

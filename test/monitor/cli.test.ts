@@ -42,7 +42,8 @@ t.test('--once exit codes', async (t) => {
   const log = await testLog(t);
   const dir = workDir(t);
   const policy = writeJson(join(dir, 'policy.json'), { revoked: [formatVerifier(verifierFromSigner(revoked))] });
-  const args = ['monitor', '--state', join(dir, 'st'), '--log', log.url, '--log-key', log.opened.verifierKey, '--policy', policy, '--once'];
+  // --workers 0: audit on the main thread, without starting a pool for one entry (the webhook and continuous tests below run the default pool).
+  const args = ['monitor', '--state', join(dir, 'st'), '--log', log.url, '--log-key', log.opened.verifierKey, '--policy', policy, '--workers', '0', '--once'];
   await post(log.url, makeEntry());
 
   const clean = await cli([...args, '--init']);
@@ -93,7 +94,7 @@ t.test('--exec runs the command with the alert in its environment and a file', a
   const policy = writeJson(join(dir, 'policy.json'), { revoked: [formatVerifier(verifierFromSigner(revoked))] });
   await post(log.url, makeEntry(revoked, 'pkg:generic/exec@1'));
   const command = `cp "$VITRINE_ALERT_FILE" "${out}/alert-$VITRINE_ALERT_INDEX.json" && env | grep '^VITRINE_ALERT_' | sort > "${out}/env-$VITRINE_ALERT_INDEX.txt"`;
-  const r = await cli(['monitor', '--state', join(dir, 'st'), '--init', '--once', '--log', log.url, '--log-key', log.opened.verifierKey, '--policy', policy, '--exec', command]);
+  const r = await cli(['monitor', '--state', join(dir, 'st'), '--init', '--once', '--log', log.url, '--log-key', log.opened.verifierKey, '--policy', policy, '--workers', '0', '--exec', command]);
   t.equal(r.status, 1, 'exit 1: a security alert');
   const alert = JSON.parse(r.stdout.trim());
   t.same(JSON.parse(readFileSync(join(out, 'alert-0.json'), 'utf8')), alert, 'VITRINE_ALERT_FILE holds the alert JSON');

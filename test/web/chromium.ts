@@ -92,3 +92,10 @@ export async function narrowWidths(page: Page): Promise<{ scroll: number; width:
   if (was) await page.setViewportSize(was);
   return { scroll: scroll!, width: width! };
 }
+
+/** Waits until the explorer's #results shows the results of the search `q` (its data-query). */
+export async function resultsShownFor(page: Page, q: string): Promise<void> {
+  // (Browser globals, typed by hand: the test build has no DOM library.)
+  type Doc = { document: { getElementById(id: string): { dataset: Record<string, string | undefined> } | null } };
+  await page.waitForFunction((q) => (globalThis as unknown as Doc).document.getElementById('results')?.dataset['query'] === q, q);
+}
