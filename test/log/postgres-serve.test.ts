@@ -75,7 +75,8 @@ t.test('serve on PostgreSQL: submit, audit, refusals, restart', async (t) => {
   let retried = 0;
   const answers = await Promise.all(entries.map(async (e) => {
     for (;;) {
-      const a = await post(node.base, e);
+      // A node must answer, if only with a refusal: a hang fails here, not at the file's timeout.
+      const a = await post(node.base, e, 'application/cbor', 90_000);
       if (a.status !== 503) return a;
       retried++;
       await new Promise((r) => setTimeout(r, 200));
@@ -141,7 +142,11 @@ t.test('a PostgreSQL crash under load: 503 meanwhile, recovery without restart, 
   const client = async () => {
     while (running) {
       const e = makeEntry();
-      const r = await post(node.base, e).catch(() => undefined);
+      const r = await post(node.base, e, 'application/cbor', 90_000).catch((err: Error) => {
+        // A node must answer, if only with a refusal (undici would wait 5 minutes); a reset connection owes nothing.
+        if (err.name === 'TimeoutError') t.fail('the node did not answer a submission within 90 s');
+        return undefined;
+      });
       if (!r) continue;
       statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
       if (r.status === 201) acked.set(r.json.index, e);
