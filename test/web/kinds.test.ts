@@ -168,10 +168,28 @@ t.test('entries of every kind, made by the real tools, shown and verified in Chr
   if (!b) return;
   const { page } = b;
 
-  // The explorer lists every kind among the recent entries.
-  await page.goto(`${log.url}/`);
-  await page.locator('#recent tbody tr').first().waitFor();
-  t.same(await page.locator('#recent td.kind').allTextContents(), cases.map((c) => c.kind).reverse(), 'the explorer lists each entry with its kind');
+  // Search by a native key and by a fingerprint: the first from its address (/?q=, as a link
+  // gives it), the others typed into that page's box (they run in place).
+  let loaded = false;
+  const search = async (q: string): Promise<string[]> => {
+    if (!loaded) {
+      await page.goto(`${log.url}/?q=${encodeURIComponent(q)}`);
+      loaded = true;
+      // The explorer (under the results) lists every kind among the recent entries.
+      await page.locator('#recent tbody tr').first().waitFor();
+      t.same(await page.locator('#recent td.kind').allTextContents(), cases.map((c) => c.kind).reverse(), 'the explorer lists each entry with its kind');
+    } else {
+      await page.fill('#q', q);
+      await page.press('#q', 'Enter');
+      await page.waitForURL((u) => u.searchParams.get('q') === q);
+    }
+    await resultsShownFor(page, q);
+    return page.locator('#results tbody tr td:first-child a').allTextContents();
+  };
+  t.same(await search(cases[0]!.key.trim()), [String(cases[0]!.index)], 'search finds the ssh entry by the OpenSSH public key line');
+  t.same(await search(cases[0]!.signer), [String(cases[0]!.index)], 'and by its SHA256: fingerprint');
+  t.same(await search(cases[3]!.signer), [String(cases[3]!.index)], 'search finds the ECDSA entry by its SPKI fingerprint');
+  t.same(await search(msPub.trim().split('\n')[1]!), [String(cases[2]!.index)], 'search finds the minisign entry by its public key');
 
   for (const c of cases) {
     const what = `${c.kind} entry ${c.index} (${c.file})`;
@@ -227,26 +245,6 @@ t.test('entries of every kind, made by the real tools, shown and verified in Chr
     t.equal(tampered.verified, 'false', `${what}: a tampered file is refused`);
     t.match(tampered.text, /step 1\)/, `${what}: at step 1`);
   }
-
-  // Search by a native key and by a fingerprint: the first from its address (/?q=, as a link
-  // gives it), the others typed into that page's box (they run in place).
-  let loaded = false;
-  const search = async (q: string): Promise<string[]> => {
-    if (!loaded) {
-      await page.goto(`${log.url}/?q=${encodeURIComponent(q)}`);
-      loaded = true;
-    } else {
-      await page.fill('#q', q);
-      await page.press('#q', 'Enter');
-      await page.waitForURL((u) => u.searchParams.get('q') === q);
-    }
-    await resultsShownFor(page, q);
-    return page.locator('#results tbody tr td:first-child a').allTextContents();
-  };
-  t.same(await search(cases[0]!.key.trim()), [String(cases[0]!.index)], 'search finds the ssh entry by the OpenSSH public key line');
-  t.same(await search(cases[0]!.signer), [String(cases[0]!.index)], 'and by its SHA256: fingerprint');
-  t.same(await search(cases[3]!.signer), [String(cases[3]!.index)], 'search finds the ECDSA entry by its SPKI fingerprint');
-  t.same(await search(msPub.trim().split('\n')[1]!), [String(cases[2]!.index)], 'search finds the minisign entry by its public key');
 
   t.same(foreign(b.requests, log.url), [], 'no request left the log under test');
 });
