@@ -5,7 +5,7 @@
  * knows — vkey, OpenSSH line, minisign public key, PEM — or its `SHA256:`
  * fingerprint or hex key hash, an index). A search typed into the box runs
  * in place: the address becomes /?q=… (so it can be shared, and Back
- * returns to the previous one) without loading the page and re-checking the
+ * returns to the previous one) without loading the page or checking the
  * checkpoint again.
  */
 import { b64decode, hexEncode, keyHash, openCheckpoint, parseCheckpoint, parseCosignerVerifier, parseNativeKey, verifyCosignatures, parseVerifier } from '../src/browser/index.js';
