@@ -19,7 +19,8 @@
  *   survivor and all its workers with exit code 0.
  */
 import t from 'tap';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { audit } from './audit.js';
@@ -28,6 +29,11 @@ import { makeEntry, post, tempDir } from './harness.js';
 import { freshDatabase, pgServer } from './pg.js';
 
 const CLUSTER = join(process.cwd(), '.ci', 'pg-cluster');
+/**
+ * .ci/pg-cluster, without blocking the event loop: the other test of this
+ * file runs meanwhile, and the nodes' stderr pipes must keep being read.
+ */
+const pgCluster = async (...args: string[]): Promise<string> => (await promisify(execFile)(CLUSTER, args, { encoding: 'utf8' })).stdout;
 /** Every node here runs HTTP workers in front of its primary (issue 11: failover under several workers). */
 const WORKERS = 2;
 
@@ -102,10 +108,10 @@ t.test('two nodes with --workers 2: metrics add up, PostgreSQL crash under load,
     return;
   }
   // A cluster of its own: stopping the shared one would break the tests running beside this one.
-  const out = execFileSync(CLUSTER, ['start'], { encoding: 'utf8' });
+  const out = await pgCluster('start');
   const env = Object.fromEntries(out.trim().split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]));
   const pgDir = env['VITRINE_TEST_PG_DIR']!;
-  t.teardown(() => execFileSync(CLUSTER, ['destroy', pgDir]));
+  t.teardown(() => pgCluster('destroy', pgDir));
   const dir = tempDir();
   const key = logKey(dir);
   const nodes = await startNodes(t, env['VITRINE_TEST_PG_URL']!, key.path, ['a', 'b'], dir, { workers: WORKERS });
@@ -166,7 +172,7 @@ t.test('two nodes with --workers 2: metrics add up, PostgreSQL crash under load,
   });
   const unavailable = () => load.statuses.get(503) ?? 0;
   t.ok(await load.waitAcked(20), 'entries are acknowledged through both nodes');
-  execFileSync(CLUSTER, ['stop', pgDir, 'immediate']);
+  await pgCluster('stop', pgDir, 'immediate');
   const refusedBefore = unavailable();
   for (let i = 0; i < 400 && unavailable() === refusedBefore; i++) await sleep(25);
   for (const n of nodes) {
@@ -177,7 +183,7 @@ t.test('two nodes with --workers 2: metrics add up, PostgreSQL crash under load,
     t.equal(h.status, 503, `${n.name}: /healthz answers 503 while PostgreSQL is down`);
   }
   t.ok(unavailable() > refusedBefore, 'submissions answered 503 while PostgreSQL was down');
-  execFileSync(CLUSTER, ['up', pgDir]);
+  await pgCluster('up', pgDir);
   t.ok(await load.waitAcked(20), 'the log recovered without restarting a node: 20 more entries acknowledged');
   for (const n of nodes) t.equal((await fetch(`${n.base}/healthz`)).status, 200, `${n.name}: /healthz answers 200 again`);
 

@@ -16,7 +16,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
 import { decodeEntry } from '../../src/entry/index.js';
-import { formatSigner, formatVerifier, generateSigner, openCheckpoint, parseVerifier, verifierFromSigner } from '../../src/note/index.js';
+import { cosignerVerifier, formatSigner, formatVerifier, generateSigner, openCheckpoint, parseVerifier, verifierFromSigner } from '../../src/note/index.js';
 import { verifyBundle, type BundlePolicy } from '../../src/proof/index.js';
 import { audit } from './audit.js';
 import { makeEntry, ORIGIN, post, tempDir } from './harness.js';
@@ -48,6 +48,19 @@ export interface Node {
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * A new Ed25519 key named `name`, written to `path` (mode 0600) as
+ * `vitrine keygen --out` writes it, with both of its vkeys: the log-key
+ * form and the witness/cosigner form (type 0x04). In-process: the tests
+ * that only need a key do not pay for a CLI process (cli-keygen.test.ts
+ * tests the command).
+ */
+export function keyFile(path: string, name: string): { vkey: string; cosignerVkey: string } {
+  const signer = generateSigner(name, nodeEd25519);
+  writeFileSync(path, `${formatSigner(signer)}\n`, { mode: 0o600 });
+  return { vkey: formatVerifier(verifierFromSigner(signer)), cosignerVkey: formatVerifier(cosignerVerifier(signer)) };
+}
 
 /** A new log key written to `dir` (mode 0600), and its vkey. */
 export function logKey(dir = tempDir()): { path: string; vkey: string } {

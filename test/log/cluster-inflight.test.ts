@@ -28,10 +28,9 @@ import { decodeEntry } from '../../src/entry/index.js';
 import { parseVerifier, verifyCosignatures } from '../../src/note/index.js';
 import { verifyBundle } from '../../src/proof/index.js';
 import { audit } from './audit.js';
-import { killNode, logKey, sequencerAfter, sleep, startNodes, type Answer, type Node } from './cluster-fixture.js';
+import { keyFile, killNode, logKey, sequencerAfter, sleep, startNodes, type Answer, type Node } from './cluster-fixture.js';
 import { makeEntry, post, tempDir } from './harness.js';
 import { freshDatabase, pgServer } from './pg.js';
-import { cli } from '../monitor/helpers.js';
 import { portOf, startProc } from '../monitor/procs.js';
 
 t.test('in flight at a follower when the sequencer is killed: 503 or a durable answer, never a 201 for what is lost', async (t) => {
@@ -40,9 +39,7 @@ t.test('in flight at a follower when the sequencer is killed: 503 or a durable a
   const url = await freshDatabase(t, server);
   const dir = tempDir();
   const { path: keyPath, vkey } = logKey(dir);
-  const kg = await cli(['keygen', '--name', 'w1.example', '--out', join(dir, 'w1.key'), '--cosigner']);
-  t.equal(kg.status, 0, 'the witness keygen succeeds');
-  const wvkey = kg.stdout.trim();
+  const wvkey = keyFile(join(dir, 'w1.key'), 'w1.example').cosignerVkey;
   const trust = { logKey: vkey, witnesses: [wvkey], quorum: 1 };
 
   // The witness follows nothing useful (--log points nowhere): it only cosigns.

@@ -21,11 +21,10 @@ import { decodeEntry } from '../../src/entry/index.js';
 import { parseVerifier, verifyCosignatures } from '../../src/note/index.js';
 import { verifyBundle } from '../../src/proof/index.js';
 import { audit } from './audit.js';
-import { killNode, logKey, ORIGIN, sequencerAfter, sleep, startNodes, submitRetrying, type Node } from './cluster-fixture.js';
+import { keyFile, killNode, logKey, ORIGIN, sequencerAfter, sleep, startNodes, submitRetrying, type Node } from './cluster-fixture.js';
 import { runGoTlogCheck } from './go-tlog.js';
 import { makeEntry, tempDir } from './harness.js';
 import { freshDatabase, pgServer } from './pg.js';
-import { cli } from '../monitor/helpers.js';
 import { portOf, startProc } from '../monitor/procs.js';
 
 t.test('three nodes, one witness process: cosigned at every node, through two failovers', async (t) => {
@@ -34,9 +33,7 @@ t.test('three nodes, one witness process: cosigned at every node, through two fa
   const url = await freshDatabase(t, server);
   const dir = tempDir();
   const { path: keyPath, vkey } = logKey(dir);
-  const kg = await cli(['keygen', '--name', 'w1.example', '--out', join(dir, 'w1.key'), '--cosigner']);
-  t.equal(kg.status, 0, 'the witness keygen succeeds');
-  const wvkey = kg.stdout.trim();
+  const wvkey = keyFile(join(dir, 'w1.key'), 'w1.example').cosignerVkey;
   const witnessVerifier = parseVerifier(wvkey);
 
   const nodes: Node[] = [];
@@ -131,8 +128,8 @@ t.test('three nodes, one witness process: cosigned at every node, through two fa
   const hash = createHash('sha256').update(ORIGIN).digest('hex');
   const cosigned = await (await fetch(`${witnessUrl}/${hash}/checkpoint`)).text();
   t.equal(cosigned.split('\n')[1], String(size), `the witness's latest cosigned checkpoint for the log is of size ${size}`);
-  const other = await cli(['keygen', '--name', 'w1.example', '--out', join(dir, 'other.key'), '--cosigner']);
-  const wrong = await runGoTlogCheck(leader.node.base, vkey, { witnesses: [other.stdout.trim()], proofs: 0 });
+  const other = keyFile(join(dir, 'other.key'), 'w1.example').cosignerVkey;
+  const wrong = await runGoTlogCheck(leader.node.base, vkey, { witnesses: [other], proofs: 0 });
   t.equal(wrong.status, 1, 'the Go check fails for a witness key of the same name that did not cosign');
   t.match(wrong.stderr, /carries no cosignature of w1\.example/, `saying so (${wrong.stderr.trim()})`);
   const final = await audit(leader.node.base, vkey, notes);

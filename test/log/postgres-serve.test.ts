@@ -8,7 +8,8 @@
  * every acknowledged entry still at its index.
  */
 import t from 'tap';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeEd25519 } from '../../src/crypto/ed25519-node.js';
@@ -18,12 +19,17 @@ import { formatSigner, formatVerifier, generateSigner, verifierFromSigner } from
 import { verifyBundle } from '../../src/proof/index.js';
 import { audit, refLeaf } from './audit.js';
 import { DB_RETRY_MAX_MS } from './cluster-fixture.js';
-import { makeEntry, ORIGIN, post, removeDir, tempDir } from './harness.js';
+import { makeEntry, ORIGIN, post, tempDir } from './harness.js';
 import { freshDatabase, pgServer } from './pg.js';
 import { cli } from '../monitor/helpers.js';
 import { portOf, startProc, type Proc } from '../monitor/procs.js';
 
 const CLUSTER = join(process.cwd(), '.ci', 'pg-cluster');
+/**
+ * .ci/pg-cluster, without blocking the event loop: the other test of this
+ * file runs meanwhile, and the nodes' stderr pipes must keep being read.
+ */
+const pgCluster = async (...args: string[]): Promise<string> => (await promisify(execFile)(CLUSTER, args, { encoding: 'utf8' })).stdout;
 
 // The two tests share nothing (a database each, the second on a PostgreSQL cluster of its own) and
 // mostly wait on processes and timers: they run side by side.
@@ -69,7 +75,8 @@ t.test('serve on PostgreSQL: submit, audit, refusals, restart', async (t) => {
   let retried = 0;
   const answers = await Promise.all(entries.map(async (e) => {
     for (;;) {
-      const a = await post(node.base, e);
+      // A node must answer, if only with a refusal: a hang fails here, not at the file's timeout.
+      const a = await post(node.base, e, 'application/cbor', 90_000);
       if (a.status !== 503) return a;
       retried++;
       await new Promise((r) => setTimeout(r, 200));
@@ -120,10 +127,10 @@ t.test('a PostgreSQL crash under load: 503 meanwhile, recovery without restart, 
     return;
   }
   // A cluster of its own: stopping the shared one would break the tests running beside this one.
-  const out = execFileSync(CLUSTER, ['start'], { encoding: 'utf8' });
+  const out = await pgCluster('start');
   const env = Object.fromEntries(out.trim().split('\n').map((l) => l.split(/=(.*)/s).slice(0, 2) as [string, string]));
   const dir = env['VITRINE_TEST_PG_DIR']!;
-  t.teardown(() => execFileSync(CLUSTER, ['destroy', dir]));
+  t.teardown(() => pgCluster('destroy', dir));
   const key = keyFile();
   const node = await serveAlone(env['VITRINE_TEST_PG_URL']!, key.path);
   t.teardown(() => node.proc.stop('SIGKILL'));
@@ -135,7 +142,11 @@ t.test('a PostgreSQL crash under load: 503 meanwhile, recovery without restart, 
   const client = async () => {
     while (running) {
       const e = makeEntry();
-      const r = await post(node.base, e).catch(() => undefined);
+      const r = await post(node.base, e, 'application/cbor', 90_000).catch((err: Error) => {
+        // A node must answer, if only with a refusal (undici would wait 5 minutes); a reset connection owes nothing.
+        if (err.name === 'TimeoutError') t.fail('the node did not answer a submission within 90 s');
+        return undefined;
+      });
       if (!r) continue;
       statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
       if (r.status === 201) acked.set(r.json.index, e);
@@ -154,7 +165,7 @@ t.test('a PostgreSQL crash under load: 503 meanwhile, recovery without restart, 
   t.match(metricsUp, /^vitrine_database_up 1$/m, 'vitrine_database_up is 1');
   t.match(metricsUp, /^vitrine_sequencing\{node="[^"]+"\} 1$/m, 'the lone node says it sequences');
   const refusedBefore = statuses.get(503) ?? 0;
-  execFileSync(CLUSTER, ['stop', dir, 'immediate']);
+  await pgCluster('stop', dir, 'immediate');
   // Wait for a submission refused because of the outage (not a fixed time: at most 30 s).
   for (const until = Date.now() + 30_000; (statuses.get(503) ?? 0) === refusedBefore && Date.now() < until; ) await new Promise((r) => setTimeout(r, 25));
   const healthDown = await fetch(`${node.base}/healthz`);
@@ -163,7 +174,7 @@ t.test('a PostgreSQL crash under load: 503 meanwhile, recovery without restart, 
   t.equal(await healthDown.text(), 'database unreachable', 'and says why');
   t.match(await (await fetch(`${node.base}/metrics`)).text(), /^vitrine_database_up 0$/m, 'vitrine_database_up is 0');
   const during = (statuses.get(503) ?? 0) - refusedBefore;
-  execFileSync(CLUSTER, ['up', dir]);
+  await pgCluster('up', dir);
   // Back up: wait until new entries are acknowledged again.
   const resumed = acked.size;
   for (let i = 0; i < 100 && acked.size < resumed + 20; i++) await new Promise((r) => setTimeout(r, 200));
@@ -178,5 +189,4 @@ t.test('a PostgreSQL crash under load: 503 meanwhile, recovery without restart, 
   let lost = 0;
   for (const [index, e] of acked) if (Buffer.compare(audited.entries[index] ?? new Uint8Array(), e) !== 0) lost++;
   t.equal(lost, 0, `every one of the ${acked.size} acknowledged entries is at its index`);
-  removeDir(dir);
 });

@@ -12,6 +12,7 @@ import t from 'tap';
 import Database from 'better-sqlite3';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { keyFile as writeKey } from '../log/cluster-fixture.js';
 import { makeEntry, post, removeDir, tempDir, get } from '../log/harness.js';
 import { cli, jsonlAlerts } from './helpers.js';
 import { freePort, portOf, startProc, waitFor, type Proc } from './procs.js';
@@ -26,9 +27,7 @@ t.test('split view between two instances of one log, found by gossip', async (t)
     removeDir(dir);
   });
   const keyFile = join(dir, 'log.key');
-  const kg = await cli(['keygen', '--name', ORIGIN, '--out', keyFile]);
-  t.equal(kg.status, 0, `keygen succeeds: ${kg.stderr}`);
-  const vkey = kg.stdout.trim();
+  const { vkey } = writeKey(keyFile, ORIGIN);
 
   const logs: string[] = [];
   for (const [i, n] of [[1, 3], [2, 5]] as const) {
@@ -94,13 +93,12 @@ t.test('split view between two instances of one log, found by gossip', async (t)
 
   // Monitor C, a witness following instance 1: cosigns its checkpoint, refuses instance 2's and keeps it.
   const wkey = join(dir, 'c.key');
-  const wkg = await cli(['keygen', '--name', 'monitor-c.example', '--out', wkey, '--cosigner']);
-  t.equal(wkg.status, 0, 'witness keygen succeeds');
+  const wvkey = writeKey(wkey, 'monitor-c.example').cosignerVkey;
   const stateC = join(dir, 'monC');
   const c = startProc(['monitor', '--state', stateC, '--init', '--log', log1, '--log-key', vkey, '--listen', '127.0.0.1:0', '--witness-key', wkey, '--interval', '1', '--workers', '0']);
   procs.push(c);
   const wk = await c.waitEvent('witness-key');
-  t.equal(wk['vkey'], wkg.stdout.trim(), 'monitor C logs its cosigner vkey (type 0x04)');
+  t.equal(wk['vkey'], wvkey, 'monitor C logs its cosigner vkey (type 0x04)');
   const monC = `http://127.0.0.1:${portOf(await c.waitEvent('listen'))}`;
   const cp1 = (await get(`${log1}/checkpoint`)).text;
   const cp2 = (await get(`${log2}/checkpoint`)).text;
