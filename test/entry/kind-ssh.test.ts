@@ -10,7 +10,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { sha256 } from '../../merkle/hash.js';
@@ -32,7 +32,7 @@ function keyPair(n: string, type: 'ed25519' | 'ecdsa'): { priv: string; pub: str
 function sign(key: string, file: string, ns: string, hash: 'sha256' | 'sha512'): Uint8Array {
   execFileSync('ssh-keygen', ['-Y', 'sign', '-n', ns, '-f', key, '-O', `hashalg=${hash}`, file], { stdio: 'ignore' });
   const armor = readFileSync(`${file}.sig`, 'utf8');
-  execFileSync('rm', ['-f', `${file}.sig`]);
+  rmSync(`${file}.sig`, { force: true });
   return dearmorSshSignature(armor);
 }
 const bytes = new TextEncoder().encode('release bytes for ssh\n');
@@ -76,7 +76,7 @@ t.test('ssh-keygen signatures make valid entries named by the ssh-keygen -l fing
   execFileSync('ssh-keygen', ['-Y', 'sign', '-n', 'file', '-f', ed.priv, artifact], { stdio: 'ignore' });
   execFileSync('ssh-keygen', ['-Y', 'verify', '-f', allowed, '-I', 'ed@test', '-n', 'file', '-s', `${artifact}.sig`], { input: bytes, stdio: ['pipe', 'ignore', 'ignore'] });
   const fromFile = dearmorSshSignature(readFileSync(`${artifact}.sig`, 'utf8'));
-  execFileSync('rm', ['-f', `${artifact}.sig`]);
+  rmSync(`${artifact}.sig`, { force: true });
   t.doesNotThrow(() => verifyAnyEntry(decodeAnyEntry(encodeEntryV2({ version: 2, kind: 'ssh', name: 'x', digest, body: { sig: fromFile, hash: sha512(bytes) } })), { ed: nodeEd25519 }));
 });
 
@@ -165,7 +165,7 @@ function padMpint(blob: Uint8Array): Uint8Array {
 function readArmorTruncated(key: string): string {
   execFileSync('ssh-keygen', ['-Y', 'sign', '-n', 'file', '-f', key, artifact], { stdio: 'ignore' });
   const armor = readFileSync(`${artifact}.sig`, 'utf8');
-  execFileSync('rm', ['-f', `${artifact}.sig`]);
+  rmSync(`${artifact}.sig`, { force: true });
   return armor.split('\n').slice(0, -2).join('\n');
 }
 

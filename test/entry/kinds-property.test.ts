@@ -8,7 +8,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import t from 'tap';
@@ -31,7 +31,7 @@ for (const type of ['ed25519', 'ecdsa'] as const) {
   run('ssh-keygen', ['-q', '-t', type, '-N', '', '-f', `id_${type}`]);
   run('ssh-keygen', ['-Y', 'sign', '-n', 'file', '-f', `id_${type}`, 'a.bin']);
   const sig = dearmorSshSignature(readFileSync(`${file}.sig`, 'utf8'));
-  execFileSync('rm', [`${file}.sig`]);
+  rmSync(`${file}.sig`);
   entries.push([`ssh ${type}`, { version: 2, kind: 'ssh', name: 'a', digest, body: { sig, hash: new Uint8Array(createHash('sha512').update(bytes).digest()) } }]);
 }
 run('minisign', ['-G', '-W', '-p', 'm.pub', '-s', 'm.key']);
