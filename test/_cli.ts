@@ -79,8 +79,10 @@ class Sink extends Writable {
 }
 
 // In-process runs read commander's option defaults (--log from VITRINE_LOG...)
-// from this process's environment: drop VITRINE_* here too, as for children.
-for (const k of Object.keys(process.env)) if (k.startsWith('VITRINE_')) delete process.env[k];
+// from this process's environment: drop VITRINE_* here too, as for children,
+// except the harness's own VITRINE_TEST_* (the PostgreSQL server of test/log/pg.ts),
+// which no command reads.
+for (const k of Object.keys(process.env)) if (k.startsWith('VITRINE_') && !k.startsWith('VITRINE_TEST_')) delete process.env[k];
 
 /** In-process runs take turns: each changes this process's working directory while it runs. */
 let turn: Promise<unknown> = Promise.resolve();

@@ -20,6 +20,7 @@ import { makeEntry, ORIGIN, post, removeDir, startLog, tempDir } from './harness
 import { freshDatabase, pgServer } from './pg.js';
 import { cli } from '../monitor/helpers.js';
 import { portOf, startProc } from '../monitor/procs.js';
+import { vitrineIn } from '../_cli.js';
 
 async function tables(url: string): Promise<{ checkpoints: number; entries: number; meta: string[] }> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
@@ -36,9 +37,6 @@ async function tables(url: string): Promise<{ checkpoints: number; entries: numb
 t.test('migrate a SQLite log to PostgreSQL', async (t) => {
   const server = pgServer(t);
   if (!server) return;
-  // Imported only now: test/_cli.ts drops every VITRINE_* variable from this
-  // process's environment when it loads, VITRINE_TEST_PG_URL included.
-  const { vitrineIn } = await import('../_cli.js');
   const log = await startLog();
   t.teardown(() => removeDir(log.dir));
   const vkey = log.opened.verifierKey;
