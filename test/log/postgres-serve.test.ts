@@ -103,12 +103,15 @@ t.test('serve on PostgreSQL: submit, audit, refusals, restart', async (t) => {
 
   await node.proc.stop('SIGTERM');
   const otherOrigin = keyFile('other.example/log');
-  const r1 = await cli(['serve', '--storage', url, '--key', otherOrigin.path, '--state-file', `${otherOrigin.path}.state`, '--origin', 'other.example/log', '--listen', '127.0.0.1:0'], { timeout: 20_000 });
-  t.match(r1.stderr, /refusing to start: the database belongs to origin test\.example\/log, not other\.example\/log/, 'another origin is refused');
   const otherKey = keyFile();
-  const r2 = await cli(['serve', '--storage', url, '--key', otherKey.path, '--state-file', `${otherKey.path}.state`, '--origin', ORIGIN, '--listen', '127.0.0.1:0'], { timeout: 20_000 });
+  // Three refused starts, independent of each other: run at once.
+  const [r1, r2, noKey] = await Promise.all([
+    cli(['serve', '--storage', url, '--key', otherOrigin.path, '--state-file', `${otherOrigin.path}.state`, '--origin', 'other.example/log', '--listen', '127.0.0.1:0'], { timeout: 60_000 }),
+    cli(['serve', '--storage', url, '--key', otherKey.path, '--state-file', `${otherKey.path}.state`, '--origin', ORIGIN, '--listen', '127.0.0.1:0'], { timeout: 60_000 }),
+    cli(['serve', '--storage', url, '--origin', ORIGIN], { timeout: 60_000 }),
+  ]);
+  t.match(r1.stderr, /refusing to start: the database belongs to origin test\.example\/log, not other\.example\/log/, 'another origin is refused');
   t.match(r2.stderr, /refusing to start: the database was made with the log key .*, not .*; start it with its own key/, 'another key is refused');
-  const noKey = await cli(['serve', '--storage', url, '--origin', ORIGIN], { timeout: 20_000 });
   t.equal(noKey.status, 2, 'postgres without --key is a usage error');
 
   node = await serveAlone(url, key.path);
