@@ -142,7 +142,7 @@ export function register(program: Command, io: Io): void {
     .option('--node-name <name>', "this node's name in metrics, events and the sequencer lease; default HOSTNAME:PORT")
     .option('--advertise-url <url>', 'with postgres://: where the other nodes reach this one to forward submissions while it sequences; default http://HOST:PORT of --listen')
     .option('--lease-ms <ms>', 'with postgres://: the sequencer lease; another node takes over within about this plus a sixth after the sequencer dies', intOption('--lease-ms', 300, 600_000), 3000)
-    .option('--db-retry-max-ms <ms>', "with postgres://: the longest wait before a lost database connection is tried again (the driver's backoff grows up to it); bounds how long a node answers 503 after the database is back", intOption('--db-retry-max-ms', 100, 600_000), 20_000)
+    .option('--db-retry-max-ms <ms>', "with postgres://: the longest wait before a lost database connection is tried again (the driver's backoff grows up to it); bounds how long a node answers 503 after the database is back", intOption('--db-retry-max-ms', 100, 600_000), 5_000)
     .option('--witness <url=vkey>', 'ask this witness to cosign every checkpoint (c2sp.org/tlog-witness); repeatable', collect, [])
     .option('--quorum <k>', 'cosignatures a checkpoint needs before /checkpoint serves it and submitters are answered', intOption('--quorum', 0, 64), 0)
     .option('--witness-timeout <ms>', 'how long a submission waits for the quorum before 503', intOption('--witness-timeout', 1, 600_000), 10_000)

@@ -118,13 +118,13 @@ export interface PostgresOptions {
   now?: () => number;
   /**
    * The longest wait before a lost connection is tried again
-   * (`--db-retry-max-ms`; default 20000, the driver's own cap). See connect().
+   * (`--db-retry-max-ms`; default 5000, below the driver's own 20 s). See connect().
    */
   retryMaxMs?: number;
 }
 
-/** The driver's own cap on the wait before reconnecting (postgres.js 3.4: 20 s). */
-export const DEFAULT_RETRY_MAX_MS = 20_000;
+/** The default cap on the wait before reconnecting (postgres.js 3.4's own is 20 s). */
+export const DEFAULT_RETRY_MAX_MS = 5_000;
 
 /** The sequencer lease as stored: who holds it, under which epoch, until when (database clock). */
 export interface LeaseRow {
@@ -142,7 +142,10 @@ export interface LeaseRow {
  * every query failing at once, pushes the wait to its cap. That cap bounds
  * how long a node still answers 503 after the database is back, so it is
  * `retryMaxMs` here; the formula below is the driver's own (postgres.js 3.4
- * `backoff`), and the default cap is its 20 s.
+ * `backoff`). The default cap is 5 s, not the driver's 20 s: a log that
+ * answers 503 for 20 s after its database is back looks down to every
+ * client, and an attempt per connection every few seconds costs the
+ * database nothing.
  */
 function connect(url: string, max: number, retryMaxMs = DEFAULT_RETRY_MAX_MS): Sql {
   return postgres(url, {
