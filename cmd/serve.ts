@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { keyHash } from '../src/entry/index.js';
 import { parseCosignerVerifier, parseVerifier } from '../src/note/index.js';
+import type { LogAppDeps } from '../src/http/log-app.js';
+import type { LogMetrics } from '../src/log/metrics.js';
 import type { LogStorage } from '../src/log/storage.js';
 import type { WitnessTarget } from '../src/log/witnesses.js';
 import { CliError, collect, intOption, UsageError } from './common.js';
@@ -201,12 +203,10 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
         }
         // The server's dependencies (express, SQLite, prom-client) load only
         // for `serve`, so the offline commands start fast.
-        const [{ createLogHandler }, { openLog, StartupError }, { LogMetrics }, { jsonLogger }, { RateLimiter }] = await Promise.all([
-          import('../src/http/log-app.js'),
+        const [{ openLog, StartupError }, { LogMetrics }, { jsonLogger }] = await Promise.all([
           import('../src/log/datadir.js'),
           import('../src/log/metrics.js'),
           import('../src/util/logger.js'),
-          import('../src/util/ratelimit.js'),
         ]);
         const log = jsonLogger();
         const metrics = new LogMetrics({ processMetrics: true });
@@ -262,9 +262,7 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
         }, 1000);
         poll.unref();
         if (opened.createdKey) io.stdout.write(`${opened.verifierKey}\n`);
-        const storage = opened.storage;
-        const databaseUp = storage.ping ? (() => storage.ping!()) : undefined;
-        if (databaseUp) metrics.watchDatabase(databaseUp);
+        const databaseUp = watchDatabase(opened.storage, metrics);
         let server: Server | undefined;
         let actualPort: number;
         if (opts.workers > 1) {
@@ -280,18 +278,7 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
           }
         } else {
           try {
-            server = await listenLog(
-              createLogHandler({
-                service,
-                metrics,
-                log,
-                databaseUp,
-                maxEntryBytes: opts.maxEntryBytes,
-                rateLimiter: opts.rate ? new RateLimiter(opts.rate) : undefined,
-              }),
-              host,
-              port,
-            );
+            server = await listenLog(await logHandler({ service, metrics, log, databaseUp }, opts), host, port);
           } catch (err) {
             const refusal = listenRefusal(err, host, port);
             if (refusal === undefined) throw err;
@@ -349,6 +336,23 @@ and prints the log's verifier key on stdout. Give that key to verifiers;
 }
 
 /** Listens with the log's settings; resolves once listening. */
+/** The storage's liveness probe (PostgreSQL), watched by `metrics`; undefined on SQLite. /healthz uses it too. */
+function watchDatabase(storage: LogStorage, metrics: LogMetrics): (() => Promise<boolean>) | undefined {
+  if (!storage.ping) return undefined;
+  const up = (): Promise<boolean> => storage.ping!();
+  metrics.watchDatabase(up);
+  return up;
+}
+
+/**
+ * The request handler of a process that answers HTTP: the one `serve`
+ * process, or each worker of `serve --workers N`. The same flags shape both.
+ */
+async function logHandler(deps: Omit<LogAppDeps, 'maxEntryBytes' | 'rateLimiter'>, opts: { maxEntryBytes: number; rate?: number }): Promise<RequestListener> {
+  const [{ createLogHandler }, { RateLimiter }] = await Promise.all([import('../src/http/log-app.js'), import('../src/util/ratelimit.js')]);
+  return createLogHandler({ ...deps, maxEntryBytes: opts.maxEntryBytes, rateLimiter: opts.rate ? new RateLimiter(opts.rate) : undefined });
+}
+
 async function listenLog(handler: RequestListener, host: string, port: number): Promise<Server> {
   const server = createHttpServer(handler);
   await new Promise<void>((resolve, reject) => {
@@ -379,11 +383,9 @@ interface WorkerFlags {
  * primary process, and stops when the primary says so (or is gone).
  */
 async function serveWorker(opts: WorkerFlags, spec: { kind: 'sqlite'; dir: string } | { kind: 'postgres'; url: string }, host: string, port: number): Promise<void> {
-  const [{ createLogHandler }, { LogMetrics }, { jsonLogger }, { RateLimiter }, { LogService }, workers, { nodeEd25519 }, { formatVerifier }, { VerifyPool }] = await Promise.all([
-    import('../src/http/log-app.js'),
+  const [{ LogMetrics }, { jsonLogger }, { LogService }, workers, { nodeEd25519 }, { formatVerifier }, { VerifyPool }] = await Promise.all([
     import('../src/log/metrics.js'),
     import('../src/util/logger.js'),
-    import('../src/util/ratelimit.js'),
     import('../src/log/service.js'),
     import('../src/log/workers.js'),
     import('../src/crypto/ed25519-node.js'),
@@ -418,21 +420,8 @@ async function serveWorker(opts: WorkerFlags, spec: { kind: 'sqlite'; dir: strin
     published: () => remote.published(),
   });
   metrics.watchReadCache(service.readCache);
-  const databaseUp = storage.ping ? (() => storage.ping!()) : undefined;
-  if (databaseUp) metrics.watchDatabase(databaseUp);
-  const server = await listenLog(
-    createLogHandler({
-      service,
-      metrics,
-      log,
-      databaseUp,
-      maxEntryBytes: opts.maxEntryBytes,
-      rateLimiter: opts.rate ? new RateLimiter(opts.rate) : undefined,
-      metricsText: () => remote.metricsText(),
-    }),
-    host,
-    port,
-  );
+  const databaseUp = watchDatabase(storage, metrics);
+  const server = await listenLog(await logHandler({ service, metrics, log, databaseUp, metricsText: () => remote.metricsText() }, opts), host, port);
   let stopping = false;
   remote.onStop = () => {
     if (stopping) return;
